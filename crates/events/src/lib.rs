@@ -1,0 +1,17 @@
+//! Types that cross a wobs crate or process boundary.
+//!
+//! * [`raw`]: what the runtime observes — stacks of `(module, offset)` pairs and the times they were
+//!   seen. Cheap to produce on the guest thread; no symbols.
+//! * [`recording`]: the one saved artefact (`wobs run -o rec.json`), a versioned, documented JSON
+//!   schema that `wobs report` reads back without the original modules.
+//!
+//! This crate depends on `serde` only, so every other crate can share these types.
+
+pub mod raw;
+pub mod recording;
+
+pub use raw::{RawFrame, RawProfile, RawSample};
+pub use recording::{
+    Frame, FunctionSummary, ModuleInfo, Outcome, Recording, RunInfo, Sample, Stack, TraceFrame,
+    RECORDING_FORMAT, RECORDING_VERSION,
+};

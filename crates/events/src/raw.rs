@@ -1,0 +1,37 @@
+//! Unsymbolized samples as the runtime records them.
+
+use serde::{Deserialize, Serialize};
+
+/// One wasm frame: which module it ran in and where.
+///
+/// `offset` is the byte offset of the instruction from the start of the module file — the
+/// convention of wasmtime's `FrameInfo::module_offset` and of wasm DWARF consumers once the code
+/// section start is subtracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RawFrame {
+    /// Index into the run's module list (0 is the main module, preloads follow in order).
+    pub module: u32,
+    /// Byte offset in the module file.
+    pub offset: u32,
+}
+
+/// One observation of the guest stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawSample {
+    /// Index into [`RawProfile::stacks`].
+    pub stack: u32,
+    /// Nanoseconds since the guest started running.
+    pub time_ns: u64,
+}
+
+/// Every sample of one run, with stacks interned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawProfile {
+    /// Distinct stacks, each ordered root (outermost caller) first, leaf last.
+    pub stacks: Vec<Vec<RawFrame>>,
+    /// Samples in the order they were taken.
+    pub samples: Vec<RawSample>,
+    /// Sampling ticks that passed without a sample: the guest was in host code (a WASI call), or
+    /// the sample buffer was full. Reported so the user knows what the profile does not show.
+    pub dropped: u64,
+}

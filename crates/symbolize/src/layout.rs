@@ -1,0 +1,92 @@
+//! The parts of a module's binary layout that symbolization needs, read in one pass.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
+
+use crate::Error;
+
+/// Where things are in a module file. All offsets are from the start of the file.
+pub(crate) struct Layout {
+    /// Offset of the code section's contents (DWARF addresses are relative to it).
+    pub code_start: u32,
+    /// Function bodies (index, range of the body including its local declarations), sorted.
+    pub bodies: Vec<(u32, Range<u32>)>,
+    /// Function names from the name section, by function index, still mangled.
+    pub names: HashMap<u32, String>,
+    /// `.debug_*` custom sections by name.
+    pub debug_sections: HashMap<String, Arc<[u8]>>,
+}
+
+impl Layout {
+    pub fn parse(wasm: &[u8]) -> Result<Layout, Error> {
+        let mut layout = Layout {
+            code_start: 0,
+            bodies: Vec::new(),
+            names: HashMap::new(),
+            debug_sections: HashMap::new(),
+        };
+        let mut next_index = 0u32;
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload? {
+                Payload::ImportSection(imports) => {
+                    for import in imports.into_imports() {
+                        if matches!(import?.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
+                            next_index += 1;
+                        }
+                    }
+                }
+                Payload::CodeSectionStart { range, .. } => {
+                    layout.code_start = offset(range.start)?;
+                }
+                Payload::CodeSectionEntry(body) => {
+                    let range = body.range();
+                    layout
+                        .bodies
+                        .push((next_index, offset(range.start)?..offset(range.end)?));
+                    next_index += 1;
+                }
+                Payload::CustomSection(section) => {
+                    if section.name().starts_with(".debug_") {
+                        layout
+                            .debug_sections
+                            .insert(section.name().to_string(), Arc::from(section.data()));
+                    } else if let KnownCustom::Name(names) = section.as_known() {
+                        // A malformed name section costs us names, not the profile.
+                        for name in names.into_iter().flatten() {
+                            if let Name::Function(map) = name {
+                                for naming in map.into_iter().flatten() {
+                                    layout
+                                        .names
+                                        .insert(naming.index, naming.name.to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+                Payload::Version {
+                    encoding: wasmparser::Encoding::Component,
+                    ..
+                } => return Err(Error::Component),
+                _ => {}
+            }
+        }
+        layout.bodies.sort_by_key(|(_, range)| range.start);
+        Ok(layout)
+    }
+
+    /// The function whose body contains `offset`.
+    pub fn function_at(&self, offset: u32) -> Option<u32> {
+        let after = self
+            .bodies
+            .partition_point(|(_, range)| range.start <= offset);
+        let (index, range) = self.bodies.get(after.checked_sub(1)?)?;
+        range.contains(&offset).then_some(*index)
+    }
+}
+
+fn offset(value: usize) -> Result<u32, Error> {
+    u32::try_from(value).map_err(|_| Error::TooLarge)
+}

@@ -1,0 +1,178 @@
+//! Wasm module offsets to source frames.
+//!
+//! [`ModuleSymbols::new`] reads a module once — its code layout, name section and DWARF — and then
+//! answers [`ModuleSymbols::lookup`] for any offset: the source frames there, innermost (inlined)
+//! first, each with a demangled function name and, when DWARF says, file, line and column.
+//!
+//! # Degrading gracefully
+//!
+//! Debug info is often missing, partial or wrong. None of that is an error here:
+//! * no DWARF, or DWARF that does not cover an offset: the function name comes from the name
+//!   section, else it is `wasm-function[N]`;
+//! * DWARF whose function addresses do not match the code (e.g. every `low_pc` zero) is ignored as
+//!   a whole, and [`ModuleSymbols::dwarf_problem`] says why;
+//! * DWARF that cannot be parsed at an offset yields names for that offset only.
+//!
+//! Only bytes that are not a wasm module at all produce an [`Error`].
+//!
+//! # Cost
+//!
+//! Construction copies the `.debug_*` sections and the name section (a few hundred ms for tens of
+//! MB of DWARF, dominated by a bounded sanity scan of up to 4096 subprograms). addr2line parses
+//! each compilation unit lazily on first lookup; after that a lookup is a binary search. Callers that
+//! see the same offset many times (profilers) should cache results per offset.
+
+mod demangle;
+mod dwarf;
+mod layout;
+
+use std::collections::HashMap;
+
+pub use demangle::demangle;
+use dwarf::Dwarf;
+use layout::Layout;
+
+/// Why a module could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The bytes are not a well-formed wasm module.
+    #[error("not a valid wasm module: {0}")]
+    Malformed(#[from] wasmparser::BinaryReaderError),
+    /// Components are not core modules.
+    #[error("this is a wasm component, not a core module; wobs profiles core modules")]
+    Component,
+    /// Offsets beyond 4 GiB cannot occur in wasm32 tooling.
+    #[error("module larger than 4 GiB")]
+    TooLarge,
+}
+
+/// One source frame at an offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Demangled function name, or `wasm-function[N]`.
+    pub function: String,
+    /// Source file (directory joined), when known.
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// True for a function the compiler inlined into the next frame out.
+    pub inlined: bool,
+}
+
+/// Symbols of one module, built once and queried many times.
+pub struct ModuleSymbols {
+    layout: Layout,
+    names: HashMap<u32, String>,
+    dwarf: Dwarf,
+}
+
+impl ModuleSymbols {
+    /// Reads the module's layout, names and debug info. Fails only if `wasm` is not a module.
+    pub fn new(wasm: &[u8]) -> Result<ModuleSymbols, Error> {
+        let mut layout = Layout::parse(wasm)?;
+        let names = std::mem::take(&mut layout.names)
+            .into_iter()
+            .map(|(index, name)| (index, demangle(&name)))
+            .collect();
+        let dwarf = Dwarf::load(&layout);
+        layout.debug_sections.clear();
+        Ok(ModuleSymbols {
+            layout,
+            names,
+            dwarf,
+        })
+    }
+
+    /// True when DWARF is present and used.
+    pub fn has_dwarf(&self) -> bool {
+        matches!(self.dwarf, Dwarf::Usable(_))
+    }
+
+    /// Why present DWARF is being ignored, if it is.
+    pub fn dwarf_problem(&self) -> Option<&str> {
+        match &self.dwarf {
+            Dwarf::Ignored(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Index of the function whose body contains `offset` (a module-file offset).
+    pub fn function_index(&self, offset: u32) -> Option<u32> {
+        self.layout.function_at(offset)
+    }
+
+    /// Name of function `index` from the name section (demangled), else `wasm-function[N]`.
+    pub fn function_name(&self, index: u32) -> String {
+        self.names
+            .get(&index)
+            .cloned()
+            .unwrap_or_else(|| format!("wasm-function[{index}]"))
+    }
+
+    /// Source frames at module-file offset `offset`, innermost first; never empty.
+    pub fn lookup(&self, offset: u32) -> Vec<Location> {
+        let physical = match self.function_index(offset) {
+            Some(index) => self.function_name(index),
+            None => format!("<unknown at {offset:#x}>"),
+        };
+        let mut frames = match (&self.dwarf, offset.checked_sub(self.layout.code_start)) {
+            (Dwarf::Usable(context), Some(address)) => dwarf_frames(context, u64::from(address)),
+            _ => Vec::new(),
+        };
+        match frames.last_mut() {
+            // DWARF found the location but not the function: name it from the module.
+            Some(outer) if outer.function.is_empty() => outer.function = physical,
+            Some(_) => {}
+            None => frames.push(Location {
+                function: physical,
+                file: None,
+                line: None,
+                column: None,
+                inlined: false,
+            }),
+        }
+        // Every frame but the outermost was inlined into the one after it.
+        let outer = frames.len() - 1;
+        for (depth, frame) in frames.iter_mut().enumerate() {
+            frame.inlined = depth < outer;
+            if frame.function.is_empty() {
+                frame.function = "<inlined>".to_string();
+            }
+        }
+        frames
+    }
+}
+
+/// Frames from DWARF; empty when DWARF does not cover the address or is unreadable there.
+fn dwarf_frames(context: &addr2line::Context<dwarf::Reader>, address: u64) -> Vec<Location> {
+    let mut out = Vec::new();
+    let Ok(mut iter) = context.find_frames(address).skip_all_loads() else {
+        return out;
+    };
+    while let Ok(Some(frame)) = iter.next() {
+        let function = frame
+            .function
+            .as_ref()
+            .and_then(|name| name.raw_name().ok())
+            .map(|raw| demangle(raw.as_ref()))
+            .unwrap_or_default();
+        let (file, line, column) = match frame.location {
+            Some(location) => (
+                location.file.map(str::to_string),
+                location.line,
+                location.column,
+            ),
+            None => (None, None, None),
+        };
+        out.push(Location {
+            function,
+            file,
+            line,
+            column,
+            inlined: false,
+        });
+    }
+    out
+}
