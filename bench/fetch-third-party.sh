@@ -114,7 +114,7 @@ import json
 def fib(n): return n if n < 2 else fib(n - 1) + fib(n - 2)
 d = {str(i): i * i for i in range(300000)}
 s = sorted(d.items(), key=lambda kv: kv[1] % 9973)
-print(fib(29), len(json.dumps(s[:50000])), sum(v for _, v in s[:1000]))
+print(fib(30), len(json.dumps(s[:50000])), sum(v for _, v in s[:1000]))
 EOF
   cat >"$t/js/bench.js" <<'EOF'
 // wobs benchmark: deterministic JS CPU work.
@@ -122,7 +122,7 @@ function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 const a = [];
 for (let i = 0; i < 300000; i++) a.push((i * 7919) % 100003);
 a.sort((x, y) => x - y);
-console.log(fib(27), a[1000], JSON.stringify(a.slice(0, 5)));
+console.log(fib(30), a[1000], JSON.stringify(a.slice(0, 5)));
 EOF
 }
 

@@ -10,7 +10,7 @@
 pub mod raw;
 pub mod recording;
 
-pub use raw::{RawFrame, RawProfile, RawSample};
+pub use raw::{RawFrame, RawOutcome, RawProfile, RawSample};
 pub use recording::{
     Frame, FunctionSummary, ModuleInfo, Outcome, Recording, RunInfo, Sample, Stack, TraceFrame,
     RECORDING_FORMAT, RECORDING_VERSION,

@@ -35,3 +35,25 @@ pub struct RawProfile {
     /// the sample buffer was full. Reported so the user knows what the profile does not show.
     pub dropped: u64,
 }
+
+/// How the guest finished, before symbolization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RawOutcome {
+    /// `_start` returned (0) or the guest called `proc_exit`.
+    Exited(i32),
+    /// An invoked export returned these values, rendered as the wasmtime CLI prints them.
+    Returned(Vec<String>),
+    /// The guest trapped; `backtrace` is innermost first.
+    Trapped {
+        /// wasmtime's description of the trap.
+        message: String,
+        /// Physical wasm frames at the trap, innermost first.
+        backtrace: Vec<RawFrame>,
+    },
+    /// The time limit (milliseconds) expired.
+    TimedOut(u64),
+    /// Interrupted by the user.
+    Interrupted,
+    /// Linking, instantiation or the call itself failed before or outside guest code.
+    Failed(String),
+}

@@ -1,0 +1,54 @@
+//! The wasmtime engine as wobs configures it, and compiled modules.
+
+use std::num::NonZeroUsize;
+
+use crate::{EngineOptions, Error};
+
+/// Frames captured per sample or backtrace at most; deeper stacks keep their innermost frames.
+const MAX_FRAMES: usize = 4096;
+
+/// A configured wasmtime engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: wasmtime::Engine,
+}
+
+/// A module compiled for an [`Engine`].
+#[derive(Clone)]
+pub struct CompiledModule {
+    /// Name frames use (the import name for preloads).
+    pub name: String,
+    pub(crate) module: wasmtime::Module,
+}
+
+impl Engine {
+    /// Builds the engine: epoch interruption on (sampling and timeouts), wasmtime's own DWARF
+    /// symbolization off (wobs symbolizes with the original module's DWARF itself).
+    pub fn new(options: &EngineOptions) -> Result<Engine, Error> {
+        let mut config = wasmtime::Config::new();
+        config
+            .epoch_interruption(true)
+            .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable)
+            .wasm_backtrace_max_frames(NonZeroUsize::new(MAX_FRAMES));
+        if let Some(dir) = &options.cache_dir {
+            let mut cache_config = wasmtime::CacheConfig::new();
+            cache_config.with_directory(dir);
+            let cache = wasmtime::Cache::new(cache_config)
+                .map_err(|e| Error::Engine(format!("cache in {}: {e:#}", dir.display())))?;
+            config.cache(Some(cache));
+        }
+        let inner = wasmtime::Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+        Ok(Engine { inner })
+    }
+
+    /// Validates and compiles `wasm` (from the cache when possible). This is the slow step for
+    /// large modules: seconds per tens of MB on two cores when not cached.
+    pub fn compile(&self, name: &str, wasm: &[u8]) -> Result<CompiledModule, Error> {
+        let module = wasmtime::Module::from_binary(&self.inner, wasm)
+            .map_err(|e| Error::Compile(format!("{e:#}")))?;
+        Ok(CompiledModule {
+            name: name.to_string(),
+            module,
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! Options for the engine and for one run.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to build the [`crate::Engine`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// Directory for wasmtime's compiled-code cache; `None` (the default) disables caching.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// How to run one guest.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// `argv` as the guest sees it, `argv[0]` included. Default: empty.
+    pub args: Vec<String>,
+    /// Environment variables; nothing is inherited. Default: empty.
+    pub env: Vec<(String, String)>,
+    /// Preopened directories as `(host path, guest path)`. Default: none (no file access).
+    pub dirs: Vec<(PathBuf, String)>,
+    /// Export to call instead of `_start`; its parameters are parsed from `args[1..]`.
+    /// Default: `None`.
+    pub invoke: Option<String>,
+    /// Stop the guest after this long. Default: `None` (no limit).
+    pub timeout: Option<Duration>,
+    /// Sampling interval; `None` turns sampling off. Default: 1 ms.
+    pub interval: Option<Duration>,
+    /// Samples kept at most; later ticks are counted as dropped. Default: 20 million
+    /// (about 5½ hours at 1 ms, ~320 MB).
+    pub max_samples: usize,
+    /// Unknown imports become functions that trap when called, instead of a link error.
+    /// Default: false.
+    pub trap_unknown_imports: bool,
+    /// Set to `true` (e.g. from a Ctrl-C handler) to stop the guest at its next check.
+    /// Default: a flag nobody sets.
+    pub interrupt: Arc<AtomicBool>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            args: Vec::new(),
+            env: Vec::new(),
+            dirs: Vec::new(),
+            invoke: None,
+            timeout: None,
+            interval: Some(Duration::from_millis(1)),
+            max_samples: 20_000_000,
+            trap_unknown_imports: false,
+            interrupt: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}

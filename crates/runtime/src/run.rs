@@ -1,0 +1,185 @@
+//! One guest run: link, instantiate, call, classify how it ended.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use wasmtime::{Linker, Store, UpdateDeadline, WasmBacktrace};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wobs_events::{RawOutcome, RawProfile};
+
+use crate::sampler::{Sampler, Stop, Ticker};
+use crate::{invoke, CompiledModule, Engine, RunOptions};
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// How the guest finished.
+    pub outcome: RawOutcome,
+    /// Every sample; module indices are 0 for the main module, then preloads in order.
+    pub profile: RawProfile,
+    /// Wall time from linking the first module to the end of the call.
+    pub duration: Duration,
+    /// When the run started, milliseconds since the Unix epoch.
+    pub start_unix_ms: u64,
+}
+
+/// The store's data.
+struct Host {
+    wasi: WasiP1Ctx,
+    sampler: Sampler,
+}
+
+/// Runs `main` with `preloads` linked under their names. Never panics on guest behaviour: every
+/// way a guest can end — return, `proc_exit`, trap, timeout, interrupt, link failure — is a
+/// [`RawOutcome`], and the samples taken until then are returned with it.
+pub fn run(
+    engine: &Engine,
+    main: &CompiledModule,
+    preloads: &[CompiledModule],
+    options: &RunOptions,
+) -> RunResult {
+    let start_unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let ticks = Arc::new(AtomicU64::new(0));
+    let modules = std::iter::once(main)
+        .chain(preloads)
+        .map(|m| m.module.clone())
+        .collect();
+    let sampler = Sampler::new(modules, options, ticks.clone());
+    let wasi = match wasi_context(options) {
+        Ok(wasi) => wasi,
+        Err(err) => {
+            return RunResult {
+                outcome: RawOutcome::Failed(format!("{err:#}")),
+                profile: RawProfile::default(),
+                duration: Duration::ZERO,
+                start_unix_ms,
+            }
+        }
+    };
+    let mut store = Store::new(&engine.inner, Host { wasi, sampler });
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut cx| {
+        if cx.data_mut().sampler.should_stop().is_some() {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        if cx.data().sampler.sampling() {
+            let trace = WasmBacktrace::capture(&cx);
+            cx.data_mut().sampler.record(&trace);
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
+
+    let ticker = Ticker::start(&engine.inner, options.interval, ticks);
+    store.data_mut().sampler.start_clock();
+    let started = Instant::now();
+    let result = execute(&mut store, engine, main, preloads, options);
+    let duration = started.elapsed();
+    drop(ticker);
+
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(err) => classify(&err, &store.data().sampler, options),
+    };
+    let Host { sampler, .. } = store.into_data();
+    RunResult {
+        outcome,
+        profile: sampler.into_profile(),
+        duration,
+        start_unix_ms,
+    }
+}
+
+fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.inherit_stdio().args(&options.args);
+    for (name, value) in &options.env {
+        builder.env(name, value);
+    }
+    for (host, guest) in &options.dirs {
+        builder
+            .preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| e.context(format!("cannot open --dir {}", host.display())))?;
+    }
+    Ok(builder.build_p1())
+}
+
+fn execute(
+    store: &mut Store<Host>,
+    engine: &Engine,
+    main: &CompiledModule,
+    preloads: &[CompiledModule],
+    options: &RunOptions,
+) -> wasmtime::Result<RawOutcome> {
+    let mut linker = Linker::new(&engine.inner);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    for preload in preloads {
+        linker
+            .module(&mut *store, &preload.name, &preload.module)
+            .map_err(|e| e.context(format!("cannot preload `{}`", preload.name)))?;
+    }
+    if options.trap_unknown_imports {
+        linker.define_unknown_imports_as_traps(&main.module)?;
+    }
+    let instance = linker.instantiate(&mut *store, &main.module)?;
+    let Some(name) = &options.invoke else {
+        let start = instance
+            .get_typed_func::<(), ()>(&mut *store, "_start")
+            .map_err(|_| {
+                wasmtime::format_err!(
+                    "module has no `_start` export (a reactor?); use --invoke NAME to call an export"
+                )
+            })?;
+        start.call(&mut *store, ())?;
+        return Ok(RawOutcome::Exited(0));
+    };
+    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize") {
+        initialize.call(&mut *store, ())?;
+    }
+    let func = instance
+        .get_func(&mut *store, name)
+        .ok_or_else(|| wasmtime::format_err!("module has no exported function `{name}`"))?;
+    let params = options.args.get(1..).unwrap_or_default();
+    Ok(RawOutcome::Returned(invoke::call(
+        store, name, func, params,
+    )?))
+}
+
+/// Turns the error a run ended with into an outcome.
+fn classify(err: &wasmtime::Error, sampler: &Sampler, options: &RunOptions) -> RawOutcome {
+    if let Some(exit) = err.downcast_ref::<I32Exit>() {
+        return RawOutcome::Exited(exit.0);
+    }
+    match sampler.stopped() {
+        Some(Stop::TimedOut) => {
+            let limit = options.timeout.unwrap_or_default().as_millis() as u64;
+            return RawOutcome::TimedOut(limit);
+        }
+        Some(Stop::Interrupted) => return RawOutcome::Interrupted,
+        None => {}
+    }
+    let trace = err.downcast_ref::<WasmBacktrace>();
+    if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+        return RawOutcome::Trapped {
+            message: format!("wasm trap: {trap}"),
+            backtrace: trace
+                .map(|t| t.frames().iter().filter_map(|f| sampler.raw_frame(f)).collect())
+                .unwrap_or_default(),
+        };
+    }
+    match trace {
+        // A host function failed while guest code was on the stack.
+        Some(trace) if !trace.frames().is_empty() => RawOutcome::Trapped {
+            message: err.root_cause().to_string(),
+            backtrace: trace
+                .frames()
+                .iter()
+                .filter_map(|f| sampler.raw_frame(f))
+                .collect(),
+        },
+        _ => RawOutcome::Failed(format!("{err:#}")),
+    }
+}

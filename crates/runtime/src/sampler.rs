@@ -1,0 +1,184 @@
+//! The epoch-driven stack sampler and the stop conditions checked at the same points.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use wobs_events::{RawFrame, RawProfile, RawSample};
+
+/// Tick period when sampling is off: only timeouts and Ctrl-C are checked then.
+const CHECK_PERIOD: Duration = Duration::from_millis(10);
+
+/// Why the sampler stopped the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    TimedOut,
+    Interrupted,
+}
+
+/// Per-run sampling state; lives in the store so the epoch callback can reach it.
+pub(crate) struct Sampler {
+    modules: Vec<wasmtime::Module>,
+    stack_ids: HashMap<Box<[RawFrame]>, u32>,
+    scratch: Vec<RawFrame>,
+    profile: RawProfile,
+    sampling: bool,
+    max_samples: usize,
+    start: Instant,
+    timeout: Option<Duration>,
+    interrupt: Arc<AtomicBool>,
+    ticks: Arc<AtomicU64>,
+    last_tick: u64,
+    stop: Option<Stop>,
+}
+
+impl Sampler {
+    pub fn new(
+        modules: Vec<wasmtime::Module>,
+        options: &crate::RunOptions,
+        ticks: Arc<AtomicU64>,
+    ) -> Sampler {
+        Sampler {
+            modules,
+            stack_ids: HashMap::new(),
+            scratch: Vec::new(),
+            profile: RawProfile::default(),
+            sampling: options.interval.is_some(),
+            max_samples: options.max_samples,
+            start: Instant::now(),
+            timeout: options.timeout,
+            interrupt: options.interrupt.clone(),
+            ticks,
+            last_tick: 0,
+            stop: None,
+        }
+    }
+
+    /// Restarts the clock: sample times count from the moment the guest starts.
+    pub fn start_clock(&mut self) {
+        self.start = Instant::now();
+        self.last_tick = self.ticks.load(Ordering::Relaxed);
+    }
+
+    /// Whether the guest must stop now (checked at every tick).
+    pub fn should_stop(&mut self) -> Option<Stop> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            self.stop = Some(Stop::Interrupted);
+        } else if self.timeout.is_some_and(|t| self.start.elapsed() >= t) {
+            self.stop = Some(Stop::TimedOut);
+        }
+        self.stop
+    }
+
+    /// The stop condition that ended the run, if one did.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stop
+    }
+
+    /// Whether samples are wanted.
+    pub fn sampling(&self) -> bool {
+        self.sampling
+    }
+
+    /// Records one stack (innermost frame first, as wasmtime reports it).
+    pub fn record(&mut self, trace: &wasmtime::WasmBacktrace) {
+        let tick = self.ticks.load(Ordering::Relaxed);
+        // Ticks that passed while the guest was in host code produced no sample.
+        self.profile.dropped += tick.saturating_sub(self.last_tick + 1);
+        self.last_tick = tick;
+        if self.profile.samples.len() >= self.max_samples {
+            self.profile.dropped += 1;
+            return;
+        }
+        self.scratch.clear();
+        for frame in trace.frames().iter().rev() {
+            if let Some(raw) = self.raw_frame(frame) {
+                self.scratch.push(raw);
+            }
+        }
+        if self.scratch.is_empty() {
+            self.profile.dropped += 1;
+            return;
+        }
+        let stack = match self.stack_ids.get(self.scratch.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = self.profile.stacks.len() as u32;
+                self.profile.stacks.push(self.scratch.clone());
+                self.stack_ids
+                    .insert(self.scratch.clone().into_boxed_slice(), id);
+                id
+            }
+        };
+        let time_ns = self.start.elapsed().as_nanos() as u64;
+        self.profile.samples.push(RawSample { stack, time_ns });
+    }
+
+    /// Maps a wasmtime frame to (module index, module offset); `None` for frames without an
+    /// address map or from modules that are not part of this run.
+    pub fn raw_frame(&self, frame: &wasmtime::FrameInfo) -> Option<RawFrame> {
+        let module = self
+            .modules
+            .iter()
+            .position(|m| wasmtime::Module::same(m, frame.module()))?;
+        let offset = u32::try_from(frame.module_offset()?).ok()?;
+        Some(RawFrame {
+            module: module as u32,
+            offset,
+        })
+    }
+
+    /// Hands over the samples.
+    pub fn into_profile(self) -> RawProfile {
+        self.profile
+    }
+}
+
+/// A thread that advances the engine's epoch at a fixed period until dropped.
+pub(crate) struct Ticker {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    /// Starts ticking `engine` every `interval` (or every [`CHECK_PERIOD`] when sampling is off),
+    /// counting ticks in `ticks`.
+    pub fn start(
+        engine: &wasmtime::Engine,
+        interval: Option<Duration>,
+        ticks: Arc<AtomicU64>,
+    ) -> Ticker {
+        let period = interval.unwrap_or(CHECK_PERIOD);
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.clone();
+        let thread_stop = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("wobs-ticker".into())
+            .spawn(move || {
+                // Sleep to absolute deadlines so the period does not drift with scheduling delay.
+                let mut next = Instant::now() + period;
+                while !thread_stop.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if next > now {
+                        std::thread::sleep(next - now);
+                    }
+                    next += period;
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Ticker { stop, handle }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
