@@ -1,0 +1,169 @@
+//! Raw samples + module symbols → a [`Recording`].
+
+use std::collections::HashMap;
+
+use wobs_events::{
+    Frame, ModuleInfo, Outcome, RawFrame, RawOutcome, RawProfile, Recording, RunInfo, Sample,
+    Stack, TraceFrame,
+};
+use wobs_symbolize::ModuleSymbols;
+
+use crate::summary::summarize;
+
+/// Everything [`build_recording`] needs besides symbols.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordingInput<'a> {
+    /// The modules, main first.
+    pub modules: &'a [ModuleInfo],
+    /// `argv` as the guest saw it.
+    pub args: &'a [String],
+    /// Export called instead of `_start`.
+    pub invoke: Option<&'a str>,
+    /// Sampling interval in ns (0 when off).
+    pub interval_ns: u64,
+    /// Start time, ms since the Unix epoch.
+    pub start_unix_ms: u64,
+    /// Guest run time in ns.
+    pub duration_ns: u64,
+    /// The samples.
+    pub profile: &'a RawProfile,
+    /// How the run ended.
+    pub outcome: &'a RawOutcome,
+}
+
+/// Symbolizes and aggregates one run. `symbols[i]` belongs to `input.modules[i]`; `None` (module
+/// unreadable by the symbolizer) gives `module+0xOFFSET` frames.
+pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbols>]) -> Recording {
+    let mut frames = FrameTable::new(symbols);
+    let stacks: Vec<Stack> = input
+        .profile
+        .stacks
+        .iter()
+        .map(|raw| Stack {
+            frames: raw.iter().flat_map(|f| frames.outer_first(*f)).collect(),
+        })
+        .collect();
+    let outcome = match input.outcome {
+        RawOutcome::Exited(code) => Outcome::Exited { code: *code },
+        RawOutcome::Returned(values) => Outcome::Returned {
+            values: values.clone(),
+        },
+        RawOutcome::Trapped { message, backtrace } => Outcome::Trapped {
+            message: message.clone(),
+            backtrace: backtrace
+                .iter()
+                .map(|raw| TraceFrame {
+                    module: raw.module,
+                    offset: raw.offset,
+                    frames: frames.symbolize(*raw),
+                })
+                .collect(),
+        },
+        RawOutcome::TimedOut(limit_ms) => Outcome::TimedOut {
+            limit_ms: *limit_ms,
+        },
+        RawOutcome::Interrupted => Outcome::Interrupted,
+        RawOutcome::Failed(message) => Outcome::Failed {
+            message: message.clone(),
+        },
+    };
+    let run = RunInfo {
+        args: input.args.to_vec(),
+        invoke: input.invoke.map(str::to_string),
+        start_unix_ms: input.start_unix_ms,
+        duration_ns: input.duration_ns,
+        interval_ns: input.interval_ns,
+        samples_taken: input.profile.samples.len() as u64,
+        samples_dropped: input.profile.dropped,
+        outcome,
+    };
+    let mut recording = Recording::new(input.modules.to_vec(), run);
+    recording.frames = frames.into_frames();
+    recording.stacks = stacks;
+    recording.samples = input
+        .profile
+        .samples
+        .iter()
+        .map(|s| Sample {
+            stack: s.stack,
+            time_ns: s.time_ns,
+        })
+        .collect();
+    recording.functions = summarize(&recording);
+    recording
+}
+
+/// Interned symbolized frames, with a cache per raw frame.
+struct FrameTable<'a> {
+    symbols: &'a [Option<&'a ModuleSymbols>],
+    frames: Vec<Frame>,
+    ids: HashMap<Frame, u32>,
+    /// Raw frame → its source frames' ids, outermost first.
+    expanded: HashMap<RawFrame, Vec<u32>>,
+}
+
+impl<'a> FrameTable<'a> {
+    fn new(symbols: &'a [Option<&'a ModuleSymbols>]) -> Self {
+        FrameTable {
+            symbols,
+            frames: Vec::new(),
+            ids: HashMap::new(),
+            expanded: HashMap::new(),
+        }
+    }
+
+    /// Source frames at `raw`, innermost first.
+    fn symbolize(&self, raw: RawFrame) -> Vec<Frame> {
+        let Some(Some(symbols)) = self.symbols.get(raw.module as usize) else {
+            return vec![Frame {
+                function: format!("module{}+{:#x}", raw.module, raw.offset),
+                module: raw.module,
+                file: None,
+                line: None,
+                column: None,
+                inlined: false,
+            }];
+        };
+        symbols
+            .lookup(raw.offset)
+            .into_iter()
+            .map(|loc| Frame {
+                function: loc.function,
+                module: raw.module,
+                file: loc.file,
+                line: loc.line,
+                column: loc.column,
+                inlined: loc.inlined,
+            })
+            .collect()
+    }
+
+    /// Ids of the source frames at `raw`, outermost first (the order stacks use).
+    fn outer_first(&mut self, raw: RawFrame) -> Vec<u32> {
+        if let Some(ids) = self.expanded.get(&raw) {
+            return ids.clone();
+        }
+        let ids: Vec<u32> = self
+            .symbolize(raw)
+            .into_iter()
+            .rev()
+            .map(|frame| self.intern(frame))
+            .collect();
+        self.expanded.insert(raw, ids.clone());
+        ids
+    }
+
+    fn intern(&mut self, frame: Frame) -> u32 {
+        if let Some(&id) = self.ids.get(&frame) {
+            return id;
+        }
+        let id = self.frames.len() as u32;
+        self.frames.push(frame.clone());
+        self.ids.insert(frame, id);
+        id
+    }
+
+    fn into_frames(self) -> Vec<Frame> {
+        self.frames
+    }
+}

@@ -1,0 +1,103 @@
+//! The top-functions table printed after a run and by `wobs report`.
+
+use std::fmt::Write;
+
+use wobs_events::{Outcome, Recording};
+
+/// One line describing the run: samples, interval, duration, drops and how it ended.
+pub fn render_summary(recording: &Recording) -> String {
+    let run = &recording.run;
+    let mut line = format!(
+        "wobs: {} samples over {:.2} s",
+        run.samples_taken,
+        run.duration_ns as f64 / 1e9
+    );
+    if run.interval_ns > 0 {
+        let _ = write!(line, " (every {})", human_interval(run.interval_ns));
+    } else {
+        line.push_str(" (sampling off)");
+    }
+    if run.samples_dropped > 0 {
+        let _ = write!(
+            line,
+            ", {} ticks without a sample (guest in host calls)",
+            run.samples_dropped
+        );
+    }
+    let _ = write!(line, "; {}", describe(&run.outcome));
+    line
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Exited { code } => format!("exited with {code}"),
+        Outcome::Returned { values } if values.is_empty() => "returned".to_string(),
+        Outcome::Returned { values } => format!("returned {}", values.join(", ")),
+        Outcome::Trapped { message, .. } => format!("trapped: {message}"),
+        Outcome::TimedOut { limit_ms } => format!("timed out after {limit_ms} ms"),
+        Outcome::Interrupted => "interrupted".to_string(),
+        Outcome::Failed { message } => format!("failed: {message}"),
+    }
+}
+
+fn human_interval(ns: u64) -> String {
+    if ns % 1_000_000 == 0 {
+        format!("{} ms", ns / 1_000_000)
+    } else if ns % 1_000 == 0 {
+        format!("{} µs", ns / 1_000)
+    } else {
+        format!("{ns} ns")
+    }
+}
+
+/// The summary line and the `top` hottest functions by self samples.
+pub fn render_table(recording: &Recording, top: usize) -> String {
+    let mut out = render_summary(recording);
+    out.push('\n');
+    let total = recording.run.samples_taken.max(1) as f64;
+    let rows: Vec<_> = recording.functions.iter().take(top).collect();
+    if rows.is_empty() {
+        return out;
+    }
+    let multi_module = recording.modules.len() > 1;
+    let names: Vec<String> = rows
+        .iter()
+        .map(|f| match (multi_module, recording.modules.get(f.module as usize)) {
+            (true, Some(module)) => format!("{}!{}", module.name, f.name),
+            _ => f.name.clone(),
+        })
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).clamp(8, 60);
+    let _ = writeln!(
+        out,
+        "{:>7} {:>7} {:>8} {:>8}  {:<width$}  source",
+        "self%", "total%", "self", "total", "function"
+    );
+    for (f, name) in rows.iter().zip(names) {
+        let source = match (&f.file, f.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>6.1}% {:>6.1}% {:>8} {:>8}  {:<width$}  {source}",
+            f.self_samples as f64 * 100.0 / total,
+            f.total_samples as f64 * 100.0 / total,
+            f.self_samples,
+            f.total_samples,
+            truncate(&name, width),
+        );
+    }
+    out
+}
+
+/// Cuts a long (C++) name to `width` characters, marking the cut.
+fn truncate(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}

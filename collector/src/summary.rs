@@ -1,0 +1,94 @@
+//! Per-function totals.
+
+use std::collections::{HashMap, HashSet};
+
+use wobs_events::{FunctionSummary, Recording};
+
+/// A function is identified by module and name: call sites and inlined copies merge.
+type Key = (u32, String);
+/// A source line inside a function.
+type Line = (Option<String>, Option<u32>);
+
+#[derive(Default)]
+struct Totals {
+    self_samples: u64,
+    total_samples: u64,
+    self_lines: HashMap<Line, u64>,
+    total_lines: HashMap<Line, u64>,
+}
+
+/// Self and total samples per function, hottest self first. Each function's `file:line` is its
+/// line with the most self samples (else the most total samples); line 0 (compiler-generated code)
+/// is used only when nothing else was seen.
+pub fn summarize(recording: &Recording) -> Vec<FunctionSummary> {
+    let mut per_stack = vec![0u64; recording.stacks.len()];
+    for sample in &recording.samples {
+        if let Some(count) = per_stack.get_mut(sample.stack as usize) {
+            *count += 1;
+        }
+    }
+    let mut totals: HashMap<Key, Totals> = HashMap::new();
+    let mut seen: HashSet<Key> = HashSet::new();
+    for (stack, &count) in recording.stacks.iter().zip(&per_stack) {
+        if count == 0 {
+            continue;
+        }
+        seen.clear();
+        let frames = stack
+            .frames
+            .iter()
+            .filter_map(|&id| recording.frames.get(id as usize));
+        for frame in frames.clone() {
+            let key = (frame.module, frame.function.clone());
+            let entry = totals.entry(key.clone()).or_default();
+            *entry
+                .total_lines
+                .entry((frame.file.clone(), frame.line))
+                .or_default() += count;
+            if seen.insert(key) {
+                entry.total_samples += count;
+            }
+        }
+        if let Some(leaf) = frames.last() {
+            let entry = totals
+                .entry((leaf.module, leaf.function.clone()))
+                .or_default();
+            entry.self_samples += count;
+            *entry
+                .self_lines
+                .entry((leaf.file.clone(), leaf.line))
+                .or_default() += count;
+        }
+    }
+    let mut out: Vec<FunctionSummary> = totals
+        .into_iter()
+        .map(|((module, name), t)| {
+            let (file, line) = hottest(&t.self_lines)
+                .or_else(|| hottest(&t.total_lines))
+                .unwrap_or_default();
+            FunctionSummary {
+                name,
+                module,
+                file,
+                line,
+                self_samples: t.self_samples,
+                total_samples: t.total_samples,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (b.self_samples, b.total_samples, &a.name).cmp(&(a.self_samples, a.total_samples, &b.name))
+    });
+    out
+}
+
+/// The line with the most samples, preferring real lines over line 0 and ties by line number.
+fn hottest(lines: &HashMap<Line, u64>) -> Option<Line> {
+    lines
+        .iter()
+        .max_by(|(a, ca), (b, cb)| {
+            let real = |l: &Line| l.1.is_some_and(|n| n > 0);
+            (real(a), **ca, std::cmp::Reverse(&a.1)).cmp(&(real(b), **cb, std::cmp::Reverse(&b.1)))
+        })
+        .map(|(line, _)| line.clone())
+}

@@ -1,0 +1,207 @@
+//! `wobs run`: run a WASI program and profile it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use sha2::{Digest, Sha256};
+use wobs_collector::{build_recording, RecordingInput};
+use wobs_events::ModuleInfo;
+use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions};
+use wobs_symbolize::ModuleSymbols;
+
+use crate::flags::{parse_duration, GuestFlags};
+use crate::outputs::OutputFlags;
+use crate::progress::with_progress;
+use crate::write::write_atomic;
+
+/// Run a WASI program under wasmtime, sampling its stack, and report where time went.
+#[derive(Args, Debug)]
+#[command(trailing_var_arg = true)]
+pub struct RunCommand {
+    #[command(flatten)]
+    guest: GuestFlags,
+
+    /// Sampling interval (`0` turns sampling off).
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
+    interval: Duration,
+
+    /// Save the recording (JSON) for `wobs report`.
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+
+    #[command(flatten)]
+    outputs: OutputFlags,
+
+    /// The WebAssembly module to run.
+    #[arg(value_name = "WASM")]
+    wasm: PathBuf,
+
+    /// Arguments for the guest.
+    #[arg(value_name = "ARGS", allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// A module read from disk.
+struct Loaded {
+    info: ModuleInfo,
+    bytes: Arc<Vec<u8>>,
+}
+
+impl RunCommand {
+    /// Runs the guest; returns the exit code wasmtime would give.
+    pub fn execute(self) -> anyhow::Result<i32> {
+        let main = load(&self.wasm, module_name(&self.wasm))?;
+        let preloads = self
+            .guest
+            .preloads()?
+            .into_iter()
+            .map(|(name, path)| load(&path, name))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let all: Vec<&Loaded> = std::iter::once(&main).chain(&preloads).collect();
+
+        // Symbols are read off the guest thread while wasmtime compiles and the guest runs.
+        let symbol_inputs: Vec<(String, Arc<Vec<u8>>)> = all
+            .iter()
+            .map(|m| (m.info.path.clone(), m.bytes.clone()))
+            .collect();
+        let symbols = std::thread::spawn(move || {
+            symbol_inputs
+                .into_iter()
+                .map(|(path, bytes)| match ModuleSymbols::new(&bytes) {
+                    Ok(symbols) => {
+                        if let Some(problem) = symbols.dwarf_problem() {
+                            eprintln!("wobs: warning: {path}: {problem}; using names only");
+                        }
+                        Some(symbols)
+                    }
+                    Err(err) => {
+                        eprintln!("wobs: warning: {path}: {err}; frames will be unnamed");
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+
+        let mut engine_options = EngineOptions::default();
+        engine_options.cache_dir = self.guest.cache_dir();
+        let engine = Engine::new(&engine_options)?;
+        let compiled = all
+            .iter()
+            .map(|m| compile(&engine, m))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let options = self.run_options(&main)?;
+        let interrupt = options.interrupt.clone();
+        install_interrupt_handler(interrupt);
+        let result = wobs_runtime::run(&engine, &compiled[0], &compiled[1..], &options);
+        flush_guest_stdout();
+
+        let symbols = symbols
+            .join()
+            .map_err(|_| anyhow::anyhow!("symbolizer thread panicked"))?;
+        let symbol_refs: Vec<Option<&ModuleSymbols>> = symbols.iter().map(Option::as_ref).collect();
+        let infos: Vec<ModuleInfo> = all.iter().map(|m| m.info.clone()).collect();
+        let recording = build_recording(
+            RecordingInput {
+                modules: &infos,
+                args: &options.args,
+                invoke: options.invoke.as_deref(),
+                interval_ns: options.interval.map_or(0, |i| i.as_nanos() as u64),
+                start_unix_ms: result.start_unix_ms,
+                duration_ns: result.duration.as_nanos() as u64,
+                profile: &result.profile,
+                outcome: &result.outcome,
+            },
+            &symbol_refs,
+        );
+        if let wobs_events::RawOutcome::Returned(values) = &result.outcome {
+            for value in values {
+                println!("{value}");
+            }
+        }
+        let title = format!("wobs run {}", self.wasm.display());
+        let mut written = self.outputs.emit(&recording, &title);
+        if let Some(path) = &self.output {
+            let saved = serde_json::to_vec(&recording)
+                .context("cannot serialize the recording")
+                .and_then(|json| write_atomic(path, &json));
+            if let Err(err) = saved {
+                eprintln!("error: {err:#}");
+                written = written.and(Err(err));
+            }
+        }
+        let code = recording.run.outcome.exit_code();
+        // A guest that succeeded but whose outputs could not be written is a failure of wobs.
+        match written {
+            Err(_) if code == 0 => Ok(1),
+            _ => Ok(code),
+        }
+    }
+
+    fn run_options(&self, main: &Loaded) -> anyhow::Result<RunOptions> {
+        let mut options = RunOptions::default();
+        options.args = std::iter::once(main.info.path.clone())
+            .chain(self.args.iter().cloned())
+            .collect();
+        options.env = self.guest.env()?;
+        options.dirs = self.guest.dirs()?;
+        options.invoke = self.guest.invoke.clone();
+        options.timeout = self.guest.timeout;
+        options.interval = (!self.interval.is_zero()).then_some(self.interval);
+        options.trap_unknown_imports = self.guest.trap_unknown_imports;
+        Ok(options)
+    }
+}
+
+/// The name frames use for the main module: its file stem.
+fn module_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "main".to_string())
+}
+
+fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let info = ModuleInfo {
+        name,
+        path: path.display().to_string(),
+        size: bytes.len() as u64,
+        sha256: Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    };
+    Ok(Loaded {
+        info,
+        bytes: Arc::new(bytes),
+    })
+}
+
+fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
+    let what = format!(
+        "compiling {} ({:.1} MB)",
+        module.info.path,
+        module.info.size as f64 / 1e6
+    );
+    with_progress(&what, || engine.compile(&module.info.name, &module.bytes))
+        .with_context(|| format!("{}", module.info.path))
+}
+
+/// First Ctrl-C: stop the guest at its next check and write the outputs. Second: exit now (the
+/// guest may be blocked in a host call that never reaches a check).
+fn install_interrupt_handler(flag: Arc<AtomicBool>) {
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+}
+
+fn flush_guest_stdout() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}

@@ -1,0 +1,120 @@
+//! Flags shared by every command that runs a guest, named as in `wasmtime run`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+/// How the guest is run: its capabilities, linking and limits.
+#[derive(Args, Debug, Clone)]
+pub struct GuestFlags {
+    /// Grant access to a host directory: `HOST` or `HOST::GUEST` (no file access without it).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+
+    /// Set an environment variable for the guest; `NAME` alone copies it from the host.
+    /// Nothing is inherited otherwise.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    pub env: Vec<String>,
+
+    /// Call this export instead of `_start` (for reactors); guest arguments become its parameters.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+
+    /// Link another module under an import name, e.g. `--preload lib=lib.wasm`.
+    #[arg(long = "preload", value_name = "NAME=PATH")]
+    pub preloads: Vec<String>,
+
+    /// Stop the guest after this long (e.g. `10s`, `500ms`); exits 134 like a trap.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Make unknown imports trap when called instead of failing to link.
+    #[arg(long)]
+    pub trap_unknown_imports: bool,
+
+    /// Do not use the compiled-code cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl GuestFlags {
+    /// `--dir` values as (host, guest) pairs.
+    pub fn dirs(&self) -> anyhow::Result<Vec<(PathBuf, String)>> {
+        self.dirs
+            .iter()
+            .map(|spec| {
+                let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+                if host.is_empty() || guest.is_empty() {
+                    bail!("--dir {spec:?}: expected HOST or HOST::GUEST");
+                }
+                Ok((PathBuf::from(host), guest.to_string()))
+            })
+            .collect()
+    }
+
+    /// `--env` values resolved against the host environment.
+    pub fn env(&self) -> anyhow::Result<Vec<(String, String)>> {
+        self.env
+            .iter()
+            .map(|spec| match spec.split_once('=') {
+                Some((name, value)) => Ok((name.to_string(), value.to_string())),
+                None => std::env::var(spec)
+                    .map(|value| (spec.clone(), value))
+                    .with_context(|| format!("--env {spec}: not set in the host environment")),
+            })
+            .collect()
+    }
+
+    /// `--preload` values as (import name, path) pairs.
+    pub fn preloads(&self) -> anyhow::Result<Vec<(String, PathBuf)>> {
+        self.preloads
+            .iter()
+            .map(|spec| match spec.split_once('=') {
+                Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+                    Ok((name.to_string(), PathBuf::from(path)))
+                }
+                _ => bail!("--preload {spec:?}: expected NAME=PATH"),
+            })
+            .collect()
+    }
+
+    /// Where compiled code is cached: `$WOBS_CACHE_DIR`, else the user's cache directory.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = std::env::var_os("WOBS_CACHE_DIR") {
+            return Some(PathBuf::from(dir));
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        Some(base.join("wobs").join("wasmtime"))
+    }
+}
+
+/// Parses `10s`, `500ms`, `1m 30s`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        if seconds.is_finite() && seconds >= 0.0 {
+            return Ok(Duration::from_secs_f64(seconds));
+        }
+    }
+    humantime::parse_duration(text).map_err(|e| format!("{e} (try e.g. 10s or 500ms)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+}
