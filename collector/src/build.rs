@@ -8,7 +8,7 @@ use wobs_events::{
 };
 use wobs_symbolize::ModuleSymbols;
 
-use crate::summary::summarize;
+use crate::summary::{summarize, EntryLines};
 
 /// Everything [`build_recording`] needs besides symbols.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +78,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
         outcome,
     };
     let mut recording = Recording::new(input.modules.to_vec(), run);
-    recording.frames = frames.into_frames();
+    recording.frames = std::mem::take(&mut frames.frames);
     recording.stacks = stacks;
     recording.samples = input
         .profile
@@ -89,7 +89,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
             time_ns: s.time_ns,
         })
         .collect();
-    recording.functions = summarize(&recording);
+    recording.functions = summarize(&recording, &frames.entry_lines);
     recording
 }
 
@@ -100,6 +100,8 @@ struct FrameTable<'a> {
     ids: HashMap<Frame, u32>,
     /// Raw frame → its source frames' ids, outermost first.
     expanded: HashMap<RawFrame, Vec<u32>>,
+    /// Opening line of each physical function seen, for the summary.
+    entry_lines: EntryLines,
 }
 
 impl<'a> FrameTable<'a> {
@@ -109,6 +111,7 @@ impl<'a> FrameTable<'a> {
             frames: Vec::new(),
             ids: HashMap::new(),
             expanded: HashMap::new(),
+            entry_lines: HashMap::new(),
         }
     }
 
@@ -143,8 +146,18 @@ impl<'a> FrameTable<'a> {
         if let Some(ids) = self.expanded.get(&raw) {
             return ids.clone();
         }
-        let ids: Vec<u32> = self
-            .symbolize(raw)
+        let frames = self.symbolize(raw);
+        if let (Some(physical), Some(Some(symbols))) =
+            (frames.last(), self.symbols.get(raw.module as usize))
+        {
+            let key = (raw.module, physical.function.clone());
+            if !self.entry_lines.contains_key(&key) {
+                if let Some(line) = symbols.entry_line(raw.offset) {
+                    self.entry_lines.insert(key, line);
+                }
+            }
+        }
+        let ids: Vec<u32> = frames
             .into_iter()
             .rev()
             .map(|frame| self.intern(frame))
@@ -161,9 +174,5 @@ impl<'a> FrameTable<'a> {
         self.frames.push(frame.clone());
         self.ids.insert(frame, id);
         id
-    }
-
-    fn into_frames(self) -> Vec<Frame> {
-        self.frames
     }
 }

@@ -18,4 +18,4 @@ mod summary;
 
 pub use build::{build_recording, RecordingInput};
 pub use label::LabelOptions;
-pub use summary::summarize;
+pub use summary::{summarize, EntryLines};

@@ -9,6 +9,9 @@ type Key = (u32, String);
 /// A source line inside a function.
 type Line = (Option<String>, Option<u32>);
 
+/// A function's opening `(file, line)`, used when none of its sampled lines is a real line.
+pub type EntryLines = HashMap<(u32, String), (String, u32)>;
+
 #[derive(Default)]
 struct Totals {
     self_samples: u64,
@@ -18,9 +21,10 @@ struct Totals {
 }
 
 /// Self and total samples per function, hottest self first. Each function's `file:line` is its
-/// line with the most self samples (else the most total samples); line 0 (compiler-generated code)
-/// is used only when nothing else was seen.
-pub fn summarize(recording: &Recording) -> Vec<FunctionSummary> {
+/// line with the most self samples (else the most total samples); when every sampled line is line 0
+/// (compiler-generated code, common at -O1 and above) it is the function's opening line from
+/// `entry_lines`.
+pub fn summarize(recording: &Recording, entry_lines: &EntryLines) -> Vec<FunctionSummary> {
     let mut per_stack = vec![0u64; recording.stacks.len()];
     for sample in &recording.samples {
         if let Some(count) = per_stack.get_mut(sample.stack as usize) {
@@ -63,7 +67,14 @@ pub fn summarize(recording: &Recording) -> Vec<FunctionSummary> {
     let mut out: Vec<FunctionSummary> = totals
         .into_iter()
         .map(|((module, name), t)| {
+            let real = |line: &Line| line.1.is_some_and(|n| n > 0);
             let (file, line) = hottest(&t.self_lines)
+                .filter(real)
+                .or_else(|| hottest(&t.total_lines).filter(real))
+                .or_else(|| {
+                    let (file, line) = entry_lines.get(&(module, name.clone()))?;
+                    Some((Some(file.clone()), Some(*line)))
+                })
                 .or_else(|| hottest(&t.total_lines))
                 .unwrap_or_default();
             FunctionSummary {

@@ -20,7 +20,7 @@ pub fn render_summary(recording: &Recording) -> String {
     if run.samples_dropped > 0 {
         let _ = write!(
             line,
-            ", {} ticks without a sample (guest in host calls)",
+            ", {} tick(s) without a sample (guest in host calls)",
             run.samples_dropped
         );
     }
@@ -62,12 +62,19 @@ pub fn render_table(recording: &Recording, top: usize) -> String {
     let multi_module = recording.modules.len() > 1;
     let names: Vec<String> = rows
         .iter()
-        .map(|f| match (multi_module, recording.modules.get(f.module as usize)) {
-            (true, Some(module)) => format!("{}!{}", module.name, f.name),
-            _ => f.name.clone(),
-        })
+        .map(
+            |f| match (multi_module, recording.modules.get(f.module as usize)) {
+                (true, Some(module)) => format!("{}!{}", module.name, f.name),
+                _ => f.name.clone(),
+            },
+        )
         .collect();
-    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).clamp(8, 60);
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 60);
     let _ = writeln!(
         out,
         "{:>7} {:>7} {:>8} {:>8}  {:<width$}  source",

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => exit_code(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", wobs_runtime::one_line(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -67,7 +67,10 @@ impl OutputFlags {
             }
         };
         if let Some(path) = &self.folded {
-            keep(write_atomic(path, export::folded_stacks(recording, labels).as_bytes()));
+            keep(write_atomic(
+                path,
+                export::folded_stacks(recording, labels).as_bytes(),
+            ));
         }
         if let Some(path) = &self.flamegraph {
             keep(

@@ -240,7 +240,9 @@ impl Recording {
             .flat_map(|s| &s.frames)
             .find(|&&f| u64::from(f) >= frames)
         {
-            return Some(format!("stack refers to frame {bad}, but there are {frames}"));
+            return Some(format!(
+                "stack refers to frame {bad}, but there are {frames}"
+            ));
         }
         let stacks = self.stacks.len() as u64;
         if let Some(bad) = self.samples.iter().find(|s| u64::from(s.stack) >= stacks) {
@@ -285,7 +287,10 @@ mod tests {
             inlined: false,
         });
         rec.stacks.push(Stack { frames: vec![0] });
-        rec.samples.push(Sample { stack: 0, time_ns: 5 });
+        rec.samples.push(Sample {
+            stack: 0,
+            time_ns: 5,
+        });
         let json = serde_json::to_string(&rec).unwrap();
         assert!(json.contains(r#""kind":"trapped""#), "{json}");
         assert!(!json.contains("inlined"), "false flags are omitted: {json}");
@@ -298,7 +303,10 @@ mod tests {
     #[test]
     fn dangling_indices_and_future_versions_are_rejected() {
         let mut rec = Recording::new(vec![], run());
-        rec.samples.push(Sample { stack: 3, time_ns: 0 });
+        rec.samples.push(Sample {
+            stack: 3,
+            time_ns: 0,
+        });
         assert!(rec.incompatibility().unwrap().contains("stack 3"));
         rec.samples.clear();
         rec.version = RECORDING_VERSION + 1;

@@ -45,7 +45,7 @@ impl Engine {
     /// large modules: seconds per tens of MB on two cores when not cached.
     pub fn compile(&self, name: &str, wasm: &[u8]) -> Result<CompiledModule, Error> {
         let module = wasmtime::Module::from_binary(&self.inner, wasm)
-            .map_err(|e| Error::Compile(format!("{e:#}")))?;
+            .map_err(|e| Error::Compile(crate::one_line(&format!("{e:#}"))))?;
         Ok(CompiledModule {
             name: name.to_string(),
             module,

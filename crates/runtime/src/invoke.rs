@@ -34,7 +34,9 @@ fn parse(name: &str, ty: &ValType, arg: &str) -> wasmtime::Result<Val> {
         ValType::I64 => Val::I64(parse_i64(arg).ok_or_else(bad)?),
         ValType::F32 => Val::F32(arg.parse::<f32>().map_err(|_| bad())?.to_bits()),
         ValType::F64 => Val::F64(arg.parse::<f64>().map_err(|_| bad())?.to_bits()),
-        other => wasmtime::bail!("`{name}` takes a {other} parameter, which cannot be given on the command line"),
+        other => wasmtime::bail!(
+            "`{name}` takes a {other} parameter, which cannot be given on the command line"
+        ),
     })
 }
 

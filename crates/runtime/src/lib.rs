@@ -30,6 +30,11 @@ pub use engine::{CompiledModule, Engine};
 pub use options::{EngineOptions, RunOptions};
 pub use run::{run, RunResult};
 
+/// Collapses a (possibly multi-line, pretty-printed) error into one line for terminal output.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Why a module could not be prepared to run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

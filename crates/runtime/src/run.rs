@@ -53,7 +53,7 @@ pub fn run(
         Ok(wasi) => wasi,
         Err(err) => {
             return RunResult {
-                outcome: RawOutcome::Failed(format!("{err:#}")),
+                outcome: RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
                 profile: RawProfile::default(),
                 duration: Duration::ZERO,
                 start_unix_ms,
@@ -164,9 +164,14 @@ fn classify(err: &wasmtime::Error, sampler: &Sampler, options: &RunOptions) -> R
     let trace = err.downcast_ref::<WasmBacktrace>();
     if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
         return RawOutcome::Trapped {
-            message: format!("wasm trap: {trap}"),
+            message: trap.to_string(),
             backtrace: trace
-                .map(|t| t.frames().iter().filter_map(|f| sampler.raw_frame(f)).collect())
+                .map(|t| {
+                    t.frames()
+                        .iter()
+                        .filter_map(|f| sampler.raw_frame(f))
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
     }
@@ -180,6 +185,6 @@ fn classify(err: &wasmtime::Error, sampler: &Sampler, options: &RunOptions) -> R
                 .filter_map(|f| sampler.raw_frame(f))
                 .collect(),
         },
-        _ => RawOutcome::Failed(format!("{err:#}")),
+        _ => RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
     }
 }

@@ -58,9 +58,7 @@ impl Layout {
                         for name in names.into_iter().flatten() {
                             if let Name::Function(map) = name {
                                 for naming in map.into_iter().flatten() {
-                                    layout
-                                        .names
-                                        .insert(naming.index, naming.name.to_string());
+                                    layout.names.insert(naming.index, naming.name.to_string());
                                 }
                             }
                         }
@@ -77,13 +75,13 @@ impl Layout {
         Ok(layout)
     }
 
-    /// The function whose body contains `offset`.
-    pub fn function_at(&self, offset: u32) -> Option<u32> {
+    /// The function (index and body range) whose body contains `offset`.
+    pub fn body_at(&self, offset: u32) -> Option<&(u32, Range<u32>)> {
         let after = self
             .bodies
             .partition_point(|(_, range)| range.start <= offset);
-        let (index, range) = self.bodies.get(after.checked_sub(1)?)?;
-        range.contains(&offset).then_some(*index)
+        let body = self.bodies.get(after.checked_sub(1)?)?;
+        body.1.contains(&offset).then_some(body)
     }
 }
 

@@ -74,7 +74,7 @@ impl ModuleSymbols {
         let mut layout = Layout::parse(wasm)?;
         let names = std::mem::take(&mut layout.names)
             .into_iter()
-            .map(|(index, name)| (index, demangle(&name)))
+            .map(|(index, name)| (index, alias(demangle(&name))))
             .collect();
         let dwarf = Dwarf::load(&layout);
         layout.debug_sections.clear();
@@ -100,7 +100,7 @@ impl ModuleSymbols {
 
     /// Index of the function whose body contains `offset` (a module-file offset).
     pub fn function_index(&self, offset: u32) -> Option<u32> {
-        self.layout.function_at(offset)
+        self.layout.body_at(offset).map(|(index, _)| *index)
     }
 
     /// Name of function `index` from the name section (demangled), else `wasm-function[N]`.
@@ -109,6 +109,21 @@ impl ModuleSymbols {
             .get(&index)
             .cloned()
             .unwrap_or_else(|| format!("wasm-function[{index}]"))
+    }
+
+    /// The first real source line of the function containing `offset` (usually its opening line),
+    /// for functions whose sampled instructions all carry line 0.
+    pub fn entry_line(&self, offset: u32) -> Option<(String, u32)> {
+        let Dwarf::Usable(context) = &self.dwarf else {
+            return None;
+        };
+        let (_, body) = self.layout.body_at(offset)?;
+        let low = u64::from(body.start.checked_sub(self.layout.code_start)?);
+        let high = u64::from(body.end.checked_sub(self.layout.code_start)?);
+        let rows = context.find_location_range(low, high).ok()?;
+        rows.filter_map(|(_, _, location)| Some((location.file?, location.line?)))
+            .find(|(_, line)| *line > 0)
+            .map(|(file, line)| (normalize_path(file), line))
     }
 
     /// Source frames at module-file offset `offset`, innermost first; never empty.
@@ -145,6 +160,30 @@ impl ModuleSymbols {
     }
 }
 
+/// Names toolchains give functions users know by another name.
+fn alias(name: String) -> String {
+    match name.as_str() {
+        // wasi-libc renames a C `main(argc, argv)` so its startup code can call it.
+        "__main_argc_argv" => "main".to_string(),
+        _ => name,
+    }
+}
+
+/// Drops `.` components (`././libc/x.c` → `libc/x.c`); keeps `..`, which may be meaningful.
+fn normalize_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect();
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
 /// Frames from DWARF; empty when DWARF does not cover the address or is unreadable there.
 fn dwarf_frames(context: &addr2line::Context<dwarf::Reader>, address: u64) -> Vec<Location> {
     let mut out = Vec::new();
@@ -156,11 +195,11 @@ fn dwarf_frames(context: &addr2line::Context<dwarf::Reader>, address: u64) -> Ve
             .function
             .as_ref()
             .and_then(|name| name.raw_name().ok())
-            .map(|raw| demangle(raw.as_ref()))
+            .map(|raw| alias(demangle(raw.as_ref())))
             .unwrap_or_default();
         let (file, line, column) = match frame.location {
             Some(location) => (
-                location.file.map(str::to_string),
+                location.file.map(normalize_path),
                 location.line,
                 location.column,
             ),

@@ -68,20 +68,18 @@ impl RunCommand {
             .iter()
             .map(|m| (m.info.path.clone(), m.bytes.clone()))
             .collect();
+        // Warnings are printed after the run, so a module wasmtime rejects gets exactly one message.
         let symbols = std::thread::spawn(move || {
             symbol_inputs
                 .into_iter()
                 .map(|(path, bytes)| match ModuleSymbols::new(&bytes) {
                     Ok(symbols) => {
-                        if let Some(problem) = symbols.dwarf_problem() {
-                            eprintln!("wobs: warning: {path}: {problem}; using names only");
-                        }
-                        Some(symbols)
+                        let warning = symbols
+                            .dwarf_problem()
+                            .map(|problem| format!("{path}: {problem}; using names only"));
+                        (Some(symbols), warning)
                     }
-                    Err(err) => {
-                        eprintln!("wobs: warning: {path}: {err}; frames will be unnamed");
-                        None
-                    }
+                    Err(err) => (None, Some(format!("{path}: {err}; frames will be unnamed"))),
                 })
                 .collect::<Vec<_>>()
         });
@@ -103,7 +101,13 @@ impl RunCommand {
         let symbols = symbols
             .join()
             .map_err(|_| anyhow::anyhow!("symbolizer thread panicked"))?;
-        let symbol_refs: Vec<Option<&ModuleSymbols>> = symbols.iter().map(Option::as_ref).collect();
+        for warning in symbols.iter().filter_map(|(_, warning)| warning.as_ref()) {
+            eprintln!("wobs: warning: {warning}");
+        }
+        let symbol_refs: Vec<Option<&ModuleSymbols>> = symbols
+            .iter()
+            .map(|(symbols, _)| symbols.as_ref())
+            .collect();
         let infos: Vec<ModuleInfo> = all.iter().map(|m| m.info.clone()).collect();
         let recording = build_recording(
             RecordingInput {

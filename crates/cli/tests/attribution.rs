@@ -1,0 +1,178 @@
+//! Profiles attribute time where it was really spent, with names and source positions.
+
+mod common;
+
+use common::{example, function, record, scratch};
+
+/// work_two does exactly twice work_one's iterations.
+const EXPECTED_RATIO: f64 = 2.0;
+/// Allowed relative error of a measured 2:1 split with ~400 samples on a shared 2-core machine.
+const TOLERANCE: f64 = 0.2;
+
+fn assert_ratio(heavy: u64, light: u64, what: &str) {
+    let ratio = heavy as f64 / light.max(1) as f64;
+    assert!(
+        (ratio - EXPECTED_RATIO).abs() <= EXPECTED_RATIO * TOLERANCE,
+        "{what}: measured {heavy}:{light} = {ratio:.2}, expected {EXPECTED_RATIO} ± {TOLERANCE:.0}%"
+    );
+}
+
+#[test]
+fn two_to_one_program_measures_two_to_one() {
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &[&example("twice")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "twice: checksum 3446e358");
+    let one = function(&rec, "work_one");
+    let two = function(&rec, "work_two");
+    assert_ratio(two.self_samples, one.self_samples, "work_two:work_one");
+    // Together they are nearly the whole run.
+    let both = one.self_samples + two.self_samples;
+    assert!(
+        both * 100 >= rec.run.samples_taken * 95,
+        "{both} of {}",
+        rec.run.samples_taken
+    );
+    // `main` (wasi-libc's __main_argc_argv) is on every stack.
+    assert_eq!(function(&rec, "main").total_samples, rec.run.samples_taken);
+}
+
+#[test]
+fn hottest_function_has_its_file_and_line() {
+    let dir = scratch();
+    let (_, rec) = record(dir.path(), &[&example("twice")]);
+    let hottest = &rec.functions[0];
+    assert_eq!(hottest.name, "work_two");
+    assert_eq!(hottest.file.as_deref(), Some("examples/c/twice.c"));
+    // -O1 puts the loop header on line 0, so the function's opening line is shown.
+    assert_eq!(hottest.line, Some(24));
+}
+
+#[test]
+fn loop_lines_split_one_to_two_at_o0() {
+    let dir = scratch();
+    let (_, rec) = record(dir.path(), &[&example("lines")]);
+    let mut per_line = std::collections::HashMap::new();
+    for sample in &rec.samples {
+        let stack = &rec.stacks[sample.stack as usize];
+        let leaf = &rec.frames[*stack.frames.last().unwrap() as usize];
+        if leaf.function == "two_loops" {
+            *per_line.entry(leaf.line.unwrap_or(0)).or_insert(0u64) += 1;
+        }
+    }
+    let a = per_line.get(&27).copied().unwrap_or(0);
+    let b = per_line.get(&28).copied().unwrap_or(0);
+    assert_ratio(b, a, "lines.c LINE B : LINE A");
+    assert_eq!(function(&rec, "two_loops").line, Some(28));
+}
+
+#[test]
+fn recursion_is_deep_and_fib_dominates() {
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &[&example("recursion")]);
+    assert_eq!(run.code, 0);
+    let fib = function(&rec, "fib");
+    assert!(
+        fib.self_samples * 100 >= rec.run.samples_taken * 85,
+        "{fib:?}"
+    );
+    // fib(39) recurses ~39 deep: some stack holds fib at least 20 times.
+    let deepest = rec
+        .stacks
+        .iter()
+        .map(|s| {
+            s.frames
+                .iter()
+                .filter(|&&f| rec.frames[f as usize].function == "fib")
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(deepest >= 20, "deepest fib recursion seen: {deepest}");
+    // A function counts once per sample however deep it recurses.
+    assert!(fib.total_samples <= rec.run.samples_taken);
+}
+
+#[test]
+fn inlined_frame_appears_between_caller_and_callee() {
+    let dir = scratch();
+    let (_, rec) = record(dir.path(), &[&example("inline")]);
+    let mix: Vec<_> = rec.frames.iter().filter(|f| f.function == "mix").collect();
+    assert!(!mix.is_empty(), "no mix frame");
+    assert!(mix.iter().all(|f| f.inlined), "mix is only ever inlined");
+    assert!(mix
+        .iter()
+        .any(|f| f.file.as_deref() == Some("examples/c/inline.c") && f.line == Some(35)));
+    let names = |s: &wobs_events::Stack| -> Vec<String> {
+        s.frames
+            .iter()
+            .map(|&f| rec.frames[f as usize].function.clone())
+            .collect()
+    };
+    assert!(
+        rec.stacks.iter().map(names).any(|n| n.ends_with(&[
+            "outer_loop".into(),
+            "mix".into(),
+            "leaf".into()
+        ])),
+        "no outer_loop → mix → leaf stack"
+    );
+}
+
+#[test]
+fn preloaded_module_is_sampled_and_symbolized_with_its_own_dwarf() {
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &[
+            "--preload",
+            &format!("lib={}", example("lib")),
+            &example("driver"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(rec.modules.len(), 2);
+    assert_eq!(rec.modules[1].name, "lib");
+    let lib = function(&rec, "lib_work");
+    assert_eq!(lib.module, 1);
+    assert_eq!(lib.file.as_deref(), Some("examples/c/lib.c"));
+    let driver = function(&rec, "driver_work");
+    assert_eq!(driver.module, 0);
+    assert_ratio(
+        lib.self_samples,
+        driver.self_samples,
+        "lib_work:driver_work",
+    );
+}
+
+#[test]
+fn rust_names_are_demangled() {
+    let dir = scratch();
+    let (_, rec) = record(dir.path(), &[&example("demo")]);
+    let two = function(&rec, "demo::workloads::Worker::work_two");
+    let one = function(&rec, "demo::workloads::Worker::work_one");
+    assert_eq!(two.file.as_deref(), Some("examples/rust/demo.rs"));
+    assert_ratio(two.self_samples, one.self_samples, "demo work_two:work_one");
+}
+
+#[test]
+fn missing_names_and_dwarf_degrade_to_indices_and_names() {
+    let dir = scratch();
+    let (_, rec) = record(dir.path(), &[&example("twice_nonames")]);
+    assert_eq!(rec.functions[0].name, "wasm-function[9]");
+    assert_eq!(rec.functions[0].file, None);
+
+    let (_, rec) = record(dir.path(), &[&example("twice_nodebug")]);
+    assert_eq!(rec.functions[0].name, "work_two");
+    assert_eq!(rec.functions[0].file, None);
+
+    // Partial DWARF: libc has it, twice.c does not.
+    let (_, rec) = record(dir.path(), &[&example("twice_partial")]);
+    assert_eq!(rec.functions[0].name, "work_two");
+    assert_eq!(rec.functions[0].file, None);
+    let libc_start = function(&rec, "__original_main");
+    assert!(libc_start
+        .file
+        .as_deref()
+        .is_some_and(|f| f.ends_with("__original_main.c")));
+}

@@ -1,0 +1,78 @@
+//! Helpers for running the real `wobs` binary on the committed example modules.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use wobs_events::{FunctionSummary, Recording};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A committed example module.
+pub fn example(name: &str) -> String {
+    format!("examples/wasm/{name}.wasm")
+}
+
+/// What one `wobs` invocation did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `wobs ARGS` from the repository root with a test-local compile cache.
+pub fn wobs(args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_wobs"))
+        .args(args)
+        .current_dir(root())
+        .env(
+            "WOBS_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+        )
+        .output()
+        .expect("spawn wobs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "wobs panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+/// A fresh directory for output files.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Runs `wobs run -o REC ARGS...` and returns the run and the parsed recording.
+pub fn record(dir: &Path, args: &[&str]) -> (Run, Recording) {
+    let rec = dir.join("rec.json");
+    let rec_arg = rec.to_str().expect("utf-8 path");
+    let mut full = vec!["run", "-q", "-o", rec_arg];
+    full.extend_from_slice(args);
+    let run = wobs(&full);
+    let text = std::fs::read(&rec).unwrap_or_else(|e| panic!("no recording: {e}; {}", run.stderr));
+    let recording: Recording = serde_json::from_slice(&text).expect("recording parses");
+    (run, recording)
+}
+
+/// The summary row of function `name` (exact match).
+pub fn function<'a>(recording: &'a Recording, name: &str) -> &'a FunctionSummary {
+    recording
+        .functions
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| {
+            let names: Vec<_> = recording.functions.iter().map(|f| &f.name).collect();
+            panic!("no function {name} in {names:?}")
+        })
+}

@@ -1,0 +1,147 @@
+//! Exit codes, traps, timeouts and bad input behave like `wasmtime run`, and outputs are still written.
+
+mod common;
+
+use common::{example, record, scratch, wobs};
+use wobs_events::Outcome;
+
+#[test]
+fn trap_exits_like_wasmtime_with_a_symbolized_backtrace_and_writes_outputs() {
+    let dir = scratch();
+    let folded = dir.path().join("trap.folded");
+    let (run, rec) = record(
+        dir.path(),
+        &["--folded", folded.to_str().unwrap(), &example("trap")],
+    );
+    assert_eq!(run.code, 134, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "trap: about to divide by zero");
+    assert!(
+        run.stderr.contains("integer divide by zero"),
+        "{}",
+        run.stderr
+    );
+    // The trapping statement, then its callers, each with file:line:col.
+    let divide = run.stderr.find("trap!divide").expect("divide frame");
+    let compute = run.stderr.find("trap!compute").expect("compute frame");
+    assert!(divide < compute);
+    assert!(
+        run.stderr.contains("at examples/c/trap.c:24:14"),
+        "{}",
+        run.stderr
+    );
+    let Outcome::Trapped { backtrace, .. } = &rec.run.outcome else {
+        panic!("outcome {:?}", rec.run.outcome)
+    };
+    assert_eq!(backtrace[0].frames[0].function, "divide");
+    assert_eq!(backtrace[0].frames[0].line, Some(24));
+    // Samples taken before the trap are kept and exported.
+    assert!(rec.run.samples_taken > 10);
+    let text = std::fs::read_to_string(&folded).unwrap();
+    assert!(text.contains(";warm_up "), "{text}");
+}
+
+#[test]
+fn proc_exit_status_is_the_exit_code() {
+    let run = wobs(&["run", "-q", &example("exit_code")]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.stdout.trim(), "exit_code: exiting with status 3");
+}
+
+#[test]
+fn timeout_stops_the_guest_exits_134_and_keeps_the_profile() {
+    let dir = scratch();
+    // Scale 100 would run ~40 s.
+    let (run, rec) = record(
+        dir.path(),
+        &["--timeout", "300ms", &example("twice"), "100"],
+    );
+    assert_eq!(run.code, 134, "{}", run.stderr);
+    assert_eq!(rec.run.outcome, Outcome::TimedOut { limit_ms: 300 });
+    assert!(
+        rec.run.duration_ns < 5_000_000_000,
+        "{}",
+        rec.run.duration_ns
+    );
+    assert!(rec.run.samples_taken > 50);
+    assert_eq!(rec.functions[0].name, "work_one");
+}
+
+#[test]
+fn malformed_module_is_one_line_error_and_exit_1() {
+    let dir = scratch();
+    let bad = dir.path().join("bad.wasm");
+    std::fs::write(&bad, b"\0asm\x01\0\0\0\x01\xff\xff\xff\xff\x0f garbage").unwrap();
+    let run = wobs(&["run", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: ") && run.stderr.contains("bad.wasm"),
+        "{}",
+        run.stderr
+    );
+
+    let run = wobs(&["run", "no/such/file.wasm"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot read no/such/file.wasm"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_import_fails_to_link_or_traps_when_asked() {
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &[&example("driver")]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("lib::lib_work"), "{}", run.stderr);
+    assert!(matches!(rec.run.outcome, Outcome::Failed { .. }));
+
+    let run = wobs(&["run", "-q", "--trap-unknown-imports", &example("driver")]);
+    assert_eq!(run.code, 134, "{}", run.stderr);
+}
+
+#[test]
+fn invoke_calls_a_reactor_export_and_prints_its_result() {
+    let run = wobs(&[
+        "run",
+        "-q",
+        "--invoke",
+        "compute",
+        &example("reactor"),
+        "1000",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "-1634778991");
+
+    let run = wobs(&[
+        "run",
+        "-q",
+        "--invoke",
+        "compute",
+        &example("reactor"),
+        "ten",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("`ten`"), "{}", run.stderr);
+
+    let run = wobs(&["run", "-q", &example("reactor")]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--invoke"), "{}", run.stderr);
+}
+
+#[test]
+fn guest_arguments_pass_through_including_dashes() {
+    // twice.c reads argv[1] as its scale; scale 2 has a known checksum.
+    let run = wobs(&["run", "-q", &example("twice"), "2"]);
+    assert_eq!(run.stdout.trim(), "twice: checksum df592f00");
+}
+
+#[test]
+fn sampling_off_still_runs_and_reports_no_samples() {
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &["--interval", "0", &example("twice")]);
+    assert_eq!(run.code, 0);
+    assert_eq!(rec.run.samples_taken, 0);
+    assert_eq!(rec.run.interval_ns, 0);
+}
