@@ -103,6 +103,12 @@ impl ModuleSymbols {
         self.layout.body_at(offset).map(|(index, _)| *index)
     }
 
+    /// Module-file byte range of function `index`'s body (its local declarations and code).
+    pub fn function_body(&self, index: u32) -> Option<std::ops::Range<u32>> {
+        let (_, range) = self.layout.bodies.iter().find(|(i, _)| *i == index)?;
+        Some(range.clone())
+    }
+
     /// Name of function `index` from the name section (demangled), else `wasm-function[N]`.
     pub fn function_name(&self, index: u32) -> String {
         self.names
