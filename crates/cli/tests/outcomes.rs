@@ -145,3 +145,10 @@ fn sampling_off_still_runs_and_reports_no_samples() {
     assert_eq!(rec.run.samples_taken, 0);
     assert_eq!(rec.run.interval_ns, 0);
 }
+
+#[test]
+fn flags_after_the_module_belong_to_the_guest() {
+    // `-q` after the module is the guest's: wobs must still print its table.
+    let run = wobs(&["run", &example("twice"), "-q"]);
+    assert!(run.stderr.contains("work_two"), "{}", run.stderr);
+}

@@ -176,12 +176,20 @@ fn alias(name: String) -> String {
 }
 
 /// Drops `.` components (`././libc/x.c` → `libc/x.c`); keeps `..`, which may be meaningful.
+///
+/// A component like `wasisdk:` marks a path remapped with `-fdebug-prefix-map=DIR=wasisdk://...`;
+/// joining it to the compile directory (which carries the same map) doubles the prefix, so
+/// everything before the last such component is dropped.
 fn normalize_path(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let parts: Vec<&str> = path
+    let mut parts: Vec<&str> = path
         .split('/')
         .filter(|part| !part.is_empty() && *part != ".")
         .collect();
+    let absolute = path.starts_with('/');
+    if let Some(scheme) = parts.iter().rposition(|part| part.ends_with(':')) {
+        let rest = parts.split_off(scheme);
+        return format!("{}/{}", rest[0], rest[1..].join("/"));
+    }
     let joined = parts.join("/");
     if absolute {
         format!("/{joined}")
@@ -220,4 +228,20 @@ fn dwarf_frames(context: &addr2line::Context<dwarf::Reader>, address: u64) -> Ve
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_path;
+
+    #[test]
+    fn paths_are_normalized() {
+        assert_eq!(normalize_path("././libc/x.c"), "libc/x.c");
+        assert_eq!(normalize_path("/usr/./src/a.c"), "/usr/src/a.c");
+        assert_eq!(normalize_path("../a.c"), "../a.c");
+        assert_eq!(
+            normalize_path("wasisdk:/v33/build/x/wasisdk:/v33/src/libc/memcmp.c"),
+            "wasisdk:/v33/src/libc/memcmp.c"
+        );
+    }
 }

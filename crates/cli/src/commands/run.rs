@@ -36,13 +36,10 @@ pub struct RunCommand {
     #[command(flatten)]
     outputs: OutputFlags,
 
-    /// The WebAssembly module to run.
-    #[arg(value_name = "WASM")]
-    wasm: PathBuf,
-
-    /// Arguments for the guest.
-    #[arg(value_name = "ARGS", allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The WebAssembly module to run, then its arguments. Everything after the module belongs to
+    /// the guest, flags included (`wobs run -q app.wasm -q` passes the second `-q` to the guest).
+    #[arg(value_name = "WASM [ARGS]...", required = true, num_args = 1.., allow_hyphen_values = true)]
+    module_and_args: Vec<String>,
 }
 
 /// A module read from disk.
@@ -54,7 +51,8 @@ struct Loaded {
 impl RunCommand {
     /// Runs the guest; returns the exit code wasmtime would give.
     pub fn execute(self) -> anyhow::Result<i32> {
-        let main = load(&self.wasm, module_name(&self.wasm))?;
+        let wasm = PathBuf::from(&self.module_and_args[0]);
+        let main = load(&wasm, module_name(&wasm))?;
         let preloads = self
             .guest
             .preloads()?
@@ -127,7 +125,7 @@ impl RunCommand {
                 println!("{value}");
             }
         }
-        let title = format!("wobs run {}", self.wasm.display());
+        let title = format!("wobs run {}", wasm.display());
         let mut written = self.outputs.emit(&recording, &title);
         if let Some(path) = &self.output {
             let saved = serde_json::to_vec(&recording)
@@ -149,7 +147,7 @@ impl RunCommand {
     fn run_options(&self, main: &Loaded) -> anyhow::Result<RunOptions> {
         let mut options = RunOptions::default();
         options.args = std::iter::once(main.info.path.clone())
-            .chain(self.args.iter().cloned())
+            .chain(self.module_and_args.iter().skip(1).cloned())
             .collect();
         options.env = self.guest.env()?;
         options.dirs = self.guest.dirs()?;
