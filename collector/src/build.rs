@@ -151,9 +151,9 @@ impl<'a> FrameTable<'a> {
             (frames.last(), self.symbols.get(raw.module as usize))
         {
             let key = (raw.module, physical.function.clone());
-            if !self.entry_lines.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.entry_lines.entry(key) {
                 if let Some(line) = symbols.entry_line(raw.offset) {
-                    self.entry_lines.insert(key, line);
+                    slot.insert(line);
                 }
             }
         }

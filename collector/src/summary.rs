@@ -38,7 +38,7 @@ pub fn summarize(recording: &Recording, entry_lines: &EntryLines) -> Vec<Functio
             continue;
         }
         seen.clear();
-        let frames = stack
+        let mut frames = stack
             .frames
             .iter()
             .filter_map(|&id| recording.frames.get(id as usize));
@@ -53,7 +53,7 @@ pub fn summarize(recording: &Recording, entry_lines: &EntryLines) -> Vec<Functio
                 entry.total_samples += count;
             }
         }
-        if let Some(leaf) = frames.last() {
+        if let Some(leaf) = frames.next_back() {
             let entry = totals
                 .entry((leaf.module, leaf.function.clone()))
                 .or_default();

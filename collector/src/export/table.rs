@@ -41,9 +41,9 @@ fn describe(outcome: &Outcome) -> String {
 }
 
 fn human_interval(ns: u64) -> String {
-    if ns % 1_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000) {
         format!("{} ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{} µs", ns / 1_000)
     } else {
         format!("{ns} ns")

@@ -1,5 +1,7 @@
 //! Profiles attribute time where it was really spent, with names and source positions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 mod common;
 
 use common::{example, function, record, scratch};

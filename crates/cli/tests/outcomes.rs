@@ -1,5 +1,7 @@
 //! Exit codes, traps, timeouts and bad input behave like `wasmtime run`, and outputs are still written.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 mod common;
 
 use common::{example, record, scratch, wobs};
@@ -149,6 +151,6 @@ fn sampling_off_still_runs_and_reports_no_samples() {
 #[test]
 fn flags_after_the_module_belong_to_the_guest() {
     // `-q` after the module is the guest's: wobs must still print its table.
-    let run = wobs(&["run", &example("twice"), "-q"]);
+    let run = wobs(&["run", &example("twice"), "1", "-q"]);
     assert!(run.stderr.contains("work_two"), "{}", run.stderr);
 }

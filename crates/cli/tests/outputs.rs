@@ -1,5 +1,7 @@
 //! Every output file is valid for its consumer, and a recording re-exports identically.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 mod common;
 
 use common::{example, record, scratch, wobs};

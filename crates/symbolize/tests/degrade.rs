@@ -1,6 +1,8 @@
 //! Symbolization of real clang output, and graceful degradation when debug info is missing, partial,
 //! wrong or hostile.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 

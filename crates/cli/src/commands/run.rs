@@ -190,7 +190,7 @@ fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
         module.info.size as f64 / 1e6
     );
     with_progress(&what, || engine.compile(&module.info.name, &module.bytes))
-        .with_context(|| format!("{}", module.info.path))
+        .with_context(|| module.info.path.clone())
 }
 
 /// First Ctrl-C: stop the guest at its next check and write the outputs. Second: exit now (the

@@ -1,5 +1,6 @@
 //! Helpers for running the real `wobs` binary on the committed example modules.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
