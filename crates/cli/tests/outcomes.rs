@@ -154,3 +154,42 @@ fn flags_after_the_module_belong_to_the_guest() {
     let run = wobs(&["run", &example("twice"), "1", "-q"]);
     assert!(run.stderr.contains("work_two"), "{}", run.stderr);
 }
+
+#[test]
+fn ctrl_c_stops_the_guest_exits_130_and_writes_outputs() {
+    let dir = scratch();
+    let rec = dir.path().join("rec.json");
+    let folded = dir.path().join("int.folded");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wobs"))
+        .args([
+            "run",
+            "-q",
+            "-o",
+            rec.to_str().unwrap(),
+            "--folded",
+            folded.to_str().unwrap(),
+        ])
+        .args([&example("twice"), "100"])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let recording: wobs_events::Recording =
+        serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
+    assert_eq!(recording.run.outcome, Outcome::Interrupted);
+    assert!(recording.run.samples_taken > 50);
+    assert!(std::fs::read_to_string(&folded)
+        .unwrap()
+        .contains("work_one"));
+}

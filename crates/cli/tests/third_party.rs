@@ -1,0 +1,95 @@
+//! wobs on real programs we did not write: CPython 3.12 (DWARF whose addresses are all zero, no name
+//! section) and QuickJS (name section). `bench/fetch-third-party.sh python quickjs` downloads them
+//! (CI does); without them these tests say so and pass.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{record, scratch};
+
+fn third_party(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("WOBS_THIRD_PARTY_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wobs/third-party"))
+        })?;
+    let path = dir.join(format!("{name}.wasm"));
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipping: {} not downloaded (run bench/fetch-third-party.sh {name})",
+            path.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn cpython_with_broken_dwarf_profiles_by_function_index() {
+    let Some(python) = third_party("python") else {
+        return;
+    };
+    let jobs = python.parent().unwrap().join("jobs/python");
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &[
+            "--dir",
+            &format!("{}::/work", jobs.display()),
+            python.to_str().unwrap(),
+            "/work/bench.py",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "832040 1206799 30308474678824");
+    // Its DWARF says every function starts at 0: detected, reported once, not used.
+    assert_eq!(
+        run.stderr.matches("do not match the code").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(rec
+        .functions
+        .iter()
+        .all(|f| f.name.starts_with("wasm-function[") && f.file.is_none()));
+    assert!(rec.run.samples_taken > 300, "{}", rec.run.samples_taken);
+    // The interpreter loop is on nearly every stack.
+    assert!(rec
+        .functions
+        .iter()
+        .any(|f| f.total_samples * 10 >= rec.run.samples_taken * 8));
+}
+
+#[test]
+fn quickjs_names_come_from_the_name_section() {
+    let Some(quickjs) = third_party("quickjs") else {
+        return;
+    };
+    let jobs = quickjs.parent().unwrap().join("jobs/js");
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &[
+            "--dir",
+            &format!("{}::/work", jobs.display()),
+            quickjs.to_str().unwrap(),
+            "/work/bench.js",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "832040 333 [0,0,0,1,1]");
+    assert!(
+        rec.functions.iter().any(|f| f.name == "JS_CallInternal"),
+        "{:?}",
+        &rec.functions[..5]
+    );
+    assert!(!rec
+        .functions
+        .iter()
+        .any(|f| f.name.starts_with("wasm-function[")));
+}
