@@ -51,14 +51,22 @@ fn with_debug_sections(wasm: &[u8], debug: &HashMap<String, Vec<u8>>) -> Vec<u8>
     module.finish()
 }
 
-/// The module's DWARF rewritten so that every address (low_pc, line rows, ranges) is zero.
-fn zero_addresses(wasm: &[u8]) -> Vec<u8> {
-    let mut sections: HashMap<String, Vec<u8>> = HashMap::new();
+/// The module's `.debug_*` sections by name.
+fn debug_sections(wasm: &[u8]) -> HashMap<String, Vec<u8>> {
+    let mut sections = HashMap::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         if let Ok(wasmparser::Payload::CustomSection(s)) = payload {
-            sections.insert(s.name().to_string(), s.data().to_vec());
+            if s.name().starts_with(".debug_") {
+                sections.insert(s.name().to_string(), s.data().to_vec());
+            }
         }
     }
+    sections
+}
+
+/// The module's DWARF rewritten so that every address (low_pc, line rows, ranges) is zero.
+fn zero_addresses(wasm: &[u8]) -> Vec<u8> {
+    let sections = debug_sections(wasm);
     let empty = Vec::new();
     let read = gimli::read::Dwarf::load(|id| -> Result<_, gimli::Error> {
         let data = sections.get(id.name()).unwrap_or(&empty);
@@ -118,14 +126,7 @@ fn every_low_pc_zero_is_detected_and_names_are_used() {
 #[test]
 fn empty_line_tables_keep_function_names() {
     let wasm = twice();
-    let mut debug: HashMap<String, Vec<u8>> = HashMap::new();
-    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
-        if let Ok(wasmparser::Payload::CustomSection(s)) = payload {
-            if s.name().starts_with(".debug_") && s.name() != ".debug_line" {
-                debug.insert(s.name().to_string(), s.data().to_vec());
-            }
-        }
-    }
+    let mut debug = debug_sections(&wasm);
     debug.insert(".debug_line".to_string(), Vec::new());
     let symbols = ModuleSymbols::new(&with_debug_sections(&wasm, &debug)).unwrap();
     let frames = symbols.lookup(inside_work_two(&symbols));
@@ -136,14 +137,7 @@ fn empty_line_tables_keep_function_names() {
 #[test]
 fn truncated_and_garbage_debug_sections_never_panic() {
     let wasm = twice();
-    let mut sections: HashMap<String, Vec<u8>> = HashMap::new();
-    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
-        if let Ok(wasmparser::Payload::CustomSection(s)) = payload {
-            if s.name().starts_with(".debug_") {
-                sections.insert(s.name().to_string(), s.data().to_vec());
-            }
-        }
-    }
+    let sections = debug_sections(&wasm);
     // Deterministic xorshift so failures reproduce.
     let mut state = 0x9E37_79B9u32;
     let mut next = move || {
