@@ -28,22 +28,23 @@ fn third_party(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// Runs `module` with its job directory (`jobs/JOB`, from the fetch script) as `/work`, on `script`.
+fn run_job(module: &Path, job: &str, script: &str) -> (common::Run, wobs_events::Recording) {
+    let jobs = module.parent().unwrap().join("jobs").join(job);
+    let dir = scratch();
+    let work = format!("{}::/work", jobs.display());
+    record(
+        dir.path(),
+        &["--dir", &work, module.to_str().unwrap(), script],
+    )
+}
+
 #[test]
 fn cpython_with_broken_dwarf_profiles_by_function_index() {
     let Some(python) = third_party("python") else {
         return;
     };
-    let jobs = python.parent().unwrap().join("jobs/python");
-    let dir = scratch();
-    let (run, rec) = record(
-        dir.path(),
-        &[
-            "--dir",
-            &format!("{}::/work", jobs.display()),
-            python.to_str().unwrap(),
-            "/work/bench.py",
-        ],
-    );
+    let (run, rec) = run_job(&python, "python", "/work/bench.py");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "832040 1206799 30308474678824");
     // Its DWARF says every function starts at 0: detected, reported once, not used.
@@ -70,17 +71,7 @@ fn quickjs_names_come_from_the_name_section() {
     let Some(quickjs) = third_party("quickjs") else {
         return;
     };
-    let jobs = quickjs.parent().unwrap().join("jobs/js");
-    let dir = scratch();
-    let (run, rec) = record(
-        dir.path(),
-        &[
-            "--dir",
-            &format!("{}::/work", jobs.display()),
-            quickjs.to_str().unwrap(),
-            "/work/bench.js",
-        ],
-    );
+    let (run, rec) = run_job(&quickjs, "js", "/work/bench.js");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "832040 333 [0,0,0,1,1]");
     assert!(
