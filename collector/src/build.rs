@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use wobs_events::{
-    Frame, ModuleInfo, Outcome, RawFrame, RawOutcome, RawProfile, Recording, RunInfo, Sample,
-    Stack, TraceFrame,
+    Frame, ModuleInfo, Outcome, RawFrame, RawOutcome, RawProfile, RawTrace, Recording, RunInfo,
+    Sample, Stack, TraceFrame,
 };
 use wobs_symbolize::ModuleSymbols;
 
@@ -29,6 +29,8 @@ pub struct RecordingInput<'a> {
     pub profile: &'a RawProfile,
     /// How the run ended.
     pub outcome: &'a RawOutcome,
+    /// Exact figures from probes, for instrumented runs.
+    pub trace: Option<&'a RawTrace>,
 }
 
 /// Symbolizes and aggregates one run. `symbols[i]` belongs to `input.modules[i]`; `None` (module
@@ -89,6 +91,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
             time_ns: s.time_ns,
         })
         .collect();
+    recording.trace = input.trace.cloned();
     recording.functions = summarize(&recording, &frames.entry_lines);
     recording
 }

@@ -84,11 +84,22 @@ pub fn summarize(recording: &Recording, entry_lines: &EntryLines) -> Vec<Functio
                 line,
                 self_samples: t.self_samples,
                 total_samples: t.total_samples,
+                calls: None,
+                self_ns: None,
+                total_ns: None,
             }
         })
         .collect();
+    if let Some(trace) = &recording.trace {
+        merge_trace(&mut out, trace);
+    }
     out.sort_by(|a, b| {
-        (b.self_samples, b.total_samples, &a.name).cmp(&(a.self_samples, a.total_samples, &b.name))
+        (b.self_samples, b.self_ns, b.total_samples, &a.name).cmp(&(
+            a.self_samples,
+            a.self_ns,
+            a.total_samples,
+            &b.name,
+        ))
     });
     out
 }
@@ -102,4 +113,38 @@ fn hottest(lines: &HashMap<Line, u64>) -> Option<Line> {
             (real(a), **ca, std::cmp::Reverse(&a.1)).cmp(&(real(b), **cb, std::cmp::Reverse(&b.1)))
         })
         .map(|(line, _)| line.clone())
+}
+
+/// Adds exact figures to the sampled rows (matched by module and name) and rows for probed
+/// functions no sample saw.
+fn merge_trace(rows: &mut Vec<FunctionSummary>, trace: &wobs_events::RawTrace) {
+    let index: HashMap<(u32, String), usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| ((f.module, f.name.clone()), i))
+        .collect();
+    for traced in &trace.functions {
+        let row = match index.get(&(traced.module, traced.name.clone())) {
+            Some(&i) => &mut rows[i],
+            None => {
+                rows.push(FunctionSummary {
+                    name: traced.name.clone(),
+                    module: traced.module,
+                    file: None,
+                    line: None,
+                    self_samples: 0,
+                    total_samples: 0,
+                    calls: None,
+                    self_ns: None,
+                    total_ns: None,
+                });
+                let last = rows.len() - 1;
+                &mut rows[last]
+            }
+        };
+        // Two probe ids can share a name (e.g. static functions in different files): add up.
+        row.calls = Some(row.calls.unwrap_or(0) + traced.calls);
+        row.self_ns = Some(row.self_ns.unwrap_or(0) + traced.self_ns);
+        row.total_ns = Some(row.total_ns.unwrap_or(0).max(traced.total_ns));
+    }
 }

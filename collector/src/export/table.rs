@@ -75,26 +75,43 @@ pub fn render_table(recording: &Recording, top: usize) -> String {
         .max()
         .unwrap_or(0)
         .clamp(8, 60);
-    let _ = writeln!(
+    let traced = recording.trace.is_some();
+    let _ = write!(
         out,
-        "{:>7} {:>7} {:>8} {:>8}  {:<width$}  source",
-        "self%", "total%", "self", "total", "function"
+        "{:>7} {:>7} {:>8} {:>8}",
+        "self%", "total%", "self", "total"
     );
+    if traced {
+        let _ = write!(out, " {:>12} {:>10} {:>10}", "calls", "self ms", "total ms");
+    }
+    let _ = writeln!(out, "  {:<width$}  source", "function");
     for (f, name) in rows.iter().zip(names) {
         let source = match (&f.file, f.line) {
             (Some(file), Some(line)) => format!("{file}:{line}"),
             (Some(file), None) => file.clone(),
             _ => String::new(),
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{:>6.1}% {:>6.1}% {:>8} {:>8}  {:<width$}  {source}",
+            "{:>6.1}% {:>6.1}% {:>8} {:>8}",
             f.self_samples as f64 * 100.0 / total,
             f.total_samples as f64 * 100.0 / total,
             f.self_samples,
             f.total_samples,
-            truncate(&name, width),
         );
+        if traced {
+            let ms = |ns: Option<u64>| {
+                ns.map_or("-".to_string(), |ns| format!("{:.3}", ns as f64 / 1e6))
+            };
+            let calls = f.calls.map_or("-".to_string(), |c| c.to_string());
+            let _ = write!(
+                out,
+                " {calls:>12} {:>10} {:>10}",
+                ms(f.self_ns),
+                ms(f.total_ns)
+            );
+        }
+        let _ = writeln!(out, "  {:<width$}  {source}", truncate(&name, width));
     }
     out
 }

@@ -118,3 +118,57 @@ mod tests {
         assert!(parse_duration("-1").is_err());
     }
 }
+
+/// Which functions get probes and which ABI they call (`wobs instrument`, `wobs run --trace`).
+#[derive(Args, Debug, Clone)]
+pub struct InstrumentFlags {
+    /// Only instrument functions whose demangled name matches (`*`, `?`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Do not instrument functions whose demangled name matches; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip leaf functions (no calls) smaller than N instructions; 0 instruments everything.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub min_size: u64,
+
+    /// Only instrument exported functions.
+    #[arg(long)]
+    pub exports_only: bool,
+
+    /// Probe imports to emit: `wobs`, or `observe` for the Dylibso Observe SDK's hosts.
+    #[arg(long, value_enum, default_value_t = AbiFlag::Wobs)]
+    pub abi: AbiFlag,
+
+    /// Also probe `memory.grow`.
+    #[arg(long)]
+    pub memory: bool,
+}
+
+/// `--abi` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum AbiFlag {
+    /// wobs's own `wobs` imports.
+    Wobs,
+    /// `dylibso:observe/instrument` imports.
+    Observe,
+}
+
+impl InstrumentFlags {
+    /// The instrumenter's options.
+    pub fn options(&self) -> wobs_instrument::Options {
+        let mut options = wobs_instrument::Options::default();
+        options.include = self.include.clone();
+        options.exclude = self.exclude.clone();
+        options.min_size = self.min_size;
+        options.exports_only = self.exports_only;
+        options.abi = match self.abi {
+            AbiFlag::Wobs => wobs_events::ProbeAbi::Wobs,
+            AbiFlag::Observe => wobs_events::ProbeAbi::Observe,
+        };
+        options.memory = self.memory;
+        options
+    }
+}

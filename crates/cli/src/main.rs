@@ -19,6 +19,8 @@ use clap::Parser;
 enum Cli {
     /// Run a WASI program under wasmtime and profile it.
     Run(commands::run::RunCommand),
+    /// Rewrite a module with tracing probes.
+    Instrument(commands::instrument::InstrumentCommand),
     /// Print or re-export a saved recording.
     Report(commands::report::ReportCommand),
 }
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse() {
         Cli::Run(command) => command.execute(),
         Cli::Report(command) => command.execute(),
+        Cli::Instrument(command) => command.execute(),
     };
     match result {
         Ok(code) => exit_code(code),

@@ -7,10 +7,12 @@
 //!
 //! This crate depends on `serde` only, so every other crate can share these types.
 
+pub mod probe_map;
 pub mod raw;
 pub mod recording;
 
-pub use raw::{RawFrame, RawOutcome, RawProfile, RawSample};
+pub use probe_map::{AbiNames, Probe, ProbeAbi, ProbeMap, PROBE_MAP_SECTION};
+pub use raw::{RawFrame, RawOutcome, RawProfile, RawSample, RawTrace, TracedEdge, TracedFunction};
 pub use recording::{
     Frame, FunctionSummary, ModuleInfo, Outcome, Recording, RunInfo, Sample, Stack, TraceFrame,
     RECORDING_FORMAT, RECORDING_VERSION,

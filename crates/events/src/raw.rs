@@ -57,3 +57,49 @@ pub enum RawOutcome {
     /// Linking, instantiation or the call itself failed before or outside guest code.
     Failed(String),
 }
+
+/// Exact per-function figures from an instrumented run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawTrace {
+    /// Every probed function that was called at least once.
+    pub functions: Vec<TracedFunction>,
+    /// Caller → callee call counts between probed functions (`caller` None: called from the host).
+    pub edges: Vec<TracedEdge>,
+    /// `exit` probes that matched no open frame, and frames closed without their `exit` (an
+    /// exception unwound them). 0 in a well-formed run.
+    pub unbalanced: u64,
+    /// Frames still open when the run ended (trap, `proc_exit`, timeout), closed at the end time.
+    pub closed_at_end: u64,
+    /// `memory.grow` calls seen and pages they asked for.
+    pub memory_grows: u64,
+    /// Total pages requested by `memory.grow`.
+    pub pages_requested: u64,
+}
+
+/// Exact figures for one probed function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TracedFunction {
+    /// Module index.
+    pub module: u32,
+    /// Probe id (original function index).
+    pub id: u32,
+    /// Name from the module's `wobs.map`.
+    pub name: String,
+    /// Calls.
+    pub calls: u64,
+    /// Time in the function itself, excluding probed callees, ns.
+    pub self_ns: u64,
+    /// Time from entry to exit, callees included; recursive activations counted once, ns.
+    pub total_ns: u64,
+}
+
+/// Calls from one probed function to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TracedEdge {
+    /// (module, probe id) of the caller; `None` for calls from outside probed code.
+    pub caller: Option<(u32, u32)>,
+    /// (module, probe id) of the callee.
+    pub callee: (u32, u32),
+    /// Number of calls.
+    pub calls: u64,
+}

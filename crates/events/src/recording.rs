@@ -12,7 +12,9 @@
 //!   "frames":    [{ "function", "module", "file", "line", "column", "inlined" }],
 //!   "stacks":    [{ "frames": [frame index, root first] }],
 //!   "samples":   [{ "stack", "time_ns" }],
-//!   "functions": [{ "name", "module", "file", "line", "self_samples", "total_samples" }]
+//!   "functions": [{ "name", "module", "file", "line", "self_samples", "total_samples",
+//!                   "calls"?, "self_ns"?, "total_ns"? }],
+//!   "trace"?:    { "functions", "edges": [{ "caller", "callee", "calls" }], "unbalanced", ... }
 //! }
 //! ```
 //!
@@ -43,8 +45,11 @@ pub struct Recording {
     pub stacks: Vec<Stack>,
     /// Every sample, in time order.
     pub samples: Vec<Sample>,
-    /// Per-function totals, hottest (by self samples) first.
+    /// Per-function totals, hottest (by self samples, then exact self time) first.
     pub functions: Vec<FunctionSummary>,
+    /// Exact call figures and caller→callee edges, for instrumented runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<crate::RawTrace>,
 }
 
 /// One module that took part in the run.
@@ -205,6 +210,15 @@ pub struct FunctionSummary {
     pub self_samples: u64,
     /// Samples with this function anywhere on the stack (counted once per sample).
     pub total_samples: u64,
+    /// Exact calls (instrumented runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<u64>,
+    /// Exact time in the function excluding probed callees, ns (instrumented runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_ns: Option<u64>,
+    /// Exact time from entry to exit, recursion counted once, ns (instrumented runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ns: Option<u64>,
 }
 
 impl Recording {
@@ -219,6 +233,7 @@ impl Recording {
             stacks: Vec::new(),
             samples: Vec::new(),
             functions: Vec::new(),
+            trace: None,
         }
     }
 

@@ -1,6 +1,9 @@
 //! The wasmtime engine as wobs configures it, and compiled modules.
 
 use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use wobs_events::ProbeMap;
 
 use crate::{EngineOptions, Error};
 
@@ -18,6 +21,8 @@ pub struct Engine {
 pub struct CompiledModule {
     /// Name frames use (the import name for preloads).
     pub name: String,
+    /// The module's `wobs.map`, when it was instrumented.
+    pub probes: Option<Arc<ProbeMap>>,
     pub(crate) module: wasmtime::Module,
 }
 
@@ -48,6 +53,7 @@ impl Engine {
             .map_err(|e| Error::Compile(crate::one_line(&format!("{e:#}"))))?;
         Ok(CompiledModule {
             name: name.to_string(),
+            probes: ProbeMap::from_module(wasm).map(Arc::new),
             module,
         })
     }

@@ -25,6 +25,7 @@ mod invoke;
 mod options;
 mod run;
 mod sampler;
+mod tracer;
 
 pub use engine::{CompiledModule, Engine};
 pub use options::{EngineOptions, RunOptions};

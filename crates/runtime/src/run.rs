@@ -7,9 +7,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::{Linker, Store, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
-use wobs_events::{RawOutcome, RawProfile};
+use wobs_events::{ProbeAbi, RawOutcome, RawProfile, RawTrace};
 
 use crate::sampler::{Sampler, Stop, Ticker};
+use crate::tracer::Tracer;
 use crate::{invoke, CompiledModule, Engine, RunOptions};
 
 /// What a run produced.
@@ -19,6 +20,8 @@ pub struct RunResult {
     pub outcome: RawOutcome,
     /// Every sample; module indices are 0 for the main module, then preloads in order.
     pub profile: RawProfile,
+    /// Exact call figures, when any module was instrumented.
+    pub trace: Option<RawTrace>,
     /// Wall time from linking the first module to the end of the call.
     pub duration: Duration,
     /// When the run started, milliseconds since the Unix epoch.
@@ -29,6 +32,7 @@ pub struct RunResult {
 struct Host {
     wasi: WasiP1Ctx,
     sampler: Sampler,
+    tracer: Tracer,
 }
 
 /// Runs `main` with `preloads` linked under their names. Never panics on guest behaviour: every
@@ -49,18 +53,32 @@ pub fn run(
         .map(|m| m.module.clone())
         .collect();
     let sampler = Sampler::new(modules, options, ticks.clone());
+    let tracer = Tracer::new(
+        std::iter::once(main)
+            .chain(preloads)
+            .map(|m| m.probes.clone())
+            .collect(),
+    );
     let wasi = match wasi_context(options) {
         Ok(wasi) => wasi,
         Err(err) => {
             return RunResult {
                 outcome: RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
                 profile: RawProfile::default(),
+                trace: None,
                 duration: Duration::ZERO,
                 start_unix_ms,
             }
         }
     };
-    let mut store = Store::new(&engine.inner, Host { wasi, sampler });
+    let mut store = Store::new(
+        &engine.inner,
+        Host {
+            wasi,
+            sampler,
+            tracer,
+        },
+    );
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut cx| {
         if cx.data_mut().sampler.should_stop().is_some() {
@@ -84,9 +102,12 @@ pub fn run(
         Ok(outcome) => outcome,
         Err(err) => classify(&err, &store.data().sampler, options),
     };
-    let Host { sampler, .. } = store.into_data();
+    let Host {
+        sampler, tracer, ..
+    } = store.into_data();
     RunResult {
         outcome,
+        trace: tracer.active().then(|| tracer.finish()),
         profile: sampler.into_profile(),
         duration,
         start_unix_ms,
@@ -116,7 +137,10 @@ fn execute(
 ) -> wasmtime::Result<RawOutcome> {
     let mut linker = Linker::new(&engine.inner);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)?;
-    for preload in preloads {
+    // Probe imports are defined anew before each module is linked so each knows its module index.
+    linker.allow_shadowing(true);
+    for (index, preload) in preloads.iter().enumerate() {
+        define_probes(&mut linker, index as u32 + 1)?;
         linker
             .module(&mut *store, &preload.name, &preload.module)
             .map_err(|e| e.context(format!("cannot preload `{}`", preload.name)))?;
@@ -124,6 +148,7 @@ fn execute(
     if options.trap_unknown_imports {
         linker.define_unknown_imports_as_traps(&main.module)?;
     }
+    define_probes(&mut linker, 0)?;
     let instance = linker.instantiate(&mut *store, &main.module)?;
     let Some(name) = &options.invoke else {
         let start = instance
@@ -146,6 +171,38 @@ fn execute(
     Ok(RawOutcome::Returned(invoke::call(
         store, name, func, params,
     )?))
+}
+
+/// Defines both probe ABIs' imports for module `module`.
+fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()> {
+    use wasmtime::Caller;
+    for abi in ProbeAbi::ALL {
+        let names = abi.names();
+        linker.func_wrap(
+            names.module,
+            names.enter,
+            move |mut cx: Caller<'_, Host>, id: i32| cx.data_mut().tracer.enter(module, id as u32),
+        )?;
+        linker.func_wrap(
+            names.module,
+            names.exit,
+            move |mut cx: Caller<'_, Host>, id: i32| cx.data_mut().tracer.exit(module, id as u32),
+        )?;
+    }
+    let (wobs, observe) = (ProbeAbi::Wobs.names(), ProbeAbi::Observe.names());
+    linker.func_wrap(
+        wobs.module,
+        wobs.memory_grow,
+        |mut cx: Caller<'_, Host>, pages: i32, _result: i32| {
+            cx.data_mut().tracer.memory_grow(pages as u32)
+        },
+    )?;
+    linker.func_wrap(
+        observe.module,
+        observe.memory_grow,
+        |mut cx: Caller<'_, Host>, pages: i32| cx.data_mut().tracer.memory_grow(pages as u32),
+    )?;
+    Ok(())
 }
 
 /// Turns the error a run ended with into an outcome.

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod instrument;
 pub mod report;
 pub mod run;

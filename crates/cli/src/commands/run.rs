@@ -13,7 +13,7 @@ use wobs_events::ModuleInfo;
 use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions};
 use wobs_symbolize::ModuleSymbols;
 
-use crate::flags::{parse_duration, GuestFlags};
+use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
 use crate::outputs::OutputFlags;
 use crate::progress::with_progress;
 use crate::write::write_atomic;
@@ -35,6 +35,13 @@ pub struct RunCommand {
 
     #[command(flatten)]
     outputs: OutputFlags,
+
+    /// Instrument the modules in memory and report exact calls and times (filters below).
+    #[arg(long)]
+    trace: bool,
+
+    #[command(flatten)]
+    filters: InstrumentFlags,
 
     /// The WebAssembly module to run, then its arguments. Everything after the module belongs to
     /// the guest, flags included (`wobs run -q app.wasm -q` passes the second `-q` to the guest).
@@ -59,6 +66,17 @@ impl RunCommand {
             .into_iter()
             .map(|(name, path)| load(&path, name))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let (main, preloads) = if self.trace {
+            let options = self.filters.options();
+            let main = main.instrumented(&options)?;
+            let preloads = preloads
+                .into_iter()
+                .map(|p| p.instrumented(&options))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            (main, preloads)
+        } else {
+            (main, preloads)
+        };
         let all: Vec<&Loaded> = std::iter::once(&main).chain(&preloads).collect();
 
         // Symbols are read off the guest thread while wasmtime compiles and the guest runs.
@@ -117,6 +135,7 @@ impl RunCommand {
                 duration_ns: result.duration.as_nanos() as u64,
                 profile: &result.profile,
                 outcome: &result.outcome,
+                trace: result.trace.as_ref(),
             },
             &symbol_refs,
         );
@@ -156,6 +175,19 @@ impl RunCommand {
         options.interval = (!self.interval.is_zero()).then_some(self.interval);
         options.trap_unknown_imports = self.guest.trap_unknown_imports;
         Ok(options)
+    }
+}
+
+impl Loaded {
+    /// This module with probes added in memory (`--trace`). The recording still describes the
+    /// file; samples are symbolized through the DWARF walrus rewrote for the new code.
+    fn instrumented(self, options: &wobs_instrument::Options) -> anyhow::Result<Loaded> {
+        let out = wobs_instrument::instrument(&self.bytes, options)
+            .with_context(|| format!("--trace: {}", self.info.path))?;
+        Ok(Loaded {
+            info: self.info,
+            bytes: Arc::new(out.wasm),
+        })
     }
 }
 

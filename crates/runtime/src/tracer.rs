@@ -1,0 +1,242 @@
+//! The host side of the probe ABIs: an exact call tree from `enter`/`exit` probes.
+//!
+//! The hot path (one `enter` or `exit`) reads the clock, indexes a dense per-function array and
+//! pushes or pops a preallocated stack: no allocation per event, except the first time a new
+//! caller→callee edge is seen.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use wobs_events::{ProbeMap, RawTrace, TracedEdge, TracedFunction};
+
+#[derive(Default, Clone, Copy)]
+struct Stats {
+    calls: u64,
+    self_ns: u64,
+    total_ns: u64,
+    /// Open activations (recursion depth), so total time counts the outermost one only.
+    active: u32,
+}
+
+struct Frame {
+    module: u32,
+    id: u32,
+    start_ns: u64,
+    child_ns: u64,
+}
+
+/// Exact call statistics of one run.
+pub(crate) struct Tracer {
+    start: Instant,
+    maps: Vec<Option<Arc<ProbeMap>>>,
+    stats: Vec<Vec<Stats>>,
+    stack: Vec<Frame>,
+    edges: HashMap<(Option<(u32, u32)>, (u32, u32)), u64>,
+    unbalanced: u64,
+    closed_at_end: u64,
+    memory_grows: u64,
+    pages_requested: u64,
+}
+
+impl Tracer {
+    /// A tracer for modules with these probe maps (`None`: not instrumented).
+    pub fn new(maps: Vec<Option<Arc<ProbeMap>>>) -> Tracer {
+        let stats = maps
+            .iter()
+            .map(|map| {
+                let ids = map
+                    .as_ref()
+                    .and_then(|m| m.probes.iter().map(|p| p.id).max())
+                    .map_or(0, |max| max as usize + 1);
+                vec![Stats::default(); ids]
+            })
+            .collect();
+        Tracer {
+            start: Instant::now(),
+            maps,
+            stats,
+            stack: Vec::with_capacity(1024),
+            edges: HashMap::new(),
+            unbalanced: 0,
+            closed_at_end: 0,
+            memory_grows: 0,
+            pages_requested: 0,
+        }
+    }
+
+    /// Whether any module is instrumented.
+    pub fn active(&self) -> bool {
+        self.maps.iter().any(Option::is_some)
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    /// `enter(id)` from module `module`.
+    pub fn enter(&mut self, module: u32, id: u32) {
+        let now = self.now();
+        let Some(stats) = self.stats_mut(module, id) else {
+            self.unbalanced += 1;
+            return;
+        };
+        stats.calls += 1;
+        stats.active += 1;
+        let caller = self.stack.last().map(|f| (f.module, f.id));
+        *self.edges.entry((caller, (module, id))).or_insert(0) += 1;
+        self.stack.push(Frame {
+            module,
+            id,
+            start_ns: now,
+            child_ns: 0,
+        });
+    }
+
+    /// `exit(id)` from module `module`. Frames above the matching one were left without an exit
+    /// (an exception unwound them) and are closed now.
+    pub fn exit(&mut self, module: u32, id: u32) {
+        let now = self.now();
+        let Some(depth) = self
+            .stack
+            .iter()
+            .rposition(|f| f.module == module && f.id == id)
+        else {
+            self.unbalanced += 1;
+            return;
+        };
+        let skipped = (self.stack.len() - depth - 1) as u64;
+        self.unbalanced += skipped;
+        while self.stack.len() > depth {
+            self.close_top(now);
+        }
+    }
+
+    /// `memory.grow` of `pages`.
+    pub fn memory_grow(&mut self, pages: u32) {
+        self.memory_grows += 1;
+        self.pages_requested += u64::from(pages);
+    }
+
+    fn close_top(&mut self, now: u64) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let elapsed = now.saturating_sub(frame.start_ns);
+        if let Some(parent) = self.stack.last_mut() {
+            parent.child_ns += elapsed;
+        }
+        if let Some(stats) = self.stats_mut(frame.module, frame.id) {
+            stats.self_ns += elapsed.saturating_sub(frame.child_ns);
+            stats.active = stats.active.saturating_sub(1);
+            if stats.active == 0 {
+                stats.total_ns += elapsed;
+            }
+        }
+    }
+
+    fn stats_mut(&mut self, module: u32, id: u32) -> Option<&mut Stats> {
+        self.stats.get_mut(module as usize)?.get_mut(id as usize)
+    }
+
+    /// Closes what is still open (a trap or exit in the middle of nested calls) and reports.
+    pub fn finish(mut self) -> RawTrace {
+        let now = self.now();
+        self.closed_at_end = self.stack.len() as u64;
+        while !self.stack.is_empty() {
+            self.close_top(now);
+        }
+        let mut functions = Vec::new();
+        for (module, (stats, map)) in self.stats.iter().zip(&self.maps).enumerate() {
+            let Some(map) = map else { continue };
+            for probe in &map.probes {
+                let Some(s) = stats.get(probe.id as usize) else {
+                    continue;
+                };
+                if s.calls > 0 {
+                    functions.push(TracedFunction {
+                        module: module as u32,
+                        id: probe.id,
+                        name: probe.name.clone(),
+                        calls: s.calls,
+                        self_ns: s.self_ns,
+                        total_ns: s.total_ns,
+                    });
+                }
+            }
+        }
+        let mut edges: Vec<TracedEdge> = self
+            .edges
+            .into_iter()
+            .map(|((caller, callee), calls)| TracedEdge {
+                caller,
+                callee,
+                calls,
+            })
+            .collect();
+        edges.sort_by(|a, b| (a.caller, a.callee).cmp(&(b.caller, b.callee)));
+        RawTrace {
+            functions,
+            edges,
+            unbalanced: self.unbalanced,
+            closed_at_end: self.closed_at_end,
+            memory_grows: self.memory_grows,
+            pages_requested: self.pages_requested,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wobs_events::Probe;
+
+    fn tracer() -> Tracer {
+        let probe = |id| Probe {
+            id,
+            name: format!("f{id}"),
+            code: 0..0,
+        };
+        Tracer::new(vec![Some(Arc::new(ProbeMap {
+            probes: vec![probe(1), probe(2)],
+            ..ProbeMap::default()
+        }))])
+    }
+
+    #[test]
+    fn recursion_counts_every_call_and_total_once() {
+        let mut t = tracer();
+        t.enter(0, 1);
+        t.enter(0, 1);
+        t.enter(0, 2);
+        t.exit(0, 2);
+        t.exit(0, 1);
+        t.exit(0, 1);
+        let trace = t.finish();
+        let f1 = trace.functions.iter().find(|f| f.id == 1).unwrap();
+        assert_eq!(f1.calls, 2);
+        assert!(f1.total_ns >= f1.self_ns);
+        assert_eq!(trace.unbalanced, 0);
+        assert_eq!(trace.closed_at_end, 0);
+        let self_edge = trace
+            .edges
+            .iter()
+            .find(|e| e.caller == Some((0, 1)) && e.callee == (0, 1));
+        assert_eq!(self_edge.map(|e| e.calls), Some(1));
+    }
+
+    #[test]
+    fn open_frames_close_at_the_end_and_lost_exits_are_counted() {
+        let mut t = tracer();
+        t.enter(0, 1);
+        t.enter(0, 2);
+        t.exit(0, 1); // 2's exit was lost (exception)
+        t.enter(0, 1);
+        t.enter(0, 2); // trap here
+        t.exit(0, 9); // unknown id
+        let trace = t.finish();
+        assert_eq!(trace.unbalanced, 2);
+        assert_eq!(trace.closed_at_end, 2);
+        assert_eq!(trace.functions.iter().find(|f| f.id == 2).unwrap().calls, 2);
+    }
+}

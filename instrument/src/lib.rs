@@ -1,0 +1,247 @@
+//! `wobs-instrument`: rewrites a wasm module so it reports what it does.
+//!
+//! [`instrument`] adds entry/exit probes to the functions [`Options`] selects (and, optionally,
+//! `memory.grow` probes), keeps the DWARF usable (walrus rewrites its addresses), and records in the
+//! `wobs.map` custom section what each probe id is and where every original instruction went. The
+//! ABI is in [`abi`]. The output is validated before it is returned.
+//!
+//! # Cost
+//!
+//! One walrus parse + emit of the module plus a linear pass over each selected function's
+//! instructions; see `bench/` for the measured ratio to a plain walrus round trip.
+//!
+//! # Errors
+//!
+//! Input that is not a valid module, a module that is already instrumented, or (a bug) output that
+//! does not validate: each an [`Error`] with a one-line message; never a panic.
+
+pub mod abi;
+mod map_section;
+mod options;
+pub mod passes;
+
+use std::collections::HashSet;
+
+use walrus::ir::{Instr, InstrSeqType};
+use walrus::{ExportItem, FunctionId, FunctionKind, ModuleConfig, ValType};
+use wobs_events::{Probe, ProbeMap, PROBE_MAP_SECTION};
+use wobs_symbolize::ModuleSymbols;
+
+pub use options::Options;
+
+use map_section::MapSection;
+use passes::memory::{memory_grow, GrowProbe};
+use passes::probes::{entry_exit, ProbeFuncs};
+
+/// Why a module could not be instrumented.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is not a valid wasm module.
+    #[error("not a valid wasm module: {0}")]
+    Invalid(String),
+    /// The input already carries probes.
+    #[error("already instrumented ({0}); instrument the original module instead")]
+    AlreadyInstrumented(String),
+    /// The rewritten module failed validation (a wobs bug; please report it).
+    #[error("instrumented module does not validate (a wobs bug): {0}")]
+    Output(String),
+}
+
+/// What [`instrument`] produced.
+#[derive(Debug)]
+pub struct Instrumented {
+    /// The instrumented module.
+    pub wasm: Vec<u8>,
+    /// What was done.
+    pub report: Report,
+}
+
+/// Counts of what [`instrument`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Functions defined in the module.
+    pub functions: u32,
+    /// Functions given entry/exit probes.
+    pub instrumented: u32,
+    /// `return`s rewritten to branch to the exit probe.
+    pub returns: u32,
+    /// Tail calls given an exit probe before the call.
+    pub tail_calls: u32,
+    /// `memory.grow` sites probed.
+    pub memory_grows: u32,
+}
+
+/// Instruments `wasm` as `options` say.
+pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error> {
+    refuse_instrumented(wasm)?;
+    let symbols = ModuleSymbols::new(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut config = ModuleConfig::new();
+    config
+        .generate_dwarf(true)
+        .generate_name_section(true)
+        .generate_producers_section(true);
+    let mut module = config
+        .parse(wasm)
+        .map_err(|e| Error::Invalid(one_line(&format!("{e:#}"))))?;
+
+    // Probe ids are original function indices: walrus keeps functions in index order.
+    let originals: Vec<(FunctionId, u32)> = module
+        .funcs
+        .iter()
+        .enumerate()
+        .map(|(index, f)| (f.id(), index as u32))
+        .collect();
+    let exported: HashSet<FunctionId> = module
+        .exports
+        .iter()
+        .filter_map(|e| match e.item {
+            ExportItem::Function(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+
+    let mut report = Report::default();
+    let mut selected = Vec::new();
+    for &(id, index) in &originals {
+        let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
+            continue;
+        };
+        report.functions += 1;
+        let name = symbols.function_name(index);
+        if wanted(&name, local, exported.contains(&id), options) {
+            let code = symbols.function_body(index).unwrap_or(0..0);
+            selected.push((
+                id,
+                Probe {
+                    id: index,
+                    name,
+                    code,
+                },
+            ));
+        }
+    }
+
+    let names = abi::names(options.abi);
+    let probe_ty = module.types.add(&[ValType::I32], &[]);
+    let enter = module
+        .add_import_func(names.module, names.enter, probe_ty)
+        .0;
+    let exit = module.add_import_func(names.module, names.exit, probe_ty).0;
+    let probes = ProbeFuncs { enter, exit };
+    for (id, probe) in &selected {
+        let ty = module.funcs.get(*id).ty();
+        let results = module.types.get(ty).results().to_vec();
+        let body_ty = InstrSeqType::new(&mut module.types, &[], &results);
+        if let FunctionKind::Local(local) = &mut module.funcs.get_mut(*id).kind {
+            let done = entry_exit(local, probe.id, body_ty, probes);
+            report.instrumented += 1;
+            report.returns += done.returns;
+            report.tail_calls += done.tail_calls;
+        }
+    }
+
+    if options.memory {
+        let params: &[ValType] = if names.grow_with_result {
+            &[ValType::I32, ValType::I32]
+        } else {
+            &[ValType::I32]
+        };
+        let grow_ty = module.types.add(params, &[]);
+        let probe = module
+            .add_import_func(names.module, names.memory_grow, grow_ty)
+            .0;
+        let memory64: HashSet<_> = module
+            .memories
+            .iter()
+            .filter(|m| m.memory64)
+            .map(|m| m.id())
+            .collect();
+        let ids: Vec<FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
+        for id in ids {
+            let grow = GrowProbe {
+                probe,
+                with_result: names.grow_with_result,
+                pages: module.locals.add(ValType::I32),
+                result: module.locals.add(ValType::I32),
+            };
+            if let FunctionKind::Local(local) = &mut module.funcs.get_mut(id).kind {
+                report.memory_grows += memory_grow(local, grow, |m| !memory64.contains(&m));
+            }
+        }
+    }
+
+    module.customs.add(MapSection(ProbeMap {
+        abi: options.abi,
+        probes: selected.into_iter().map(|(_, probe)| probe).collect(),
+        offsets: Vec::new(),
+    }));
+    let out = module.emit_wasm();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&out)
+        .map_err(|e| Error::Output(e.to_string()))?;
+    Ok(Instrumented { wasm: out, report })
+}
+
+/// Whether `options` select this function.
+fn wanted(name: &str, func: &walrus::LocalFunction, exported: bool, options: &Options) -> bool {
+    if options.exports_only && !exported {
+        return false;
+    }
+    if !options.include.is_empty() && !options.include.iter().any(|g| options::glob_match(g, name))
+    {
+        return false;
+    }
+    if options.exclude.iter().any(|g| options::glob_match(g, name)) {
+        return false;
+    }
+    func.size() >= options.min_size || makes_calls(func)
+}
+
+/// Whether the function calls anything (then it shapes the call tree and is kept whatever its size).
+fn makes_calls(func: &walrus::LocalFunction) -> bool {
+    passes::sequences(func, func.entry_block())
+        .into_iter()
+        .any(|seq| {
+            func.block(seq).instrs.iter().any(|(instr, _)| {
+                matches!(
+                    instr,
+                    Instr::Call(_)
+                        | Instr::CallIndirect(_)
+                        | Instr::CallRef(_)
+                        | Instr::ReturnCall(_)
+                        | Instr::ReturnCallIndirect(_)
+                        | Instr::ReturnCallRef(_)
+                )
+            })
+        })
+}
+
+/// Refuses modules that already have probes: a `wobs.map` section or probe imports.
+fn refuse_instrumented(wasm: &[u8]) -> Result<(), Error> {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.map_err(|e| Error::Invalid(e.to_string()))? {
+            wasmparser::Payload::CustomSection(s) if s.name() == PROBE_MAP_SECTION => {
+                return Err(Error::AlreadyInstrumented(format!(
+                    "it has a `{PROBE_MAP_SECTION}` section"
+                )));
+            }
+            wasmparser::Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    let import = import.map_err(|e| Error::Invalid(e.to_string()))?;
+                    if import.module == abi::WOBS_MODULE || import.module == abi::OBSERVE_MODULE {
+                        return Err(Error::AlreadyInstrumented(format!(
+                            "it imports `{}::{}`",
+                            import.module, import.name
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

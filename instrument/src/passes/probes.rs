@@ -1,0 +1,118 @@
+//! Entry and exit probes: every function activation calls `enter(id)` once and `exit(id)` once, on
+//! every way out the spec allows.
+//!
+//! The original body moves into a block `inner` typed like the function:
+//!
+//! ```text
+//! i32.const id  call enter
+//! block inner (result …)      ;; original body
+//!   …  return → br inner      ;; same stack behaviour as return
+//!   …  br/br_if/br_table/br_on_*/try_table labels that named the function body now name inner
+//!   …  i32.const id  call exit  return_call f      ;; tail calls leave before the call
+//! end
+//! i32.const id  call exit
+//! ```
+//!
+//! Not covered: an exception thrown out of the function (the host balances frames when the next
+//! exit arrives) and traps (the host closes open frames when the run ends).
+
+use walrus::ir::{
+    dfs_pre_order_mut, Block, Br, Instr, InstrLocId, InstrSeqId, InstrSeqType, VisitorMut,
+};
+use walrus::{FunctionId, LocalFunction};
+
+use super::sequences;
+
+/// The probe functions a rewritten body calls.
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeFuncs {
+    /// `enter(i32 id)`.
+    pub enter: FunctionId,
+    /// `exit(i32 id)`.
+    pub exit: FunctionId,
+}
+
+/// What [`entry_exit`] did to one function.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Rewritten {
+    /// `return`s turned into branches.
+    pub returns: u32,
+    /// Tail calls given an exit probe.
+    pub tail_calls: u32,
+}
+
+/// Adds entry/exit probes with probe id `id`. `body_ty` is the function's result type as a block type.
+pub fn entry_exit(
+    func: &mut LocalFunction,
+    id: u32,
+    body_ty: InstrSeqType,
+    probes: ProbeFuncs,
+) -> Rewritten {
+    let entry = func.entry_block();
+    let body = std::mem::take(&mut func.block_mut(entry).instrs);
+    let inner = func.builder_mut().dangling_instr_seq(body_ty).id();
+    func.block_mut(inner).instrs = body;
+
+    let mut retarget = Retarget {
+        from: entry,
+        to: inner,
+    };
+    dfs_pre_order_mut(&mut retarget, func, inner);
+
+    let mut done = Rewritten::default();
+    for seq in sequences(func, inner) {
+        let old = std::mem::take(&mut func.block_mut(seq).instrs);
+        let mut new = Vec::with_capacity(old.len() + 2);
+        for (instr, loc) in old {
+            match instr {
+                Instr::Return(_) => {
+                    done.returns += 1;
+                    new.push((Instr::Br(Br { block: inner }), loc));
+                }
+                Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) | Instr::ReturnCallRef(_) => {
+                    done.tail_calls += 1;
+                    new.extend(probe_call(id, probes.exit));
+                    new.push((instr, loc));
+                }
+                other => new.push((other, loc)),
+            }
+        }
+        func.block_mut(seq).instrs = new;
+    }
+
+    let wrapper = &mut func.block_mut(entry).instrs;
+    wrapper.extend(probe_call(id, probes.enter));
+    wrapper.push((Instr::Block(Block { seq: inner }), InstrLocId::default()));
+    wrapper.extend(probe_call(id, probes.exit));
+    done
+}
+
+/// `i32.const id; call probe`.
+fn probe_call(id: u32, probe: FunctionId) -> [(Instr, InstrLocId); 2] {
+    [
+        (
+            Instr::Const(walrus::ir::Const {
+                value: walrus::ir::Value::I32(id as i32),
+            }),
+            InstrLocId::default(),
+        ),
+        (
+            Instr::Call(walrus::ir::Call { func: probe }),
+            InstrLocId::default(),
+        ),
+    ]
+}
+
+/// Points branch targets (and any other label) that named `from` at `to`.
+struct Retarget {
+    from: InstrSeqId,
+    to: InstrSeqId,
+}
+
+impl VisitorMut for Retarget {
+    fn visit_instr_seq_id_mut(&mut self, id: &mut InstrSeqId) {
+        if *id == self.from {
+            *id = self.to;
+        }
+    }
+}
