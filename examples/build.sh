@@ -66,6 +66,7 @@ cc twice_nodebug  twice.c        -O1 -Wl,--strip-debug   # name section, no DWAR
 cc twice_nonames  twice.c        -O1 -Wl,--strip-all     # no name section, no DWARF
 cc twice_partial  twice.c        -O1 -g0                 # DWARF for libc only, not for twice.c
 cc recursion      recursion.c    -O1
+cc fib            fib.c          -O1
 cc inline         inline.c       -O2
 cc malloc_heavy   malloc_heavy.c -O1
 cc trap           trap.c         -O1

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use wobs_events::{
-    Frame, ModuleInfo, Outcome, RawFrame, RawOutcome, RawProfile, RawTrace, Recording, RunInfo,
-    Sample, Stack, TraceFrame,
+    Frame, ModuleInfo, Outcome, ProbeMap, RawFrame, RawOutcome, RawProfile, RawTrace, Recording,
+    RunInfo, Sample, Stack, TraceFrame,
 };
 use wobs_symbolize::ModuleSymbols;
 
@@ -31,12 +31,15 @@ pub struct RecordingInput<'a> {
     pub outcome: &'a RawOutcome,
     /// Exact figures from probes, for instrumented runs.
     pub trace: Option<&'a RawTrace>,
+    /// Per module: the `wobs.map` of a module instrumented in memory whose symbols were built
+    /// from the *original* bytes; sampled offsets are translated through it. Empty: none.
+    pub original_offsets: &'a [Option<&'a ProbeMap>],
 }
 
 /// Symbolizes and aggregates one run. `symbols[i]` belongs to `input.modules[i]`; `None` (module
 /// unreadable by the symbolizer) gives `module+0xOFFSET` frames.
 pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbols>]) -> Recording {
-    let mut frames = FrameTable::new(symbols);
+    let mut frames = FrameTable::new(symbols, input.original_offsets);
     let stacks: Vec<Stack> = input
         .profile
         .stacks
@@ -99,6 +102,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
 /// Interned symbolized frames, with a cache per raw frame.
 struct FrameTable<'a> {
     symbols: &'a [Option<&'a ModuleSymbols>],
+    original_offsets: &'a [Option<&'a ProbeMap>],
     frames: Vec<Frame>,
     ids: HashMap<Frame, u32>,
     /// Raw frame → its source frames' ids, outermost first.
@@ -108,9 +112,13 @@ struct FrameTable<'a> {
 }
 
 impl<'a> FrameTable<'a> {
-    fn new(symbols: &'a [Option<&'a ModuleSymbols>]) -> Self {
+    fn new(
+        symbols: &'a [Option<&'a ModuleSymbols>],
+        original_offsets: &'a [Option<&'a ProbeMap>],
+    ) -> Self {
         FrameTable {
             symbols,
+            original_offsets,
             frames: Vec::new(),
             ids: HashMap::new(),
             expanded: HashMap::new(),
@@ -131,7 +139,7 @@ impl<'a> FrameTable<'a> {
             }];
         };
         symbols
-            .lookup(raw.offset)
+            .lookup(self.lookup_offset(raw))
             .into_iter()
             .map(|loc| Frame {
                 function: loc.function,
@@ -144,6 +152,15 @@ impl<'a> FrameTable<'a> {
             .collect()
     }
 
+    /// The offset to look `raw` up at: translated to the original module when its symbols are the
+    /// original's.
+    fn lookup_offset(&self, raw: RawFrame) -> u32 {
+        match self.original_offsets.get(raw.module as usize) {
+            Some(Some(map)) => map.original_offset(raw.offset).unwrap_or(raw.offset),
+            _ => raw.offset,
+        }
+    }
+
     /// Ids of the source frames at `raw`, outermost first (the order stacks use).
     fn outer_first(&mut self, raw: RawFrame) -> Vec<u32> {
         if let Some(ids) = self.expanded.get(&raw) {
@@ -154,8 +171,9 @@ impl<'a> FrameTable<'a> {
             (frames.last(), self.symbols.get(raw.module as usize))
         {
             let key = (raw.module, physical.function.clone());
+            let offset = self.lookup_offset(raw);
             if let std::collections::hash_map::Entry::Vacant(slot) = self.entry_lines.entry(key) {
-                if let Some(line) = symbols.entry_line(raw.offset) {
+                if let Some(line) = symbols.entry_line(offset) {
                     slot.insert(line);
                 }
             }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use sha2::{Digest, Sha256};
 use wobs_collector::{build_recording, RecordingInput};
-use wobs_events::ModuleInfo;
+use wobs_events::{ModuleInfo, ProbeMap};
 use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions};
 use wobs_symbolize::ModuleSymbols;
 
@@ -52,7 +52,11 @@ pub struct RunCommand {
 /// A module read from disk.
 struct Loaded {
     info: ModuleInfo,
+    /// What runs: the file, or its instrumented copy (`--trace`).
     bytes: Arc<Vec<u8>>,
+    /// With `--trace`: the file as read, whose DWARF symbolizes exactly, and the map from the
+    /// instrumented code back to it.
+    original: Option<(Arc<Vec<u8>>, ProbeMap)>,
 }
 
 impl RunCommand {
@@ -82,7 +86,13 @@ impl RunCommand {
         // Symbols are read off the guest thread while wasmtime compiles and the guest runs.
         let symbol_inputs: Vec<(String, Arc<Vec<u8>>)> = all
             .iter()
-            .map(|m| (m.info.path.clone(), m.bytes.clone()))
+            .map(|m| {
+                let bytes = m
+                    .original
+                    .as_ref()
+                    .map_or(&m.bytes, |(original, _)| original);
+                (m.info.path.clone(), bytes.clone())
+            })
             .collect();
         // Warnings are printed after the run, so a module wasmtime rejects gets exactly one message.
         let symbols = std::thread::spawn(move || {
@@ -125,6 +135,10 @@ impl RunCommand {
             .map(|(symbols, _)| symbols.as_ref())
             .collect();
         let infos: Vec<ModuleInfo> = all.iter().map(|m| m.info.clone()).collect();
+        let original_offsets: Vec<Option<&ProbeMap>> = all
+            .iter()
+            .map(|m| m.original.as_ref().map(|(_, map)| map))
+            .collect();
         let recording = build_recording(
             RecordingInput {
                 modules: &infos,
@@ -136,6 +150,7 @@ impl RunCommand {
                 profile: &result.profile,
                 outcome: &result.outcome,
                 trace: result.trace.as_ref(),
+                original_offsets: &original_offsets,
             },
             &symbol_refs,
         );
@@ -184,9 +199,12 @@ impl Loaded {
     fn instrumented(self, options: &wobs_instrument::Options) -> anyhow::Result<Loaded> {
         let out = wobs_instrument::instrument(&self.bytes, options)
             .with_context(|| format!("--trace: {}", self.info.path))?;
+        let map = ProbeMap::from_module(&out.wasm)
+            .context("--trace: the instrumenter wrote no wobs.map (a wobs bug)")?;
         Ok(Loaded {
             info: self.info,
             bytes: Arc::new(out.wasm),
+            original: Some((self.bytes, map)),
         })
     }
 }
@@ -212,6 +230,7 @@ fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
     Ok(Loaded {
         info,
         bytes: Arc::new(bytes),
+        original: None,
     })
 }
 

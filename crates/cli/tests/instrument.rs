@@ -1,0 +1,159 @@
+//! `wobs instrument` and `wobs run --trace`: exact calls and times, on our examples.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+
+use common::{example, function, record, scratch, wobs};
+
+/// calls(n) = 2·fib(n+1) − 1.
+const FIB_20_CALLS: u64 = 21_891;
+
+#[test]
+fn fib_reports_exactly_the_calls_the_recurrence_gives() {
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &["--trace", &example("fib"), "20"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "fib(20) = 6765");
+    let fib = function(&rec, "fib");
+    assert_eq!(fib.calls, Some(FIB_20_CALLS));
+    assert_eq!(function(&rec, "main").calls, Some(1));
+    // Inclusive time of main covers fib's; fib's self time is all of its (recursive) total.
+    let main = function(&rec, "main");
+    assert!(main.total_ns.unwrap() >= fib.total_ns.unwrap());
+    assert!(fib.self_ns.unwrap() <= fib.total_ns.unwrap() + 1000);
+    let trace = rec.trace.as_ref().unwrap();
+    assert_eq!(trace.unbalanced, 0);
+    assert_eq!(trace.closed_at_end, 0);
+    // fib calls itself 2·(calls − 1) / 2 … every call but the first comes from fib.
+    let fib_id = trace.functions.iter().find(|f| f.name == "fib").unwrap().id;
+    let self_calls: u64 = trace
+        .edges
+        .iter()
+        .filter(|e| e.caller == Some((0, fib_id)) && e.callee == (0, fib_id))
+        .map(|e| e.calls)
+        .sum();
+    assert_eq!(self_calls, FIB_20_CALLS - 1);
+}
+
+#[test]
+fn instrumented_file_runs_and_prints_the_same() {
+    let dir = scratch();
+    let out = dir.path().join("fib.instr.wasm");
+    let out_arg = out.to_str().unwrap();
+    let made = wobs(&["instrument", &example("fib"), "-o", out_arg]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(made.stderr.contains("instrumented"), "{}", made.stderr);
+    let plain = wobs(&["run", "-q", &example("fib"), "20"]);
+    let (run, rec) = record(dir.path(), &[out_arg, "20"]);
+    assert_eq!(run.stdout, plain.stdout);
+    assert_eq!(function(&rec, "fib").calls, Some(FIB_20_CALLS));
+    // The report's JSON carries the exact figures.
+    let rec_path = dir.path().join("rec.json");
+    let json = wobs(&["report", rec_path.to_str().unwrap(), "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let fib = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "fib")
+        .unwrap();
+    assert_eq!(fib["calls"], FIB_20_CALLS);
+    assert!(fib["self_ns"].as_u64().unwrap() > 0 && fib["total_ns"].as_u64().unwrap() > 0);
+
+    // Instrumenting twice is refused with a clear message.
+    let again = wobs(&[
+        "instrument",
+        out_arg,
+        "-o",
+        dir.path().join("x.wasm").to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("already instrumented"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn observe_abi_modules_run_too() {
+    let dir = scratch();
+    let out = dir.path().join("fib.observe.wasm");
+    let made = wobs(&[
+        "instrument",
+        "--abi",
+        "observe",
+        &example("fib"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes
+        .windows(26)
+        .any(|w| w == b"dylibso:observe/instrument"));
+    let (run, rec) = record(dir.path(), &[out.to_str().unwrap(), "20"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(function(&rec, "fib").calls, Some(FIB_20_CALLS));
+}
+
+#[test]
+fn trap_in_nested_calls_closes_every_open_frame() {
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &["--trace", "--min-size", "0", &example("trap")],
+    );
+    assert_eq!(run.code, 134);
+    // Backtrace still resolves to the original source line through the rewritten DWARF.
+    assert!(
+        run.stderr.contains("at examples/c/trap.c:24:14"),
+        "{}",
+        run.stderr
+    );
+    let trace = rec.trace.as_ref().unwrap();
+    assert_eq!(trace.unbalanced, 0);
+    // _start … main → compute → divide were open when it trapped.
+    assert!(trace.closed_at_end >= 3, "{}", trace.closed_at_end);
+    assert_eq!(function(&rec, "divide").calls, Some(1));
+    let compute = function(&rec, "compute");
+    assert!(compute.total_ns.unwrap() >= function(&rec, "divide").total_ns.unwrap());
+}
+
+#[test]
+fn instrumented_preload_is_traced_as_its_own_module() {
+    let dir = scratch();
+    let lib = dir.path().join("lib.instr.wasm");
+    let made = wobs(&["instrument", &example("lib"), "-o", lib.to_str().unwrap()]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let preload = format!("lib={}", lib.display());
+    let (run, rec) = record(dir.path(), &["--preload", &preload, &example("driver")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lib_work = function(&rec, "lib_work");
+    assert_eq!(lib_work.module, 1);
+    assert_eq!(lib_work.calls, Some(1));
+    assert!(
+        lib_work.self_samples > 0,
+        "samples in an instrumented preload are symbolized"
+    );
+}
+
+#[test]
+fn memory_growth_is_counted() {
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &[
+            "--trace",
+            "--memory",
+            "--include",
+            "sbrk",
+            &example("malloc_heavy"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let trace = rec.trace.as_ref().unwrap();
+    assert!(trace.memory_grows >= 1, "{trace:?}");
+    assert!(trace.pages_requested >= trace.memory_grows);
+}
