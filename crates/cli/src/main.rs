@@ -18,7 +18,7 @@ use clap::Parser;
 #[command(name = "wobs", version, about, long_about = None)]
 enum Cli {
     /// Run a WASI program under wasmtime and profile it.
-    Run(commands::run::RunCommand),
+    Run(Box<commands::run::RunCommand>),
     /// Rewrite a module with tracing probes.
     Instrument(commands::instrument::InstrumentCommand),
     /// Print or re-export a saved recording.

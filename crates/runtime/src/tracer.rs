@@ -19,6 +19,9 @@ struct Stats {
     active: u32,
 }
 
+/// A probed function: (module index, probe id).
+type FuncKey = (u32, u32);
+
 struct Frame {
     module: u32,
     id: u32,
@@ -32,7 +35,7 @@ pub(crate) struct Tracer {
     maps: Vec<Option<Arc<ProbeMap>>>,
     stats: Vec<Vec<Stats>>,
     stack: Vec<Frame>,
-    edges: HashMap<(Option<(u32, u32)>, (u32, u32)), u64>,
+    edges: HashMap<(Option<FuncKey>, FuncKey), u64>,
     unbalanced: u64,
     closed_at_end: u64,
     memory_grows: u64,
@@ -174,7 +177,7 @@ impl Tracer {
                 calls,
             })
             .collect();
-        edges.sort_by(|a, b| (a.caller, a.callee).cmp(&(b.caller, b.callee)));
+        edges.sort_by_key(|e| (e.caller, e.callee));
         RawTrace {
             functions,
             edges,
