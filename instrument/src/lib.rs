@@ -74,7 +74,7 @@ pub struct Report {
 /// Instruments `wasm` as `options` say.
 pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error> {
     refuse_instrumented(wasm)?;
-    let symbols = ModuleSymbols::new(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
+    let symbols = ModuleSymbols::without_dwarf(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut config = ModuleConfig::new();
     config
         .generate_dwarf(true)

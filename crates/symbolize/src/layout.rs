@@ -21,7 +21,8 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub fn parse(wasm: &[u8]) -> Result<Layout, Error> {
+    /// Reads the layout; `.debug_*` sections are copied only when `keep_debug`.
+    pub fn parse(wasm: &[u8], keep_debug: bool) -> Result<Layout, Error> {
         let mut layout = Layout {
             code_start: 0,
             bodies: Vec::new(),
@@ -50,6 +51,9 @@ impl Layout {
                 }
                 Payload::CustomSection(section) => {
                     if section.name().starts_with(".debug_") {
+                        if !keep_debug {
+                            continue;
+                        }
                         layout
                             .debug_sections
                             .insert(section.name().to_string(), Arc::from(section.data()));

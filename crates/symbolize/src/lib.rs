@@ -71,7 +71,17 @@ pub struct ModuleSymbols {
 impl ModuleSymbols {
     /// Reads the module's layout, names and debug info. Fails only if `wasm` is not a module.
     pub fn new(wasm: &[u8]) -> Result<ModuleSymbols, Error> {
-        let mut layout = Layout::parse(wasm)?;
+        Self::read(wasm, true)
+    }
+
+    /// Function names and code layout only, ignoring DWARF: cheaper when no lookups by offset
+    /// need source positions (the instrumenter's filters).
+    pub fn without_dwarf(wasm: &[u8]) -> Result<ModuleSymbols, Error> {
+        Self::read(wasm, false)
+    }
+
+    fn read(wasm: &[u8], with_dwarf: bool) -> Result<ModuleSymbols, Error> {
+        let mut layout = Layout::parse(wasm, with_dwarf)?;
         let names = std::mem::take(&mut layout.names)
             .into_iter()
             .map(|(index, name)| (index, alias(demangle(&name))))
@@ -105,8 +115,13 @@ impl ModuleSymbols {
 
     /// Module-file byte range of function `index`'s body (its local declarations and code).
     pub fn function_body(&self, index: u32) -> Option<std::ops::Range<u32>> {
-        let (_, range) = self.layout.bodies.iter().find(|(i, _)| *i == index)?;
-        Some(range.clone())
+        // Bodies are in code-section order, which is function-index order.
+        let at = self
+            .layout
+            .bodies
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()?;
+        Some(self.layout.bodies[at].1.clone())
     }
 
     /// Name of function `index` from the name section (demangled), else `wasm-function[N]`.

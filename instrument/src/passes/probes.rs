@@ -53,24 +53,39 @@ pub fn entry_exit(
 
     let mut done = Rewritten::default();
     for seq in sequences(func, inner) {
-        let old = std::mem::take(&mut func.block_mut(seq).instrs);
-        let mut new = Vec::with_capacity(old.len() + 2);
-        for (mut instr, loc) in old {
-            retarget(&mut instr, entry, inner);
+        let instrs = &mut func.block_mut(seq).instrs;
+        let mut tail_calls = 0;
+        // In place: retarget labels, turn `return` into `br inner`, count tail calls.
+        for (instr, _) in instrs.iter_mut() {
+            retarget(instr, entry, inner);
             match instr {
                 Instr::Return(_) => {
                     done.returns += 1;
-                    new.push((Instr::Br(Br { block: inner }), loc));
+                    *instr = Instr::Br(Br { block: inner });
                 }
                 Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) | Instr::ReturnCallRef(_) => {
-                    done.tail_calls += 1;
-                    new.extend(probe_call(id, probes.exit));
-                    new.push((instr, loc));
+                    tail_calls += 1;
                 }
-                other => new.push((other, loc)),
+                _ => {}
             }
         }
-        func.block_mut(seq).instrs = new;
+        if tail_calls == 0 {
+            continue;
+        }
+        // Only sequences with tail calls are rebuilt, to insert the exit probe before each.
+        done.tail_calls += tail_calls;
+        let old = std::mem::take(instrs);
+        let mut new = Vec::with_capacity(old.len() + 2 * tail_calls as usize);
+        for (instr, loc) in old {
+            if matches!(
+                instr,
+                Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) | Instr::ReturnCallRef(_)
+            ) {
+                new.extend(probe_call(id, probes.exit));
+            }
+            new.push((instr, loc));
+        }
+        *instrs = new;
     }
 
     let wrapper = &mut func.block_mut(entry).instrs;
