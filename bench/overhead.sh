@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Profiling overhead of `wobs run`: sampling on (--interval 1ms) vs off (--interval 0), measured side by
-# side in one hyperfine run per program, printed as ratios. Goal: <= 1.03x.
+# Overhead of observing, measured side by side in one hyperfine run per program, printed as ratios.
 #
-#   bench/overhead.sh [--runs N]
+#   bench/overhead.sh [--runs N]           sampling on (--interval 1ms) vs off (--interval 0). Goal <= 1.03x.
+#   bench/overhead.sh --trace [--runs N]   instrumented (--trace, default filters and --min-size 0) vs
+#                                          the original, sampling off in all three.
 #
 # Programs: our examples at a larger scale, plus third-party programs when bench/fetch-third-party.sh
 # has downloaded them (skipped with a message otherwise). Compiled code is cached (warm-up run), so the
@@ -10,7 +11,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=10
-[ "${1:-}" = "--runs" ] && RUNS="$2"
+MODE=sampling
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS="$2"; shift 2 ;;
+    --trace) MODE=trace; shift ;;
+    *) echo "usage: bench/overhead.sh [--trace] [--runs N]" >&2; exit 2 ;;
+  esac
+done
+# variant name | flags after `wobs run -q`; the first is the baseline
+if [ "$MODE" = trace ]; then
+  VARIANTS=("original|--interval 0" "trace|--interval 0 --trace" "trace-all|--interval 0 --trace --min-size 0")
+else
+  VARIANTS=("off|--interval 0" "on|--interval 1ms")
+fi
 
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 cargo build --release -q -p wobs
@@ -22,6 +36,7 @@ trap 'rm -rf "$out"' EXIT
 
 # name | arguments after `wobs run --interval X -q`
 CASES=(
+  "fib(27) (examples, call-heavy)|examples/wasm/fib.wasm 27"
   "twice (examples, scale 4)|examples/wasm/twice.wasm 4"
   "recursion (examples, scale 2)|examples/wasm/recursion.wasm 2"
   "malloc_heavy (examples, scale 4)|examples/wasm/malloc_heavy.wasm 4"
@@ -36,18 +51,22 @@ if [ -f "$TP/quickjs.wasm" ]; then
   CASES+=("QuickJS (third-party)|--dir $TP/jobs/js::/work $TP/quickjs.wasm /work/bench.js")
 fi
 
-printf '%-34s %10s %10s %8s\n' program "off (s)" "on (s)" "on/off"
+header="program"
+for v in "${VARIANTS[@]}"; do header="$header|${v%%|*} (s)"; done
+echo "$header|ratios to ${VARIANTS[0]%%|*}" | tr '|' '\t'
 for case in "${CASES[@]}"; do
   name="${case%%|*}"; args="${case#*|}"
   json="$out/$RANDOM.json"
-  hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$json" \
-    -n off "$WOBS run --interval 0 -q $args" \
-    -n on "$WOBS run --interval 1ms -q $args" >/dev/null 2>&1 \
+  commands=()
+  for v in "${VARIANTS[@]}"; do commands+=(-n "${v%%|*}" "$WOBS run -q ${v#*|} $args"); done
+  hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$json" "${commands[@]}" >/dev/null 2>&1 \
     || { echo "$name: hyperfine failed" >&2; continue; }
   python3 - "$json" "$name" <<'PY'
 import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-off, on = r["off"]["median"], r["on"]["median"]
-print(f"{sys.argv[2]:<34} {off:>10.3f} {on:>10.3f} {on/off:>7.3f}x")
+results = json.load(open(sys.argv[1]))["results"]
+base = results[0]["median"]
+times = "\t".join(f"{r['median']:.3f}" for r in results)
+ratios = " ".join(f"{r['median'] / base:.3f}x" for r in results[1:])
+print(f"{sys.argv[2]}\t{times}\t{ratios}")
 PY
 done

@@ -5,6 +5,7 @@
 //! caller→callee edge is seen.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,6 +23,34 @@ struct Stats {
 /// A probed function: (module index, probe id).
 type FuncKey = (u32, u32);
 
+/// Edge counts keyed by small integers: a multiply-rotate hash (FxHash's) instead of SipHash,
+/// which would cost more than the rest of a probe call. Keys come from our own probe ids, not
+/// from an adversary.
+type EdgeMap = HashMap<(Option<FuncKey>, FuncKey), u64, BuildHasherDefault<FxHasher>>;
+
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 struct Frame {
     module: u32,
     id: u32,
@@ -35,7 +64,7 @@ pub(crate) struct Tracer {
     maps: Vec<Option<Arc<ProbeMap>>>,
     stats: Vec<Vec<Stats>>,
     stack: Vec<Frame>,
-    edges: HashMap<(Option<FuncKey>, FuncKey), u64>,
+    edges: EdgeMap,
     unbalanced: u64,
     closed_at_end: u64,
     memory_grows: u64,
@@ -60,7 +89,7 @@ impl Tracer {
             maps,
             stats,
             stack: Vec::with_capacity(1024),
-            edges: HashMap::new(),
+            edges: EdgeMap::default(),
             unbalanced: 0,
             closed_at_end: 0,
             memory_grows: 0,
