@@ -122,7 +122,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
     }
 
     let names = abi::names(options.abi);
-    let probe_ty = module.types.add(&[ValType::I32], &[]);
+    let probe_ty = import_type(&mut module.types, &[ValType::I32]);
     let enter = module
         .add_import_func(names.module, names.enter, probe_ty)
         .0;
@@ -146,7 +146,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         } else {
             &[ValType::I32]
         };
-        let grow_ty = module.types.add(params, &[]);
+        let grow_ty = import_type(&mut module.types, params);
         let probe = module
             .add_import_func(names.module, names.memory_grow, grow_ty)
             .0;
@@ -180,6 +180,23 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         .validate_all(&out)
         .map_err(|e| Error::Output(e.to_string()))?;
     Ok(Instrumented { wasm: out, report })
+}
+
+/// A `(func (param …))` type of its own for a probe import. `ModuleTypes::add` reuses an equal
+/// function type even when it sits in an explicit rec group with other types (GC modules); such a
+/// type is a different type from the plain one, and a host's probe function would not match it.
+fn import_type(types: &mut walrus::ModuleTypes, params: &[ValType]) -> walrus::TypeId {
+    let id = types.add(params, &[]);
+    if types
+        .rec_group_for_type(id)
+        .is_none_or(|group| group.types.len() == 1)
+    {
+        return id;
+    }
+    let func = walrus::FunctionType::new(params.into(), Box::new([]));
+    types.add_rec_group(1, |_| {
+        vec![(walrus::CompositeType::Function(func), true, None)]
+    })[0]
 }
 
 /// Whether `options` select this function.
