@@ -170,11 +170,18 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         }
     }
 
-    module.customs.add(MapSection(ProbeMap {
-        abi: options.abi,
-        probes: selected.into_iter().map(|(_, probe)| probe).collect(),
-        offsets: Vec::new(),
-    }));
+    let original_bodies = originals
+        .iter()
+        .filter_map(|&(id, index)| Some((id, symbols.function_body(index)?)))
+        .collect();
+    module.customs.add(MapSection {
+        map: ProbeMap {
+            abi: options.abi,
+            probes: selected.into_iter().map(|(_, probe)| probe).collect(),
+            ..ProbeMap::default()
+        },
+        original_bodies,
+    });
     let out = module.emit_wasm();
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&out)

@@ -6,9 +6,13 @@
 //! ```text
 //! magic "wobsmap" u8 version(=1) u8 abi(0 = wobs, 1 = observe)
 //! uleb probe_count  { uleb id  uleb name_len  name (utf-8)  uleb code_start  uleb code_end }*
-//! uleb pair_count   { uleb (new_offset - previous new_offset)  sleb (old_offset - new_offset) }*
+//! uleb fn_count     { uleb new_start  uleb new_len  uleb old_start  uleb old_len }*
+//! uleb run_count    { uleb (new_offset - previous new_offset)  sleb (shift - previous shift) }*
+//!                   where shift = old_offset - new_offset
 //! ```
 //! Probe ids are original function indices; code ranges and offsets are module-file offsets.
+//! Offsets are run-length encoded: an entry starts a run of instructions that all moved by the
+//! same amount, which keeps the map to a few bytes per function (a 69 MB module: ~1 MB).
 
 /// Name of the custom section.
 pub const PROBE_MAP_SECTION: &str = "wobs.map";
@@ -77,6 +81,15 @@ pub struct Probe {
     pub code: std::ops::Range<u32>,
 }
 
+/// Where one function body went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedFunction {
+    /// Body range in the instrumented module.
+    pub new: std::ops::Range<u32>,
+    /// Body range in the original module.
+    pub old: std::ops::Range<u32>,
+}
+
 /// Contents of a `wobs.map` section.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProbeMap {
@@ -84,7 +97,10 @@ pub struct ProbeMap {
     pub abi: ProbeAbi,
     /// Instrumented functions, by id.
     pub probes: Vec<Probe>,
-    /// (instrumented offset, original offset) for every original instruction, sorted by the first.
+    /// Every function body, sorted by new position.
+    pub functions: Vec<MovedFunction>,
+    /// Starts of runs of original instructions that moved by the same amount:
+    /// (instrumented offset, original offset), sorted by the first.
     pub offsets: Vec<(u32, u32)>,
 }
 
@@ -106,12 +122,26 @@ impl ProbeMap {
             uleb(&mut out, u64::from(probe.code.start));
             uleb(&mut out, u64::from(probe.code.end));
         }
+        uleb(&mut out, self.functions.len() as u64);
+        for f in &self.functions {
+            for value in [
+                f.new.start,
+                f.new.end - f.new.start,
+                f.old.start,
+                f.old.end - f.old.start,
+            ] {
+                uleb(&mut out, u64::from(value));
+            }
+        }
         uleb(&mut out, self.offsets.len() as u64);
-        let mut previous = 0u32;
+        // Shifts change by a few bytes from run to run (re-encoded LEBs, inserted probes), so their
+        // differences encode in one byte where the shifts themselves would take three or four.
+        let (mut previous, mut previous_shift) = (0u32, 0i64);
         for &(new, old) in &self.offsets {
+            let shift = i64::from(old) - i64::from(new);
             uleb(&mut out, u64::from(new.wrapping_sub(previous)));
-            sleb(&mut out, i64::from(old) - i64::from(new));
-            previous = new;
+            sleb(&mut out, shift - previous_shift);
+            (previous, previous_shift) = (new, shift);
         }
         out
     }
@@ -137,16 +167,27 @@ impl ProbeMap {
             probes.push(Probe { id, name, code });
         }
         let count = reader.uleb()?;
+        let mut functions = Vec::with_capacity(count.min(1 << 20) as usize);
+        for _ in 0..count {
+            let new_start = reader.u32()?;
+            let new = new_start..new_start.checked_add(reader.u32()?)?;
+            let old_start = reader.u32()?;
+            let old = old_start..old_start.checked_add(reader.u32()?)?;
+            functions.push(MovedFunction { new, old });
+        }
+        let count = reader.uleb()?;
         let mut offsets = Vec::with_capacity(count.min(1 << 24) as usize);
-        let mut new = 0u32;
+        let (mut new, mut shift) = (0u32, 0i64);
         for _ in 0..count {
             new = new.checked_add(reader.u32()?)?;
-            let old = u32::try_from(i64::from(new) + reader.sleb()?).ok()?;
+            shift = shift.checked_add(reader.sleb()?)?;
+            let old = u32::try_from(i64::from(new) + shift).ok()?;
             offsets.push((new, old));
         }
         Some(ProbeMap {
             abi,
             probes,
+            functions,
             offsets,
         })
     }
@@ -175,11 +216,45 @@ impl ProbeMap {
         None
     }
 
-    /// The original offset of the instruction at `offset` in the instrumented module: the nearest
-    /// mapped instruction at or before it (inserted probe code maps to the instruction before it).
+    /// Builds the run-length offset table from one (instrumented, original) pair per original
+    /// instruction.
+    pub fn set_offsets(&mut self, mut pairs: Vec<(u32, u32)>) {
+        pairs.sort_unstable();
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        let mut delta = None;
+        for (new, old) in pairs {
+            let this = i64::from(old) - i64::from(new);
+            if delta != Some(this) {
+                runs.push((new, old));
+                delta = Some(this);
+            }
+        }
+        self.offsets = runs;
+    }
+
+    /// The original offset of the code at `offset` in the instrumented module. Inside a function,
+    /// it is the original instruction at or before it; code wobs inserted before the first
+    /// original instruction (the entry probe) maps to the function's first original byte, so it
+    /// is attributed to the right function. `None` outside every function body.
     pub fn original_offset(&self, offset: u32) -> Option<u32> {
+        let after = self.functions.partition_point(|f| f.new.start <= offset);
+        let function = self.functions.get(after.checked_sub(1)?)?;
+        if !function.new.contains(&offset) {
+            return None;
+        }
         let after = self.offsets.partition_point(|&(new, _)| new <= offset);
-        self.offsets.get(after.checked_sub(1)?).map(|&(_, old)| old)
+        let run = after
+            .checked_sub(1)
+            .and_then(|i| self.offsets.get(i))
+            .filter(|(new, _)| function.new.contains(new));
+        let old = match run {
+            Some(&(new, old)) => old + (offset - new),
+            None => function.old.start,
+        };
+        Some(old.clamp(
+            function.old.start,
+            function.old.end.saturating_sub(1).max(function.old.start),
+        ))
     }
 }
 
@@ -266,21 +341,54 @@ mod tests {
 
     #[test]
     fn round_trips_and_maps_offsets() {
-        let map = ProbeMap {
+        let mut map = ProbeMap {
             abi: ProbeAbi::Observe,
             probes: vec![Probe {
                 id: 7,
                 name: "fib".into(),
                 code: 100..180,
             }],
-            offsets: vec![(120, 100), (130, 102), (400, 90_000)],
+            functions: vec![
+                MovedFunction {
+                    new: 110..200,
+                    old: 100..180,
+                },
+                MovedFunction {
+                    new: 300..500,
+                    old: 90_000..90_150,
+                },
+                MovedFunction {
+                    new: 600..700,
+                    old: 1000..1010,
+                },
+            ],
+            offsets: Vec::new(),
         };
+        // Two runs in the first function (code inserted after 104), one in the second.
+        map.set_offsets(vec![
+            (120, 100),
+            (122, 102),
+            (124, 104),
+            (140, 106),
+            (141, 107),
+            (400, 90_000),
+            (600, 1000),
+        ]);
+        assert_eq!(
+            map.offsets,
+            vec![(120, 100), (140, 106), (400, 90_000), (600, 1000)]
+        );
         let bytes = map.encode();
         assert_eq!(ProbeMap::decode(&bytes), Some(map.clone()));
-        assert_eq!(map.original_offset(125), Some(100));
-        assert_eq!(map.original_offset(130), Some(102));
-        assert_eq!(map.original_offset(119), None);
-        assert_eq!(map.original_offset(1000), Some(90_000));
+        assert_eq!(map.original_offset(122), Some(102));
+        assert_eq!(map.original_offset(141), Some(107));
+        // The entry probe before the first original instruction: the function's start.
+        assert_eq!(map.original_offset(112), Some(100));
+        // Never past the function's original end, never into another function.
+        assert_eq!(map.original_offset(199), Some(165));
+        assert_eq!(map.original_offset(690), Some(1009));
+        assert_eq!(map.original_offset(305), Some(90_000));
+        assert_eq!(map.original_offset(250), None);
         // Truncation anywhere is a clean None, never a panic.
         for cut in 0..bytes.len() {
             assert_eq!(ProbeMap::decode(&bytes[..cut]), None);
