@@ -105,25 +105,12 @@ fn unknown_import_fails_to_link_or_traps_when_asked() {
 
 #[test]
 fn invoke_calls_a_reactor_export_and_prints_its_result() {
-    let run = wobs(&[
-        "run",
-        "-q",
-        "--invoke",
-        "compute",
-        &example("reactor"),
-        "1000",
-    ]);
+    let compute = |arg: &str| wobs(&["run", "-q", "--invoke", "compute", &example("reactor"), arg]);
+    let run = compute("1000");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "-1634778991");
 
-    let run = wobs(&[
-        "run",
-        "-q",
-        "--invoke",
-        "compute",
-        &example("reactor"),
-        "ten",
-    ]);
+    let run = compute("ten");
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("`ten`"), "{}", run.stderr);
 
