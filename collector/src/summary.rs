@@ -78,15 +78,11 @@ pub fn summarize(recording: &Recording, entry_lines: &EntryLines) -> Vec<Functio
                 .or_else(|| hottest(&t.total_lines))
                 .unwrap_or_default();
             FunctionSummary {
-                name,
-                module,
                 file,
                 line,
                 self_samples: t.self_samples,
                 total_samples: t.total_samples,
-                calls: None,
-                self_ns: None,
-                total_ns: None,
+                ..FunctionSummary::new(name, module)
             }
         })
         .collect();
@@ -118,30 +114,18 @@ fn hottest(lines: &HashMap<Line, u64>) -> Option<Line> {
 /// Adds exact figures to the sampled rows (matched by module and name) and rows for probed
 /// functions no sample saw.
 fn merge_trace(rows: &mut Vec<FunctionSummary>, trace: &wobs_events::RawTrace) {
-    let index: HashMap<(u32, String), usize> = rows
+    let mut index: HashMap<(u32, String), usize> = rows
         .iter()
         .enumerate()
         .map(|(i, f)| ((f.module, f.name.clone()), i))
         .collect();
     for traced in &trace.functions {
-        let row = match index.get(&(traced.module, traced.name.clone())) {
-            Some(&i) => &mut rows[i],
-            None => {
-                rows.push(FunctionSummary {
-                    name: traced.name.clone(),
-                    module: traced.module,
-                    file: None,
-                    line: None,
-                    self_samples: 0,
-                    total_samples: 0,
-                    calls: None,
-                    self_ns: None,
-                    total_ns: None,
-                });
-                let last = rows.len() - 1;
-                &mut rows[last]
-            }
-        };
+        let key = (traced.module, traced.name.clone());
+        let at = *index.entry(key).or_insert_with(|| {
+            rows.push(FunctionSummary::new(traced.name.clone(), traced.module));
+            rows.len() - 1
+        });
+        let row = &mut rows[at];
         // Two probe ids can share a name (e.g. static functions in different files): add up.
         row.calls = Some(row.calls.unwrap_or(0) + traced.calls);
         row.self_ns = Some(row.self_ns.unwrap_or(0) + traced.self_ns);

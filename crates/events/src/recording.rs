@@ -221,6 +221,23 @@ pub struct FunctionSummary {
     pub total_ns: Option<u64>,
 }
 
+impl FunctionSummary {
+    /// A row with no samples, source position or exact figures yet.
+    pub fn new(name: String, module: u32) -> Self {
+        FunctionSummary {
+            name,
+            module,
+            file: None,
+            line: None,
+            self_samples: 0,
+            total_samples: 0,
+            calls: None,
+            self_ns: None,
+            total_ns: None,
+        }
+    }
+}
+
 impl Recording {
     /// An empty recording of the current schema version.
     pub fn new(modules: Vec<ModuleInfo>, run: RunInfo) -> Self {
