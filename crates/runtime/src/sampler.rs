@@ -165,6 +165,12 @@ impl Ticker {
                         std::thread::sleep(next - now);
                     }
                     next += period;
+                    // After a stall (machine suspended, thread starved) skip the missed ticks
+                    // rather than firing them back to back, which would oversample one spot.
+                    let now = Instant::now();
+                    if next < now {
+                        next = now + period;
+                    }
                     ticks.fetch_add(1, Ordering::Relaxed);
                     engine.increment_epoch();
                 }
