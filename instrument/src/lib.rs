@@ -16,6 +16,7 @@
 //! does not validate: each an [`Error`] with a one-line message; never a panic.
 
 pub mod abi;
+mod dwarf;
 mod map_section;
 mod options;
 pub mod passes;
@@ -27,8 +28,10 @@ use walrus::{ExportItem, FunctionId, FunctionKind, ModuleConfig, ValType};
 use wobs_events::{Probe, ProbeMap, PROBE_MAP_SECTION};
 use wobs_symbolize::ModuleSymbols;
 
+pub use dwarf::DwarfHandling;
 pub use options::Options;
 
+use dwarf::Plan;
 use map_section::MapSection;
 use passes::memory::{memory_grow, GrowProbe};
 use passes::probes::{entry_exit, ProbeFuncs};
@@ -69,20 +72,51 @@ pub struct Report {
     pub tail_calls: u32,
     /// `memory.grow` sites probed.
     pub memory_grows: u32,
+    /// What became of the module's DWARF.
+    pub dwarf: DwarfHandling,
 }
 
 /// Instruments `wasm` as `options` say.
 pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error> {
     refuse_instrumented(wasm)?;
     let symbols = ModuleSymbols::without_dwarf(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut report = Report::default();
+    // DWARF addresses count from the code section's contents.
+    let bodies: Vec<_> = symbols
+        .function_bodies()
+        .map(|(_, body)| {
+            let start = symbols.code_start();
+            u64::from(body.start - start)..u64::from(body.end - start)
+        })
+        .collect();
+    let debug = dwarf::plan(dwarf::debug_sections(wasm), &bodies);
     let mut config = ModuleConfig::new();
     config
-        .generate_dwarf(true)
+        .generate_dwarf(matches!(debug, Plan::Rewrite | Plan::Reencoded { .. }))
+        // `wobs.map` needs walrus's record of where code went, with or without DWARF to rewrite.
+        .preserve_code_transform(true)
         .generate_name_section(true)
         .generate_producers_section(true);
     let mut module = config
         .parse(wasm)
         .map_err(|e| Error::Invalid(one_line(&format!("{e:#}"))))?;
+    match debug {
+        Plan::Absent => {}
+        Plan::Rewrite => report.dwarf = DwarfHandling::Rewritten,
+        Plan::Reencoded {
+            sections,
+            split_sequences,
+        } => {
+            module.debug.dwarf = dwarf::for_walrus(&sections);
+            report.dwarf = DwarfHandling::Resequenced(split_sequences);
+        }
+        Plan::Carry { sections, reason } => {
+            for section in dwarf::carried(sections) {
+                module.customs.add(section);
+            }
+            report.dwarf = DwarfHandling::Carried(reason);
+        }
+    }
 
     // Probe ids are original function indices: walrus keeps functions in index order.
     let originals: Vec<(FunctionId, u32)> = module
@@ -100,7 +134,6 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         })
         .collect();
 
-    let mut report = Report::default();
     let mut selected = Vec::new();
     for &(id, index) in &originals {
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
@@ -178,6 +211,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         map: ProbeMap {
             abi: options.abi,
             probes: selected.into_iter().map(|(_, probe)| probe).collect(),
+            original_code_start: Some(symbols.code_start()),
             ..ProbeMap::default()
         },
         original_bodies,

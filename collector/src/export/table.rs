@@ -17,6 +17,9 @@ pub fn render_summary(recording: &Recording) -> String {
     } else {
         line.push_str(" (sampling off)");
     }
+    if run.samples_at_probes > 0 {
+        let _ = write!(line, " ({} inside probe calls)", run.samples_at_probes);
+    }
     if run.samples_dropped > 0 {
         let _ = write!(
             line,

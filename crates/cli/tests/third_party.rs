@@ -6,27 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{record, scratch};
-
-fn third_party(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("WOBS_THIRD_PARTY_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wobs/third-party"))
-        })?;
-    let path = dir.join(format!("{name}.wasm"));
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipping: {} not downloaded (run bench/fetch-third-party.sh {name})",
-            path.display()
-        );
-        None
-    }
-}
+use common::{record, scratch, third_party};
 
 /// Runs `module` with its job directory (`jobs/JOB`, from the fetch script) as `/work`, on `script`.
 fn run_job(module: &Path, job: &str, script: &str) -> (common::Run, wobs_events::Recording) {

@@ -11,7 +11,9 @@ pub mod probe_map;
 pub mod raw;
 pub mod recording;
 
-pub use probe_map::{AbiNames, MovedFunction, Probe, ProbeAbi, ProbeMap, PROBE_MAP_SECTION};
+pub use probe_map::{
+    AbiNames, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX, PROBE_MAP_SECTION,
+};
 pub use raw::{RawFrame, RawOutcome, RawProfile, RawSample, RawTrace, TracedEdge, TracedFunction};
 pub use recording::{
     Frame, FunctionSummary, ModuleInfo, Outcome, Recording, RunInfo, Sample, Stack, TraceFrame,

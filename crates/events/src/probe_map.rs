@@ -9,6 +9,7 @@
 //! uleb fn_count     { uleb new_start  uleb new_len  uleb old_start  uleb old_len }*
 //! uleb run_count    { uleb (new_offset - previous new_offset)  sleb (shift - previous shift) }*
 //!                   where shift = old_offset - new_offset
+//! [uleb original_code_start]   (absent in maps written before it existed)
 //! ```
 //! Probe ids are original function indices; code ranges and offsets are module-file offsets.
 //! Offsets are run-length encoded: an entry starts a run of instructions that all moved by the
@@ -16,6 +17,11 @@
 
 /// Name of the custom section.
 pub const PROBE_MAP_SECTION: &str = "wobs.map";
+/// Prefix of the custom sections that carry the original module's `.debug_*` sections unchanged
+/// when they could not be rewritten for the instrumented code (`wobs.debug_info`, …). Their
+/// addresses are the original module's: translate through [`ProbeMap::original_offset`] and
+/// subtract [`ProbeMap::original_code_start`].
+pub const CARRIED_DEBUG_PREFIX: &str = "wobs";
 const MAGIC: &[u8; 7] = b"wobsmap";
 /// Version of the encoding written by [`ProbeMap::encode`].
 pub const PROBE_MAP_VERSION: u8 = 1;
@@ -102,6 +108,9 @@ pub struct ProbeMap {
     /// Starts of runs of original instructions that moved by the same amount:
     /// (instrumented offset, original offset), sorted by the first.
     pub offsets: Vec<(u32, u32)>,
+    /// Module-file offset of the original code section's contents (where its DWARF addresses
+    /// start), when recorded.
+    pub original_code_start: Option<u32>,
 }
 
 impl ProbeMap {
@@ -142,6 +151,9 @@ impl ProbeMap {
             uleb(&mut out, u64::from(new.wrapping_sub(previous)));
             sleb(&mut out, shift - previous_shift);
             (previous, previous_shift) = (new, shift);
+        }
+        if let Some(start) = self.original_code_start {
+            uleb(&mut out, u64::from(start));
         }
         out
     }
@@ -184,11 +196,17 @@ impl ProbeMap {
             let old = u32::try_from(i64::from(new) + shift).ok()?;
             offsets.push((new, old));
         }
+        let original_code_start = if reader.at < reader.data.len() {
+            Some(reader.u32()?)
+        } else {
+            None
+        };
         Some(ProbeMap {
             abi,
             probes,
             functions,
             offsets,
+            original_code_start,
         })
     }
 
@@ -363,6 +381,7 @@ mod tests {
                 },
             ],
             offsets: Vec::new(),
+            original_code_start: Some(95),
         };
         // Two runs in the first function (code inserted after 104), one in the second.
         map.set_offsets(vec![
@@ -389,9 +408,14 @@ mod tests {
         assert_eq!(map.original_offset(690), Some(1009));
         assert_eq!(map.original_offset(305), Some(90_000));
         assert_eq!(map.original_offset(250), None);
-        // Truncation anywhere is a clean None, never a panic.
-        for cut in 0..bytes.len() {
+        // Truncation anywhere is a clean None, never a panic; a map from before the code start
+        // was recorded (the last byte here) still reads.
+        let last = bytes.len() - 1;
+        for cut in 0..last {
             assert_eq!(ProbeMap::decode(&bytes[..cut]), None);
         }
+        let older = ProbeMap::decode(&bytes[..last]).unwrap();
+        assert_eq!(older.original_code_start, None);
+        assert_eq!(older.offsets, map.offsets);
     }
 }

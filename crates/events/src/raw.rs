@@ -34,6 +34,9 @@ pub struct RawProfile {
     /// Sampling ticks that passed without a sample: the guest was in host code (a WASI call), or
     /// the sample buffer was full. Reported so the user knows what the profile does not show.
     pub dropped: u64,
+    /// Samples taken inside a probe call (instrumented code), where the probe knows exactly which
+    /// function the guest is in, rather than at the guest's next epoch check.
+    pub at_probes: u64,
 }
 
 /// How the guest finished, before symbolization.

@@ -83,6 +83,10 @@ pub struct RunInfo {
     pub samples_taken: u64,
     /// Sampling ticks that produced no sample (guest in host code, buffer full).
     pub samples_dropped: u64,
+    /// Of the samples, those taken inside a probe call of instrumented code (attributed to the
+    /// probed function's stack at that moment).
+    #[serde(default)]
+    pub samples_at_probes: u64,
     /// How the guest finished.
     pub outcome: Outcome,
 }
@@ -300,6 +304,7 @@ mod tests {
             interval_ns: 1_000_000,
             samples_taken: 1,
             samples_dropped: 0,
+            samples_at_probes: 0,
             outcome: Outcome::Trapped {
                 message: "wasm trap: unreachable".into(),
                 backtrace: vec![],

@@ -181,12 +181,18 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
         linker.func_wrap(
             names.module,
             names.enter,
-            move |mut cx: Caller<'_, Host>, id: i32| cx.data_mut().tracer.enter(module, id as u32),
+            move |mut cx: Caller<'_, Host>, id: i32| {
+                cx.data_mut().tracer.enter(module, id as u32);
+                sample_if_due(&mut cx);
+            },
         )?;
         linker.func_wrap(
             names.module,
             names.exit,
-            move |mut cx: Caller<'_, Host>, id: i32| cx.data_mut().tracer.exit(module, id as u32),
+            move |mut cx: Caller<'_, Host>, id: i32| {
+                sample_if_due(&mut cx);
+                cx.data_mut().tracer.exit(module, id as u32);
+            },
         )?;
     }
     let (wobs, observe) = (ProbeAbi::Wobs.names(), ProbeAbi::Observe.names());
@@ -203,6 +209,15 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
         |mut cx: Caller<'_, Host>, pages: i32| cx.data_mut().tracer.memory_grow(pages as u32),
     )?;
     Ok(())
+}
+
+/// Samples the guest's stack from inside a probe when a tick is due: the probe's caller is the
+/// probed function, so the sample lands exactly where the guest is.
+fn sample_if_due(cx: &mut wasmtime::Caller<'_, Host>) {
+    if cx.data().sampler.tick_due() {
+        let trace = WasmBacktrace::capture(&*cx);
+        cx.data_mut().sampler.record_at_probe(&trace);
+    }
 }
 
 /// Turns the error a run ended with into an outcome.

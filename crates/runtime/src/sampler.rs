@@ -82,9 +82,28 @@ impl Sampler {
         self.sampling
     }
 
+    /// Whether a tick has passed that no sample answered yet. A probe asks this on every call (one
+    /// relaxed load): a tick that arrives while the guest is inside a probe is then sampled right
+    /// there, in the probed function, instead of at the guest's next epoch check, which would
+    /// charge the probe's time to whatever code comes next.
+    pub fn tick_due(&self) -> bool {
+        self.sampling && self.ticks.load(Ordering::Relaxed) > self.last_tick
+    }
+
+    /// Records one stack taken inside a probe call.
+    pub fn record_at_probe(&mut self, trace: &wasmtime::WasmBacktrace) {
+        let before = self.profile.samples.len();
+        self.record(trace);
+        self.profile.at_probes += (self.profile.samples.len() - before) as u64;
+    }
+
     /// Records one stack (innermost frame first, as wasmtime reports it).
     pub fn record(&mut self, trace: &wasmtime::WasmBacktrace) {
         let tick = self.ticks.load(Ordering::Relaxed);
+        if tick == self.last_tick {
+            // A probe already sampled this tick; this epoch check only noticed it late.
+            return;
+        }
         // Ticks that passed while the guest was in host code produced no sample.
         self.profile.dropped += tick.saturating_sub(self.last_tick + 1);
         self.last_tick = tick;

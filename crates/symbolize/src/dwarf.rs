@@ -1,11 +1,10 @@
 //! Loading DWARF from a module's `.debug_*` sections and deciding whether to trust it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use gimli::{EndianArcSlice, LittleEndian};
-
-use crate::layout::Layout;
 
 /// The reader type: sections are reference-counted so the context owns its data.
 pub(crate) type Reader = EndianArcSlice<LittleEndian>;
@@ -24,21 +23,29 @@ pub(crate) enum Dwarf {
     Ignored(String),
 }
 
+/// The code the DWARF describes: function bodies (module-file ranges, in code order) and the offset
+/// of the code section's contents, which DWARF addresses count from.
+pub(crate) struct Code<'a> {
+    pub bodies: &'a [Range<u32>],
+    pub start: u32,
+}
+
 impl Dwarf {
-    pub fn load(layout: &Layout) -> Dwarf {
-        if !layout.debug_sections.contains_key(".debug_info") {
+    /// Loads `sections` (by name), checking them against `code`.
+    pub fn load(sections: &HashMap<String, Arc<[u8]>>, code: Code<'_>) -> Dwarf {
+        if !sections.contains_key(".debug_info") {
             return Dwarf::Absent;
         }
         let empty: Arc<[u8]> = Arc::from(&[][..]);
         let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            let data = layout.debug_sections.get(id.name()).unwrap_or(&empty);
+            let data = sections.get(id.name()).unwrap_or(&empty);
             Ok(EndianArcSlice::new(data.clone(), LittleEndian))
         };
         let dwarf = match gimli::Dwarf::load(load) {
             Ok(dwarf) => dwarf,
             Err(err) => return Dwarf::Ignored(format!("unreadable DWARF: {err}")),
         };
-        match plausibility(&dwarf, layout) {
+        match plausibility(&dwarf, &code) {
             Ok((agree, disagree)) if disagree > agree => {
                 return Dwarf::Ignored(format!(
                     "DWARF function addresses do not match the code ({disagree} of {} \
@@ -62,14 +69,14 @@ impl Dwarf {
 /// Linkers mark functions they dropped with tombstones (0xffffffff, 0xfffffffe); those are skipped.
 /// A stripped or rewritten module whose DWARF no longer matches its code — every `low_pc` zero,
 /// say — would otherwise map every sample to the wrong function, which is worse than no DWARF.
-fn plausibility(dwarf: &gimli::Dwarf<Reader>, layout: &Layout) -> gimli::Result<(usize, usize)> {
+fn plausibility(dwarf: &gimli::Dwarf<Reader>, code: &Code<'_>) -> gimli::Result<(usize, usize)> {
     // LLVM points low_pc at the body (after the size field); accept the entry start too.
     let mut starts = HashSet::new();
     let mut previous_end = None;
-    for (_, range) in &layout.bodies {
-        starts.insert(u64::from(range.start - layout.code_start));
+    for range in code.bodies {
+        starts.insert(u64::from(range.start.saturating_sub(code.start)));
         if let Some(end) = previous_end {
-            starts.insert(u64::from(end - layout.code_start));
+            starts.insert(u64::from(u32::saturating_sub(end, code.start)));
         }
         previous_end = Some(range.end);
     }

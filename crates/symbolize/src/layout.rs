@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
+use wobs_events::{ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX, PROBE_MAP_SECTION};
 
 use crate::Error;
 
@@ -18,6 +19,15 @@ pub(crate) struct Layout {
     pub names: HashMap<u32, String>,
     /// `.debug_*` custom sections by name.
     pub debug_sections: HashMap<String, Arc<[u8]>>,
+    /// An instrumented module's original `.debug_*` sections, carried as `wobs.debug_*`, by their
+    /// original name.
+    pub carried_debug: HashMap<String, Arc<[u8]>>,
+    /// An instrumented module's `wobs.map`.
+    pub probe_map: Option<ProbeMap>,
+    /// Function imports.
+    pub function_imports: u32,
+    /// Function imports from a probe ABI's module (the instrumenter's additions).
+    pub probe_imports: u32,
 }
 
 impl Layout {
@@ -28,14 +38,24 @@ impl Layout {
             bodies: Vec::new(),
             names: HashMap::new(),
             debug_sections: HashMap::new(),
+            carried_debug: HashMap::new(),
+            probe_map: None,
+            function_imports: 0,
+            probe_imports: 0,
         };
+        let probe_modules = ProbeAbi::ALL.map(|abi| abi.names().module);
         let mut next_index = 0u32;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload? {
                 Payload::ImportSection(imports) => {
                     for import in imports.into_imports() {
-                        if matches!(import?.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
+                        let import = import?;
+                        if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
                             next_index += 1;
+                            layout.function_imports += 1;
+                            if probe_modules.contains(&import.module) {
+                                layout.probe_imports += 1;
+                            }
                         }
                     }
                 }
@@ -50,6 +70,10 @@ impl Layout {
                     next_index += 1;
                 }
                 Payload::CustomSection(section) => {
+                    let carried = section
+                        .name()
+                        .strip_prefix(CARRIED_DEBUG_PREFIX)
+                        .filter(|name| name.starts_with(".debug_"));
                     if section.name().starts_with(".debug_") {
                         if !keep_debug {
                             continue;
@@ -57,6 +81,14 @@ impl Layout {
                         layout
                             .debug_sections
                             .insert(section.name().to_string(), Arc::from(section.data()));
+                    } else if let Some(name) = carried {
+                        if keep_debug {
+                            layout
+                                .carried_debug
+                                .insert(name.to_string(), Arc::from(section.data()));
+                        }
+                    } else if section.name() == PROBE_MAP_SECTION {
+                        layout.probe_map = ProbeMap::decode(section.data());
                     } else if let KnownCustom::Name(names) = section.as_known() {
                         // A malformed name section costs us names, not the profile.
                         for name in names.into_iter().flatten() {

@@ -29,7 +29,7 @@ mod layout;
 use std::collections::HashMap;
 
 pub use demangle::demangle;
-use dwarf::Dwarf;
+use dwarf::{Code, Dwarf};
 use layout::Layout;
 
 /// Why a module could not be read at all.
@@ -66,6 +66,19 @@ pub struct ModuleSymbols {
     layout: Layout,
     names: HashMap<u32, String>,
     dwarf: Dwarf,
+    /// For an instrumented module: how its code relates to the original's.
+    original: Option<Original>,
+}
+
+/// What `wobs.map` says about an instrumented module's original, for lookups that must answer in
+/// the original's terms (function indices, and DWARF carried unchanged).
+struct Original {
+    map: wobs_events::ProbeMap,
+    /// The original function index of each of `map.functions` (walrus may reorder bodies, so
+    /// indices come from the order of the original bodies, after the original's imports).
+    indices: Vec<u32>,
+    /// The DWARF is the original's, carried in `wobs.debug_*`: its addresses are original ones.
+    carried_dwarf: bool,
 }
 
 impl ModuleSymbols {
@@ -86,13 +99,87 @@ impl ModuleSymbols {
             .into_iter()
             .map(|(index, name)| (index, alias(demangle(&name))))
             .collect();
-        let dwarf = Dwarf::load(&layout);
+        let original = layout.probe_map.take().map(|map| Original {
+            carried_dwarf: !layout.debug_sections.contains_key(".debug_info")
+                && layout.carried_debug.contains_key(".debug_info"),
+            indices: original_indices(&map, layout.function_imports - layout.probe_imports),
+            map,
+        });
+        let dwarf = match &original {
+            Some(original) if original.carried_dwarf => {
+                let mut bodies: Vec<_> = original
+                    .map
+                    .functions
+                    .iter()
+                    .map(|f| f.old.clone())
+                    .collect();
+                bodies.sort_by_key(|body| body.start);
+                match original.map.original_code_start {
+                    Some(start) => Dwarf::load(
+                        &layout.carried_debug,
+                        Code {
+                            bodies: &bodies,
+                            start,
+                        },
+                    ),
+                    None => Dwarf::Ignored(
+                        "carried DWARF but wobs.map has no original code offset".to_string(),
+                    ),
+                }
+            }
+            _ => {
+                let bodies: Vec<_> = layout.bodies.iter().map(|(_, body)| body.clone()).collect();
+                Dwarf::load(
+                    &layout.debug_sections,
+                    Code {
+                        bodies: &bodies,
+                        start: layout.code_start,
+                    },
+                )
+            }
+        };
         layout.debug_sections.clear();
+        layout.carried_debug.clear();
         Ok(ModuleSymbols {
             layout,
             names,
             dwarf,
+            original,
         })
+    }
+
+    /// The DWARF address of module-file offset `offset`.
+    fn dwarf_address(&self, offset: u32) -> Option<u64> {
+        let address = match &self.original {
+            Some(original) if original.carried_dwarf => original
+                .map
+                .original_offset(offset)?
+                .checked_sub(original.map.original_code_start?)?,
+            _ => offset.checked_sub(self.layout.code_start)?,
+        };
+        Some(u64::from(address))
+    }
+
+    /// The DWARF address range of the function body containing `offset`.
+    fn dwarf_body(&self, offset: u32) -> Option<(u64, u64)> {
+        let (body, start) = match &self.original {
+            Some(original) if original.carried_dwarf => {
+                let moved = original
+                    .map
+                    .functions
+                    .iter()
+                    .find(|f| f.new.contains(&offset))?;
+                (moved.old.clone(), original.map.original_code_start?)
+            }
+            _ => (
+                self.layout.body_at(offset)?.1.clone(),
+                self.layout.code_start,
+            ),
+        };
+        Some((
+            u64::from(body.start.checked_sub(start)?),
+            u64::from(body.end.checked_sub(start)?),
+        ))
     }
 
     /// True when DWARF is present and used.
@@ -108,9 +195,19 @@ impl ModuleSymbols {
         }
     }
 
+    /// Module-file offset of the code section's contents, where DWARF addresses start.
+    pub fn code_start(&self) -> u32 {
+        self.layout.code_start
+    }
+
     /// Index of the function whose body contains `offset` (a module-file offset).
     pub fn function_index(&self, offset: u32) -> Option<u32> {
         self.layout.body_at(offset).map(|(index, _)| *index)
+    }
+
+    /// Every function body: (function index, module-file byte range), in code order.
+    pub fn function_bodies(&self) -> impl Iterator<Item = (u32, std::ops::Range<u32>)> + '_ {
+        self.layout.bodies.iter().cloned()
     }
 
     /// Module-file byte range of function `index`'s body (its local declarations and code).
@@ -132,15 +229,30 @@ impl ModuleSymbols {
             .unwrap_or_else(|| format!("wasm-function[{index}]"))
     }
 
+    /// Name of the function whose body contains `offset`. A nameless function of an instrumented
+    /// module is `wasm-function[N]` with N its index in the *original* module: the same name a run
+    /// of the original shows and its probe reports, so samples and exact figures share one row.
+    fn physical_name(&self, offset: u32) -> String {
+        let Some(index) = self.function_index(offset) else {
+            return format!("<unknown at {offset:#x}>");
+        };
+        if let Some(name) = self.names.get(&index) {
+            return name.clone();
+        }
+        let original = self.original.as_ref().and_then(|o| {
+            let at = o.map.functions.partition_point(|f| f.new.start <= offset);
+            o.indices.get(at.checked_sub(1)?).copied()
+        });
+        format!("wasm-function[{}]", original.unwrap_or(index))
+    }
+
     /// The first real source line of the function containing `offset` (usually its opening line),
     /// for functions whose sampled instructions all carry line 0.
     pub fn entry_line(&self, offset: u32) -> Option<(String, u32)> {
         let Dwarf::Usable(context) = &self.dwarf else {
             return None;
         };
-        let (_, body) = self.layout.body_at(offset)?;
-        let low = u64::from(body.start.checked_sub(self.layout.code_start)?);
-        let high = u64::from(body.end.checked_sub(self.layout.code_start)?);
+        let (low, high) = self.dwarf_body(offset)?;
         let rows = context.find_location_range(low, high).ok()?;
         rows.filter_map(|(_, _, location)| Some((location.file?, location.line?)))
             .find(|(_, line)| *line > 0)
@@ -149,12 +261,9 @@ impl ModuleSymbols {
 
     /// Source frames at module-file offset `offset`, innermost first; never empty.
     pub fn lookup(&self, offset: u32) -> Vec<Location> {
-        let physical = match self.function_index(offset) {
-            Some(index) => self.function_name(index),
-            None => format!("<unknown at {offset:#x}>"),
-        };
-        let mut frames = match (&self.dwarf, offset.checked_sub(self.layout.code_start)) {
-            (Dwarf::Usable(context), Some(address)) => dwarf_frames(context, u64::from(address)),
+        let physical = self.physical_name(offset);
+        let mut frames = match (&self.dwarf, self.dwarf_address(offset)) {
+            (Dwarf::Usable(context), Some(address)) => dwarf_frames(context, address),
             _ => Vec::new(),
         };
         match frames.last_mut() {
@@ -179,6 +288,18 @@ impl ModuleSymbols {
         }
         frames
     }
+}
+
+/// The original index of each moved function in `map` (sorted by new position): the original's
+/// bodies in code order are its functions `imports`, `imports + 1`, ….
+fn original_indices(map: &wobs_events::ProbeMap, imports: u32) -> Vec<u32> {
+    let mut by_old: Vec<usize> = (0..map.functions.len()).collect();
+    by_old.sort_by_key(|&i| map.functions[i].old.start);
+    let mut indices = vec![0; map.functions.len()];
+    for (rank, i) in by_old.into_iter().enumerate() {
+        indices[i] = imports + rank as u32;
+    }
+    indices
 }
 
 /// Names toolchains give functions users know by another name.

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use wobs_instrument::DwarfHandling;
+
 use crate::flags::InstrumentFlags;
 use crate::write::write_atomic;
 
@@ -32,6 +34,9 @@ impl InstrumentCommand {
         let out = wobs_instrument::instrument(&wasm, &self.filters.options())
             .with_context(|| format!("{path}"))?;
         write_atomic(&self.output, &out.wasm)?;
+        if let Some(message) = dwarf_message(&out.report.dwarf) {
+            eprintln!("wobs: {path}: {message}");
+        }
         let r = out.report;
         eprintln!(
             "wobs: instrumented {} of {} functions ({} returns, {} tail calls, {} memory.grow) \
@@ -46,5 +51,20 @@ impl InstrumentCommand {
             out.wasm.len()
         );
         Ok(0)
+    }
+}
+
+/// What the user should know about the DWARF of an instrumented module, if anything.
+fn dwarf_message(handling: &DwarfHandling) -> Option<String> {
+    match handling {
+        DwarfHandling::Absent | DwarfHandling::Rewritten => None,
+        DwarfHandling::Resequenced(splits) => Some(format!(
+            "note: re-encoded the DWARF line programs (one sequence per function, {splits} split) \
+             so they could be rewritten"
+        )),
+        DwarfHandling::Carried(reason) => Some(format!(
+            "warning: DWARF could not be rewritten ({reason}); it is carried in wobs.debug_* \
+             sections: wobs still shows source lines, other tools see no DWARF"
+        )),
     }
 }

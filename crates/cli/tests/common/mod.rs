@@ -77,3 +77,23 @@ pub fn function<'a>(recording: &'a Recording, name: &str) -> &'a FunctionSummary
             panic!("no function {name} in {names:?}")
         })
 }
+
+/// A third-party module downloaded by `bench/fetch-third-party.sh NAME`, or `None` (with a message
+/// saying how to get it) when it is not there.
+pub fn third_party(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("WOBS_THIRD_PARTY_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wobs/third-party"))
+        })?;
+    let path = dir.join(format!("{name}.wasm"));
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipping: {} not downloaded (run bench/fetch-third-party.sh {name})",
+            path.display()
+        );
+        None
+    }
+}
