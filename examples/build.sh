@@ -75,6 +75,7 @@ cc lines          lines.c        -O0   # -O0: no line-0 rows, loop opcodes map t
 cc reactor        reactor.c      -O1 -mexec-model=reactor
 cc lib            lib.c          -O1 -mexec-model=reactor
 cc driver         driver.c       -O1
+cc debugme        debugme.c      -O0   # -O0: every variable has a stack location for the debugger
 
 # ---------- Rust guest ----------------------------------------------------------
 (cd "$HERE/rust" && "$RUSTC" --target wasm32-wasi -g -C opt-level=1 -C codegen-units=1 \

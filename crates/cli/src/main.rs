@@ -4,6 +4,7 @@
 //! code; this file only parses flags and reports errors as one line.
 
 mod commands;
+mod debugger;
 mod flags;
 mod outputs;
 mod progress;
@@ -23,13 +24,16 @@ enum Cli {
     Instrument(commands::instrument::InstrumentCommand),
     /// Print or re-export a saved recording.
     Report(commands::report::ReportCommand),
+    /// Debug a WASI program with gdb's commands (batch mode or a prompt).
+    Debug(Box<commands::debug::DebugCommand>),
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse() {
+    let result = match Cli::parse_from(gdb_style_flags(std::env::args_os())) {
         Cli::Run(command) => command.execute(),
         Cli::Report(command) => command.execute(),
         Cli::Instrument(command) => command.execute(),
+        Cli::Debug(command) => command.execute(),
     };
     match result {
         Ok(code) => exit_code(code),
@@ -38,6 +42,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `wobs debug` takes gdb's single-dash `-ex CMD`; clap knows it as `--ex`. Only flags before the
+/// module (the first argument ending in `.wasm`) are wobs's, so later ones go to the guest as given.
+fn gdb_style_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = args.collect();
+    if args.get(1).is_some_and(|verb| verb == "debug") {
+        for arg in args.iter_mut().skip(2) {
+            if arg.to_string_lossy().ends_with(".wasm") {
+                break;
+            }
+            if arg == "-ex" {
+                *arg = "--ex".into();
+            }
+        }
+    }
+    args
 }
 
 /// Process exit codes are a byte; wasm exit statuses outside it wrap as the OS would.

@@ -7,10 +7,14 @@
 //!
 //! This crate depends on `serde` only, so every other crate can share these types.
 
+pub mod debug;
 pub mod probe_map;
 pub mod raw;
 pub mod recording;
 
+pub use debug::{
+    CodeLocation, DebugCommand, DebugEvent, DebugFrame, DebugStop, DebugValue, Resume, StopReason,
+};
 pub use probe_map::{
     AbiNames, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX, PROBE_MAP_SECTION,
 };

@@ -61,6 +61,19 @@ pub enum RawOutcome {
     Failed(String),
 }
 
+impl RawOutcome {
+    /// The exit code `wasmtime run` gives for this outcome.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RawOutcome::Exited(code) => *code,
+            RawOutcome::Returned(_) => 0,
+            RawOutcome::Trapped { .. } | RawOutcome::TimedOut(_) => 134,
+            RawOutcome::Interrupted => 130,
+            RawOutcome::Failed(_) => 1,
+        }
+    }
+}
+
 /// Exact per-function figures from an instrumented run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawTrace {

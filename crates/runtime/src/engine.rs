@@ -34,7 +34,8 @@ impl Engine {
         config
             .epoch_interruption(true)
             .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable)
-            .wasm_backtrace_max_frames(NonZeroUsize::new(MAX_FRAMES));
+            .wasm_backtrace_max_frames(NonZeroUsize::new(MAX_FRAMES))
+            .guest_debug(options.guest_debug);
         if let Some(dir) = &options.cache_dir {
             let mut cache_config = wasmtime::CacheConfig::new();
             cache_config.with_directory(dir);

@@ -9,7 +9,19 @@ pub(crate) fn call<T>(
     func: Func,
     args: &[String],
 ) -> wasmtime::Result<Vec<String>> {
-    let ty = func.ty(&*store);
+    let (params, mut results) = arguments(&*store, name, func, args)?;
+    func.call(&mut *store, &params, &mut results)?;
+    Ok(results.iter().map(render).collect())
+}
+
+/// The parameters parsed from `args` and a buffer for the results of calling `func`.
+pub(crate) fn arguments<T>(
+    store: &Store<T>,
+    name: &str,
+    func: Func,
+    args: &[String],
+) -> wasmtime::Result<(Vec<Val>, Vec<Val>)> {
+    let ty = func.ty(store);
     if ty.params().len() != args.len() {
         wasmtime::bail!(
             "export `{name}` takes {} argument(s), {} given",
@@ -22,9 +34,8 @@ pub(crate) fn call<T>(
         .zip(args)
         .map(|(ty, arg)| parse(name, &ty, arg))
         .collect::<wasmtime::Result<Vec<_>>>()?;
-    let mut results = vec![Val::I32(0); ty.results().len()];
-    func.call(&mut *store, &params, &mut results)?;
-    Ok(results.iter().map(render).collect())
+    let results = vec![Val::I32(0); ty.results().len()];
+    Ok((params, results))
 }
 
 fn parse(name: &str, ty: &ValType, arg: &str) -> wasmtime::Result<Val> {
@@ -51,7 +62,7 @@ fn parse_i64(arg: &str) -> Option<i64> {
     (arg.parse::<i64>().ok()).or_else(|| arg.parse::<u64>().ok().map(|v| v as i64))
 }
 
-fn render(value: &Val) -> String {
+pub(crate) fn render(value: &Val) -> String {
     match value {
         Val::I32(v) => v.to_string(),
         Val::I64(v) => v.to_string(),

@@ -20,6 +20,7 @@
 //! instruction). Time the guest spends inside host calls (WASI I/O) produces no samples; those ticks
 //! are counted as dropped.
 
+mod debug;
 mod engine;
 mod invoke;
 mod options;
@@ -27,6 +28,7 @@ mod run;
 mod sampler;
 mod tracer;
 
+pub use debug::{DebugSession, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
 pub use options::{EngineOptions, RunOptions};
 pub use run::{run, RunResult};

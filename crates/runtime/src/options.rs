@@ -11,6 +11,9 @@ use std::time::Duration;
 pub struct EngineOptions {
     /// Directory for wasmtime's compiled-code cache; `None` (the default) disables caching.
     pub cache_dir: Option<PathBuf>,
+    /// Compile for a [`crate::DebugSession`] (wasmtime's guest debugging: breakpoints, frame
+    /// inspection; slower code). Default: false.
+    pub guest_debug: bool,
 }
 
 /// How to run one guest.

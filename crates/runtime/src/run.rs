@@ -114,7 +114,7 @@ pub fn run(
     }
 }
 
-fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> {
+pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> {
     let mut builder = WasiCtxBuilder::new();
     builder.inherit_stdio().args(&options.args);
     for (name, value) in &options.env {

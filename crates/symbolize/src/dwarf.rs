@@ -17,8 +17,8 @@ const PLAUSIBILITY_SAMPLE: usize = 4096;
 pub(crate) enum Dwarf {
     /// No `.debug_info`: names come from the name section.
     Absent,
-    /// Line tables and function names are used.
-    Usable(Box<addr2line::Context<Reader>>),
+    /// Line tables and function names are used; the raw sections serve variable and type lookups.
+    Usable(Box<addr2line::Context<Reader>>, Arc<gimli::Dwarf<Reader>>),
     /// Present but not trustworthy; the reason is reported once and names are used instead.
     Ignored(String),
 }
@@ -56,8 +56,9 @@ impl Dwarf {
             Ok(_) => {}
             Err(err) => return Dwarf::Ignored(format!("unreadable DWARF: {err}")),
         }
-        match addr2line::Context::from_dwarf(dwarf) {
-            Ok(context) => Dwarf::Usable(Box::new(context)),
+        let dwarf = Arc::new(dwarf);
+        match addr2line::Context::from_arc_dwarf(dwarf.clone()) {
+            Ok(context) => Dwarf::Usable(Box::new(context), dwarf),
             Err(err) => Dwarf::Ignored(format!("unreadable DWARF: {err}")),
         }
     }

@@ -28,6 +28,8 @@ pub(crate) struct Layout {
     pub function_imports: u32,
     /// Function imports from a probe ABI's module (the instrumenter's additions).
     pub probe_imports: u32,
+    /// How many results each function returns, by function index (imports first).
+    pub result_counts: Vec<u32>,
 }
 
 impl Layout {
@@ -42,7 +44,10 @@ impl Layout {
             probe_map: None,
             function_imports: 0,
             probe_imports: 0,
+            result_counts: Vec::new(),
         };
+        // Result counts of the function types, by type index (non-function types: 0).
+        let mut type_results: Vec<u32> = Vec::new();
         let probe_modules = ProbeAbi::ALL.map(|abi| abi.names().module);
         let mut next_index = 0u32;
         for payload in Parser::new(0).parse_all(wasm) {
@@ -50,13 +55,32 @@ impl Layout {
                 Payload::ImportSection(imports) => {
                     for import in imports.into_imports() {
                         let import = import?;
-                        if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
+                        if let TypeRef::Func(ty) | TypeRef::FuncExact(ty) = import.ty {
+                            let results = type_results.get(ty as usize).copied().unwrap_or(0);
+                            layout.result_counts.push(results);
                             next_index += 1;
                             layout.function_imports += 1;
                             if probe_modules.contains(&import.module) {
                                 layout.probe_imports += 1;
                             }
                         }
+                    }
+                }
+                Payload::TypeSection(types) => {
+                    for group in types {
+                        for ty in group?.into_types() {
+                            let results = match ty.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => f.results().len() as u32,
+                                _ => 0,
+                            };
+                            type_results.push(results);
+                        }
+                    }
+                }
+                Payload::FunctionSection(functions) => {
+                    for ty in functions {
+                        let results = type_results.get(ty? as usize).copied().unwrap_or(0);
+                        layout.result_counts.push(results);
                     }
                 }
                 Payload::CodeSectionStart { range, .. } => {

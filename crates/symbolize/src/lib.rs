@@ -4,6 +4,10 @@
 //! answers [`ModuleSymbols::lookup`] for any offset: the source frames there, innermost (inlined)
 //! first, each with a demangled function name and, when DWARF says, file, line and column.
 //!
+//! For the debugger, [`ModuleSymbols::variables`] lists the source variables in scope at an
+//! offset, and [`ModuleSymbols::format_variable`] / [`ModuleSymbols::evaluate`] print them
+//! gdb-style from a stopped frame the caller describes through [`FrameState`].
+//!
 //! # Degrading gracefully
 //!
 //! Debug info is often missing, partial or wrong. None of that is an error here:
@@ -25,12 +29,15 @@
 mod demangle;
 mod dwarf;
 mod layout;
+mod lines;
+mod variables;
 
 use std::collections::HashMap;
 
 pub use demangle::demangle;
 use dwarf::{Code, Dwarf};
 use layout::Layout;
+pub use variables::{FrameState, Variable, WasmValue};
 
 /// Why a module could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +191,7 @@ impl ModuleSymbols {
 
     /// True when DWARF is present and used.
     pub fn has_dwarf(&self) -> bool {
-        matches!(self.dwarf, Dwarf::Usable(_))
+        matches!(self.dwarf, Dwarf::Usable(..))
     }
 
     /// Why present DWARF is being ignored, if it is.
@@ -203,6 +210,11 @@ impl ModuleSymbols {
     /// Index of the function whose body contains `offset` (a module-file offset).
     pub fn function_index(&self, offset: u32) -> Option<u32> {
         self.layout.body_at(offset).map(|(index, _)| *index)
+    }
+
+    /// How many values function `index` returns (imports counted in the index).
+    pub fn result_count(&self, index: u32) -> Option<u32> {
+        self.layout.result_counts.get(index as usize).copied()
     }
 
     /// Every function body: (function index, module-file byte range), in code order.
@@ -249,7 +261,7 @@ impl ModuleSymbols {
     /// The first real source line of the function containing `offset` (usually its opening line),
     /// for functions whose sampled instructions all carry line 0.
     pub fn entry_line(&self, offset: u32) -> Option<(String, u32)> {
-        let Dwarf::Usable(context) = &self.dwarf else {
+        let Dwarf::Usable(context, _) = &self.dwarf else {
             return None;
         };
         let (low, high) = self.dwarf_body(offset)?;
@@ -263,7 +275,7 @@ impl ModuleSymbols {
     pub fn lookup(&self, offset: u32) -> Vec<Location> {
         let physical = self.physical_name(offset);
         let mut frames = match (&self.dwarf, self.dwarf_address(offset)) {
-            (Dwarf::Usable(context), Some(address)) => dwarf_frames(context, address),
+            (Dwarf::Usable(context, _), Some(address)) => dwarf_frames(context, address),
             _ => Vec::new(),
         };
         match frames.last_mut() {

@@ -50,8 +50,8 @@ pub struct RunCommand {
 }
 
 /// A module read from disk.
-struct Loaded {
-    info: ModuleInfo,
+pub(crate) struct Loaded {
+    pub(crate) info: ModuleInfo,
     /// What runs: the file, or its instrumented copy (`--trace`).
     bytes: Arc<Vec<u8>>,
     /// With `--trace`: the file as read, whose DWARF symbolizes exactly, and the map from the
@@ -194,6 +194,11 @@ impl RunCommand {
 }
 
 impl Loaded {
+    /// The bytes that run.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// This module with probes added in memory (`--trace`). The recording still describes the
     /// file; samples are symbolized through the DWARF walrus rewrote for the new code.
     fn instrumented(self, options: &wobs_instrument::Options) -> anyhow::Result<Loaded> {
@@ -210,13 +215,13 @@ impl Loaded {
 }
 
 /// The name frames use for the main module: its file stem.
-fn module_name(path: &Path) -> String {
+pub(crate) fn module_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "main".to_string())
 }
 
-fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
+pub(crate) fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let info = ModuleInfo {
         name,
@@ -234,7 +239,7 @@ fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
     })
 }
 
-fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
+pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
     let what = format!(
         "compiling {} ({:.1} MB)",
         module.info.path,
@@ -254,7 +259,7 @@ fn install_interrupt_handler(flag: Arc<AtomicBool>) {
     });
 }
 
-fn flush_guest_stdout() {
+pub(crate) fn flush_guest_stdout() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 }

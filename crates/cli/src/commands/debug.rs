@@ -1,0 +1,135 @@
+//! `wobs debug`: a source-level debugger with gdb's commands, in batch mode (`--batch -ex CMD`,
+//! `-x FILE`) or at a `(wobs)` prompt on stdin.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use clap::Args;
+use wobs_runtime::{DebugSession, Engine, EngineOptions, RunOptions, SharedSymbols};
+use wobs_symbolize::ModuleSymbols;
+
+use crate::commands::run::{compile, load, module_name};
+use crate::debugger::{Debugger, Flow};
+use crate::flags::GuestFlags;
+
+/// Debug a WASI program: breakpoints, stepping, backtraces, variables (gdb's commands).
+#[derive(Args, Debug)]
+#[command(trailing_var_arg = true)]
+pub struct DebugCommand {
+    #[command(flatten)]
+    guest: GuestFlags,
+
+    /// Run the commands given with `-ex` and `-x`, then exit (like `gdb -batch`).
+    #[arg(long)]
+    batch: bool,
+
+    /// A command to run (repeatable, in order); gdb's `-ex` works too.
+    #[arg(long = "ex", value_name = "COMMAND", allow_hyphen_values = true)]
+    commands: Vec<String>,
+
+    /// A file of commands, one per line (`#` starts a comment).
+    #[arg(short = 'x', value_name = "FILE")]
+    script: Option<PathBuf>,
+
+    /// The WebAssembly module to debug, then its arguments.
+    #[arg(value_name = "WASM [ARGS]...", required = true, num_args = 1.., allow_hyphen_values = true)]
+    module_and_args: Vec<String>,
+}
+
+impl DebugCommand {
+    /// Runs the session; returns the guest's exit code (0 when it was killed or never ran).
+    pub fn execute(self) -> anyhow::Result<i32> {
+        let wasm = PathBuf::from(&self.module_and_args[0]);
+        let main = load(&wasm, module_name(&wasm))?;
+        let preloads = self
+            .guest
+            .preloads()?
+            .into_iter()
+            .map(|(name, path)| load(&path, name))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let all: Vec<_> = std::iter::once(&main).chain(&preloads).collect();
+        let symbols: Vec<Option<SharedSymbols>> = all
+            .iter()
+            .map(|m| match ModuleSymbols::new(m.bytes()) {
+                Ok(symbols) => {
+                    if let Some(problem) = symbols.dwarf_problem() {
+                        eprintln!(
+                            "wobs: warning: {}: {problem}; using names only",
+                            m.info.path
+                        );
+                    }
+                    Some(Arc::new(Mutex::new(symbols)))
+                }
+                Err(err) => {
+                    eprintln!("wobs: warning: {}: {err}", m.info.path);
+                    None
+                }
+            })
+            .collect();
+        let mut engine_options = EngineOptions::default();
+        engine_options.cache_dir = self.guest.cache_dir();
+        engine_options.guest_debug = true;
+        let engine = Engine::new(&engine_options)?;
+        let compiled = all
+            .iter()
+            .map(|m| compile(&engine, m))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut options = RunOptions::default();
+        options.args = std::iter::once(main.info.path.clone())
+            .chain(self.module_and_args.iter().skip(1).cloned())
+            .collect();
+        options.env = self.guest.env()?;
+        options.dirs = self.guest.dirs()?;
+        options.invoke = self.guest.invoke.clone();
+        options.trap_unknown_imports = self.guest.trap_unknown_imports;
+        options.interval = None;
+        let session = DebugSession::start(
+            &engine,
+            &compiled[0],
+            &compiled[1..],
+            &options,
+            symbols.clone(),
+        );
+        let mut debugger = Debugger::new(session, symbols);
+
+        let mut script = self.commands.clone();
+        if let Some(path) = &self.script {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            script.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string),
+            );
+        }
+        for command in &script {
+            if debugger.execute(command) == Flow::Quit {
+                return Ok(exit_code(&debugger));
+            }
+        }
+        if !self.batch {
+            let stdin = std::io::stdin();
+            loop {
+                print!("(wobs) ");
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                let mut line = String::new();
+                if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if debugger.execute(&line) == Flow::Quit {
+                    break;
+                }
+            }
+        }
+        Ok(exit_code(&debugger))
+    }
+}
+
+/// The guest's exit code when it finished; 0 when the session ended with the guest still alive.
+fn exit_code(debugger: &Debugger) -> i32 {
+    debugger.outcome().map_or(0, |outcome| outcome.exit_code())
+}

@@ -1,0 +1,62 @@
+//! A stopped frame as the variable evaluator reads it: locals, globals and operand stack from the
+//! stop's snapshot, linear memory on demand from the session.
+
+use wobs_events::{DebugCommand, DebugEvent, DebugFrame, DebugValue};
+use wobs_runtime::DebugSession;
+use wobs_symbolize::{FrameState, WasmValue};
+
+/// One frame of the current stop.
+pub(crate) struct StoppedFrame<'a> {
+    pub frame: &'a DebugFrame,
+    pub globals: &'a [DebugValue],
+    pub session: &'a DebugSession,
+}
+
+fn convert(value: DebugValue) -> Option<WasmValue> {
+    Some(match value {
+        DebugValue::I32(v) => WasmValue::I32(v),
+        DebugValue::I64(v) => WasmValue::I64(v),
+        DebugValue::F32(bits) => WasmValue::F32(f32::from_bits(bits)),
+        DebugValue::F64(bits) => WasmValue::F64(f64::from_bits(bits)),
+        DebugValue::Other => return None,
+    })
+}
+
+impl FrameState for StoppedFrame<'_> {
+    fn local(&self, index: u32) -> Option<WasmValue> {
+        convert(*self.frame.locals.get(index as usize)?)
+    }
+
+    fn global(&self, index: u32) -> Option<WasmValue> {
+        convert(*self.globals.get(index as usize)?)
+    }
+
+    fn stack(&self, index: u32) -> Option<WasmValue> {
+        convert(*self.frame.stack.get(index as usize)?)
+    }
+
+    fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>> {
+        read_memory(self.session, self.frame.location.module, address, len)
+    }
+}
+
+/// Reads linear memory of `module`'s instance from a stopped session.
+pub(crate) fn read_memory(
+    session: &DebugSession,
+    module: u32,
+    address: u64,
+    len: usize,
+) -> Option<Vec<u8>> {
+    let len = u32::try_from(len).ok()?;
+    if !session.send(DebugCommand::ReadMemory {
+        module,
+        address,
+        len,
+    }) {
+        return None;
+    }
+    match session.next_event()? {
+        DebugEvent::Memory(bytes) => bytes,
+        _ => None,
+    }
+}

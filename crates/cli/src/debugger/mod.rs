@@ -1,0 +1,821 @@
+//! The gdb-compatible command layer of `wobs debug`: parses commands, drives a
+//! [`DebugSession`], and prints what gdb prints. Batch mode (`-ex`, `-x`) and the line-mode prompt
+//! both feed it one command at a time.
+
+mod frame_state;
+mod source;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use wobs_events::{
+    CodeLocation, DebugCommand, DebugEvent, DebugStop, RawOutcome, Resume, StopReason,
+};
+use wobs_runtime::{DebugSession, SharedSymbols};
+use wobs_symbolize::Location;
+
+use frame_state::{read_memory, StoppedFrame};
+use source::Sources;
+
+/// What to do after a command.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Read the next command.
+    Next,
+    /// Stop reading commands (`quit`, `kill`).
+    Quit,
+}
+
+struct Breakpoint {
+    id: u32,
+    spec: String,
+    locations: Vec<CodeLocation>,
+    temporary: bool,
+    hits: u32,
+}
+
+/// The debugger's state between commands.
+pub(crate) struct Debugger {
+    session: DebugSession,
+    symbols: Vec<Option<SharedSymbols>>,
+    /// The entry function (`main`, or the invoked export), for `run`'s first stop and `list`.
+    breakpoints: Vec<Breakpoint>,
+    next_breakpoint: u32,
+    stop: Option<DebugStop>,
+    selected: usize,
+    started: bool,
+    outcome: Option<RawOutcome>,
+    history: Vec<String>,
+    sources: Sources,
+    /// Set while a command steps several times and prints only the end.
+    quiet: bool,
+}
+
+impl Debugger {
+    /// A debugger over `session`; `symbols[i]` are module i's.
+    pub fn new(session: DebugSession, symbols: Vec<Option<SharedSymbols>>) -> Debugger {
+        Debugger {
+            session,
+            symbols,
+            breakpoints: Vec::new(),
+            next_breakpoint: 1,
+            stop: None,
+            selected: 0,
+            started: false,
+            outcome: None,
+            history: Vec::new(),
+            sources: Sources::default(),
+            quiet: false,
+        }
+    }
+
+    /// How the guest ended, once it has.
+    pub fn outcome(&self) -> Option<&RawOutcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Runs one command line, printing its output; errors are printed gdb-style, never fatal.
+    pub fn execute(&mut self, line: &str) -> Flow {
+        let line = line.trim();
+        let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let result = match verb {
+            "" => Ok(Flow::Next),
+            "break" | "b" | "br" => self.set_breakpoint(rest, false),
+            "tbreak" => self.set_breakpoint(rest, true),
+            "delete" | "d" => self.delete(rest),
+            "info" | "i" => self.info(rest),
+            "run" | "r" | "start" => self.run(),
+            "continue" | "c" => self.resume(Resume::Continue),
+            "next" | "n" => self.resume(Resume::StepLine { into: false }),
+            "step" | "s" => self.resume(Resume::StepLine { into: true }),
+            "stepi" | "si" => self.resume(Resume::StepInstruction),
+            "nexti" | "ni" => self.resume(Resume::NextInstruction),
+            "finish" | "fin" => self.finish(),
+            "backtrace" | "bt" | "where" => self.backtrace(),
+            "frame" | "f" => self.select_frame(rest.parse().ok()),
+            "up" => self.select_frame(Some(self.selected + rest.parse().unwrap_or(1))),
+            "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
+            "print" | "p" => self.print(rest),
+            "list" | "l" => self.list(),
+            "kill" | "k" | "quit" | "q" => Ok(Flow::Quit),
+            x if x.starts_with("x/") || x == "x" => self.examine(x, rest),
+            _ => Err(format!("Undefined command: \"{verb}\".  Try \"help\".")),
+        };
+        match result {
+            Ok(flow) => flow,
+            Err(message) => {
+                println!("{message}");
+                Flow::Next
+            }
+        }
+    }
+
+    fn symbols(
+        &self,
+        module: u32,
+    ) -> Option<std::sync::MutexGuard<'_, wobs_symbolize::ModuleSymbols>> {
+        self.symbols.get(module as usize)?.as_ref()?.lock().ok()
+    }
+
+    fn set_breakpoint(&mut self, spec: &str, temporary: bool) -> Result<Flow, String> {
+        let spec = if spec.is_empty() {
+            let location = self.current()?.location;
+            format!("*{:#x}", location.offset)
+        } else {
+            spec.to_string()
+        };
+        let locations = self.resolve(&spec)?;
+        let id = self.next_breakpoint;
+        self.next_breakpoint += 1;
+        let first = locations[0];
+        let where_ = self
+            .source_of(first)
+            .map(|(file, line)| format!(": file {file}, line {line}."))
+            .unwrap_or_else(|| ".".to_string());
+        let kind = if temporary {
+            "Temporary breakpoint"
+        } else {
+            "Breakpoint"
+        };
+        let extra = if locations.len() > 1 {
+            format!(" ({} locations)", locations.len())
+        } else {
+            String::new()
+        };
+        println!("{kind} {id} at {:#x}{where_}{extra}", first.offset);
+        self.breakpoints.push(Breakpoint {
+            id,
+            spec,
+            locations,
+            temporary,
+            hits: 0,
+        });
+        self.sync_breakpoints();
+        Ok(Flow::Next)
+    }
+
+    /// Code locations for `LOCATION`: `*OFFSET`, `FILE:LINE`, `LINE` (in the current or entry
+    /// file), or a function name; in every module.
+    fn resolve(&self, spec: &str) -> Result<Vec<CodeLocation>, String> {
+        let not_found = || format!("Function \"{spec}\" not defined.");
+        if let Some(offset) = spec.strip_prefix('*') {
+            let offset = parse_number(offset).ok_or_else(|| format!("Invalid address {offset}"))?;
+            let module = self
+                .stop
+                .as_ref()
+                .map_or(0, |s| s.frames.first().map_or(0, |f| f.location.module));
+            return Ok(vec![CodeLocation {
+                module,
+                offset: u32::try_from(offset).map_err(|_| "Address out of range".to_string())?,
+            }]);
+        }
+        // Before any symbols are locked below: it locks them itself.
+        let default_file = if spec.parse::<u32>().is_ok() {
+            self.default_file().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let mut found = Vec::new();
+        for module in 0..self.symbols.len() as u32 {
+            let Some(symbols) = self.symbols(module) else {
+                continue;
+            };
+            let offsets = match spec.rsplit_once(':') {
+                Some((file, line)) if line.parse::<u32>().is_ok() => {
+                    symbols.line_offsets(file, line.parse().unwrap_or(0))
+                }
+                _ if spec.parse::<u32>().is_ok() => {
+                    symbols.line_offsets(&default_file, spec.parse().unwrap_or(0))
+                }
+                _ => symbols.function_offsets(spec),
+            };
+            found.extend(
+                offsets
+                    .into_iter()
+                    .map(|offset| CodeLocation { module, offset }),
+            );
+        }
+        if found.is_empty() {
+            if spec.contains(':') || spec.parse::<u32>().is_ok() {
+                return Err(format!("No line {spec} in the current file."));
+            }
+            return Err(not_found());
+        }
+        Ok(found)
+    }
+
+    /// The file of the selected frame, else of `main`.
+    fn default_file(&self) -> Option<String> {
+        if let Ok(frame) = self.current() {
+            if let Some((file, _)) = self.source_of(frame.location) {
+                return Some(file);
+            }
+        }
+        let symbols = self.symbols(0)?;
+        let offset = *symbols.function_offsets("main").first()?;
+        symbols.lookup(offset).into_iter().next()?.file
+    }
+
+    fn delete(&mut self, rest: &str) -> Result<Flow, String> {
+        if rest.is_empty() {
+            self.breakpoints.clear();
+        } else {
+            for id in rest.split_whitespace() {
+                let id: u32 = id
+                    .parse()
+                    .map_err(|_| format!("Convenience variable must have integer value: {id}"))?;
+                self.breakpoints.retain(|b| b.id != id);
+            }
+        }
+        self.sync_breakpoints();
+        Ok(Flow::Next)
+    }
+
+    fn sync_breakpoints(&self) {
+        let set: BTreeSet<CodeLocation> = self
+            .breakpoints
+            .iter()
+            .flat_map(|b| b.locations.iter().copied())
+            .collect();
+        self.session
+            .send(DebugCommand::SetBreakpoints(set.into_iter().collect()));
+    }
+
+    fn info(&mut self, rest: &str) -> Result<Flow, String> {
+        match rest.split_whitespace().next().unwrap_or("") {
+            "breakpoints" | "b" | "break" => {
+                if self.breakpoints.is_empty() {
+                    println!("No breakpoints or watchpoints.");
+                    return Ok(Flow::Next);
+                }
+                println!("Num     Type           Disp Enb Address    What");
+                for b in &self.breakpoints {
+                    let disp = if b.temporary { "del " } else { "keep" };
+                    let what = self
+                        .source_of(b.locations[0])
+                        .map(|(file, line)| format!("at {file}:{line}"))
+                        .unwrap_or_else(|| b.spec.clone());
+                    println!(
+                        "{:<7} breakpoint     {disp} y   {:#010x} {what}",
+                        b.id, b.locations[0].offset
+                    );
+                    if b.hits > 0 {
+                        println!(
+                            "\tbreakpoint already hit {} time{}",
+                            b.hits,
+                            if b.hits == 1 { "" } else { "s" }
+                        );
+                    }
+                }
+                Ok(Flow::Next)
+            }
+            "locals" => self.variables(false),
+            "args" => self.variables(true),
+            "frame" => self.info_frame(),
+            other => Err(format!(
+                "Undefined info command: \"{other}\".  Try \"help info\"."
+            )),
+        }
+    }
+
+    fn run(&mut self) -> Result<Flow, String> {
+        if self.started {
+            return Err("The program being debugged has been started already.".to_string());
+        }
+        self.resume(Resume::Continue)
+    }
+
+    /// Resumes without printing where a step ends (breakpoints, traps and exits still print).
+    fn resume_quietly(&mut self, resume: Resume) -> Result<Flow, String> {
+        self.quiet = true;
+        let result = self.resume(resume);
+        self.quiet = false;
+        result
+    }
+
+    fn resume(&mut self, resume: Resume) -> Result<Flow, String> {
+        if self.outcome.is_some() {
+            return Err("The program is not being run.".to_string());
+        }
+        if !self.started && resume != Resume::Continue {
+            return Err("The program is not being run.".to_string());
+        }
+        let previous = self
+            .stop
+            .as_ref()
+            .and_then(|s| s.frames.first())
+            .map(|f| f.function);
+        if matches!(
+            self.stop.as_ref().map(|s| &s.reason),
+            Some(StopReason::Trap(_))
+        ) {
+            // A trap is post-mortem: resuming ends the run.
+        }
+        self.started = true;
+        self.selected = 0;
+        self.stop = None;
+        if !self.session.send(DebugCommand::Resume(resume)) {
+            return Err("The program is not being run.".to_string());
+        }
+        self.wait(previous, matches!(resume, Resume::Continue));
+        Ok(Flow::Next)
+    }
+
+    /// Waits for the next stop or the end, and prints it.
+    fn wait(&mut self, previous_function: Option<u32>, continuing: bool) {
+        crate::commands::run::flush_guest_stdout();
+        match self.session.next_event() {
+            Some(DebugEvent::Stopped(stop)) => {
+                let location = stop.frames.first().map(|f| f.location);
+                let function = stop.frames.first().map(|f| f.function);
+                match &stop.reason {
+                    StopReason::Breakpoint => {
+                        let hit = location.and_then(|l| {
+                            self.breakpoints
+                                .iter_mut()
+                                .find(|b| b.locations.contains(&l))
+                        });
+                        let label = hit.map(|b| {
+                            b.hits += 1;
+                            (b.id, b.temporary)
+                        });
+                        self.stop = Some(stop);
+                        if let Some((id, temporary)) = label {
+                            let kind = if temporary {
+                                "Temporary breakpoint"
+                            } else {
+                                "Breakpoint"
+                            };
+                            println!("\n{kind} {id}, {}", self.describe_frame(0, false));
+                            if temporary {
+                                self.breakpoints.retain(|b| b.id != id);
+                                self.sync_breakpoints();
+                            }
+                        } else {
+                            println!("{}", self.describe_frame(0, false));
+                        }
+                    }
+                    StopReason::Step => {
+                        self.stop = Some(stop);
+                        if self.quiet {
+                            return;
+                        }
+                        if continuing || function != previous_function {
+                            println!("{}", self.describe_frame(0, false));
+                        }
+                    }
+                    StopReason::Trap(message) => {
+                        let message = message.clone();
+                        self.stop = Some(stop);
+                        println!("\nProgram received a wasm trap: {message}");
+                        println!("{}", self.describe_frame(0, false));
+                    }
+                }
+                self.print_source_line(0);
+            }
+            Some(DebugEvent::Finished(outcome)) => {
+                match &outcome {
+                    RawOutcome::Exited(0) | RawOutcome::Returned(_) => {
+                        println!("[Inferior 1 (wasm) exited normally]")
+                    }
+                    RawOutcome::Exited(code) => {
+                        println!("[Inferior 1 (wasm) exited with code {code:02o}]")
+                    }
+                    RawOutcome::Trapped { message, .. } => {
+                        println!("\nProgram terminated with a wasm trap: {message}")
+                    }
+                    RawOutcome::Failed(message) => println!("error: {message}"),
+                    RawOutcome::Interrupted | RawOutcome::TimedOut(_) => {
+                        println!("[Inferior 1 (wasm) stopped]")
+                    }
+                }
+                if let RawOutcome::Returned(values) = &outcome {
+                    for value in values {
+                        println!("{value}");
+                    }
+                }
+                self.outcome = Some(outcome);
+            }
+            Some(DebugEvent::Memory(_)) | None => {
+                self.outcome = Some(RawOutcome::Failed("the guest thread ended".to_string()));
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<Flow, String> {
+        let stop = self.stop.as_ref().ok_or("The program is not being run.")?;
+        if self.selected + 1 >= stop.frames.len() {
+            return Err("\"finish\" not meaningful in the outermost frame.".to_string());
+        }
+        let frame = &stop.frames[self.selected];
+        let (location, function) = (frame.location, frame.function);
+        println!(
+            "Run till exit from #{} {}",
+            self.selected,
+            self.describe_frame(self.selected, true)
+        );
+        let sources = self.source_frames(location);
+        if self.selected == 0 && sources.first().is_some_and(|s| s.inlined) {
+            return self.finish_inlined(&sources[0].function);
+        }
+        let returns = self
+            .symbols(location.module)
+            .and_then(|s| s.result_count(function))
+            .unwrap_or(0);
+        self.resume(Resume::Finish {
+            frame: self.selected,
+        })?;
+        // The callee's result is the top of the caller's operand stack right after the call.
+        let value = self
+            .stop
+            .as_ref()
+            .and_then(|s| s.frames.first())
+            .and_then(|f| f.stack.last())
+            .filter(|_| returns == 1);
+        if let Some(value) = value {
+            let text = match value {
+                wobs_events::DebugValue::I32(v) => v.to_string(),
+                wobs_events::DebugValue::I64(v) => v.to_string(),
+                wobs_events::DebugValue::F32(b) => f32::from_bits(*b).to_string(),
+                wobs_events::DebugValue::F64(b) => f64::from_bits(*b).to_string(),
+                wobs_events::DebugValue::Other => return Ok(Flow::Next),
+            };
+            self.history.push(text.clone());
+            println!("Value returned is ${} = {text}", self.history.len());
+        }
+        Ok(Flow::Next)
+    }
+
+    /// `finish` out of an inlined call: step over lines until the innermost source function is no
+    /// longer `function` (an inlined call has no frame of its own to return from).
+    fn finish_inlined(&mut self, function: &str) -> Result<Flow, String> {
+        const MAX_STEPS: usize = 10_000;
+        for _ in 0..MAX_STEPS {
+            self.resume_quietly(Resume::StepLine { into: false })?;
+            let Some(frame) = self.stop.as_ref().and_then(|s| s.frames.first()) else {
+                return Ok(Flow::Next);
+            };
+            let inner = self.source_frames(frame.location).into_iter().next();
+            if inner.is_none_or(|f| f.function != function) {
+                println!("{}", self.describe_frame(0, false));
+                self.print_source_line(0);
+                return Ok(Flow::Next);
+            }
+        }
+        Err(format!("{function} did not finish in {MAX_STEPS} lines"))
+    }
+
+    fn current(&self) -> Result<&wobs_events::DebugFrame, String> {
+        let stop = self.stop.as_ref().ok_or("No stack.")?;
+        stop.frames
+            .get(self.selected)
+            .ok_or_else(|| "No stack.".to_string())
+    }
+
+    fn backtrace(&self) -> Result<Flow, String> {
+        let stop = self.stop.as_ref().ok_or("No stack.")?;
+        let mut number = 0;
+        for index in 0..stop.frames.len() {
+            for line in self.describe_physical(index, number) {
+                println!("{line}");
+                number += 1;
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// `#N` lines for the source frames of physical frame `index` (inlined ones marked).
+    fn describe_physical(&self, index: usize, first_number: usize) -> Vec<String> {
+        let Some(frame) = self.stop.as_ref().and_then(|s| s.frames.get(index)) else {
+            return Vec::new();
+        };
+        let sources = self.source_frames(frame.location);
+        let count = sources.len();
+        sources
+            .into_iter()
+            .enumerate()
+            .map(|(depth, source)| {
+                let number = first_number + depth;
+                let address = if index > 0 && depth + 1 == count {
+                    format!("{:#010x} in ", frame.location.offset)
+                } else {
+                    String::new()
+                };
+                let args = if depth == 0 {
+                    self.args_text(index)
+                } else {
+                    String::new()
+                };
+                let inlined = if source.inlined { " [inlined]" } else { "" };
+                format!(
+                    "#{number:<2} {address}{}{inlined} ({args}){}",
+                    source.function,
+                    at(&source)
+                )
+            })
+            .collect()
+    }
+
+    /// `function (args) at file:line` for frame `index`.
+    fn describe_frame(&self, index: usize, _short: bool) -> String {
+        let Some(frame) = self.stop.as_ref().and_then(|s| s.frames.get(index)) else {
+            return String::new();
+        };
+        let source = self.source_frames(frame.location).into_iter().next();
+        match source {
+            Some(source) => format!(
+                "{} ({}){}",
+                source.function,
+                self.args_text(index),
+                at(&source)
+            ),
+            None => format!("{:#x} in ?? ()", frame.location.offset),
+        }
+    }
+
+    fn source_frames(&self, location: CodeLocation) -> Vec<Location> {
+        self.symbols(location.module)
+            .map(|s| s.lookup(location.offset))
+            .unwrap_or_default()
+    }
+
+    fn source_of(&self, location: CodeLocation) -> Option<(String, u32)> {
+        let frame = self.source_frames(location).into_iter().next()?;
+        Some((frame.file?, frame.line.filter(|&l| l > 0)?))
+    }
+
+    /// `a=1, b=0x10` for the parameters of frame `index`.
+    fn args_text(&self, index: usize) -> String {
+        let Some(stop) = self.stop.as_ref() else {
+            return String::new();
+        };
+        let Some(frame) = stop.frames.get(index) else {
+            return String::new();
+        };
+        let Some(symbols) = self.symbols(frame.location.module) else {
+            return String::new();
+        };
+        let state = StoppedFrame {
+            frame,
+            globals: &stop.globals,
+            session: &self.session,
+        };
+        symbols
+            .variables(frame.location.offset)
+            .iter()
+            .filter(|v| v.is_parameter)
+            .map(|v| {
+                let value = symbols.format_variable(frame.location.offset, v, &state);
+                format!("{}={}", v.name, without_pointer_type(&value))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn variables(&self, parameters: bool) -> Result<Flow, String> {
+        let stop = self.stop.as_ref().ok_or("No frame selected.")?;
+        let frame = stop.frames.get(self.selected).ok_or("No frame selected.")?;
+        let symbols = self
+            .symbols(frame.location.module)
+            .ok_or("No symbol table info available.")?;
+        let state = StoppedFrame {
+            frame,
+            globals: &stop.globals,
+            session: &self.session,
+        };
+        let variables: Vec<_> = symbols
+            .variables(frame.location.offset)
+            .into_iter()
+            .filter(|v| v.is_parameter == parameters)
+            .collect();
+        if variables.is_empty() {
+            println!(
+                "{}",
+                if parameters {
+                    "No arguments."
+                } else {
+                    "No locals."
+                }
+            );
+        }
+        for variable in &variables {
+            let value = symbols.format_variable(frame.location.offset, variable, &state);
+            println!("{} = {}", variable.name, without_pointer_type(&value));
+        }
+        Ok(Flow::Next)
+    }
+
+    fn info_frame(&self) -> Result<Flow, String> {
+        let frame = self.current()?;
+        let mut out = format!(
+            "Stack level {}, pc = {:#x} in wasm function {} of module {}\n",
+            self.selected, frame.location.offset, frame.function, frame.location.module
+        );
+        for (i, value) in frame.locals.iter().enumerate() {
+            let _ = writeln!(out, " local[{i}] = {}", value_text(value));
+        }
+        for (i, value) in frame.stack.iter().enumerate() {
+            let _ = writeln!(out, " stack[{i}] = {}", value_text(value));
+        }
+        print!("{out}");
+        Ok(Flow::Next)
+    }
+
+    fn select_frame(&mut self, index: Option<usize>) -> Result<Flow, String> {
+        let stop = self.stop.as_ref().ok_or("No stack.")?;
+        let index = index.unwrap_or(self.selected);
+        if index >= stop.frames.len() {
+            return Err("No frame at level ".to_string() + &index.to_string() + ".");
+        }
+        self.selected = index;
+        println!("#{index}  {}", self.describe_frame(index, false));
+        self.print_source_line(index);
+        Ok(Flow::Next)
+    }
+
+    fn print(&mut self, expression: &str) -> Result<Flow, String> {
+        if let Some(n) = expression
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            let value = self
+                .history
+                .get(n.wrapping_sub(1))
+                .ok_or_else(|| format!("History has not yet reached ${n}."))?
+                .clone();
+            self.history.push(value.clone());
+            println!("${} = {value}", self.history.len());
+            return Ok(Flow::Next);
+        }
+        let stop = self
+            .stop
+            .as_ref()
+            .ok_or("No symbol table is loaded.  Use the \"file\" command.")?;
+        let frame = stop.frames.get(self.selected).ok_or("No frame selected.")?;
+        let symbols = self
+            .symbols(frame.location.module)
+            .ok_or("No symbol table info available.")?;
+        let state = StoppedFrame {
+            frame,
+            globals: &stop.globals,
+            session: &self.session,
+        };
+        let (_, value) = symbols.evaluate(frame.location.offset, expression, &state)?;
+        drop(symbols);
+        self.history.push(value.clone());
+        println!("${} = {value}", self.history.len());
+        Ok(Flow::Next)
+    }
+
+    /// `x/NFU ADDRESS`: N units of size U (b, h, w, g) in format F (x, d, u, c).
+    fn examine(&self, verb: &str, rest: &str) -> Result<Flow, String> {
+        let frame = self.current()?;
+        let format = verb.strip_prefix("x/").unwrap_or("");
+        let count: usize = format
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(1);
+        let letters: String = format.chars().skip_while(char::is_ascii_digit).collect();
+        let size = match letters.chars().find(|c| "bhwg".contains(*c)) {
+            Some('b') => 1,
+            Some('h') => 2,
+            Some('g') => 8,
+            _ => 4,
+        };
+        let style = letters
+            .chars()
+            .find(|c| "xducs".contains(*c))
+            .unwrap_or('x');
+        let address = match parse_number(rest) {
+            Some(address) => address,
+            None => {
+                let stop = self.stop.as_ref().ok_or("No stack.")?;
+                let symbols = self
+                    .symbols(frame.location.module)
+                    .ok_or("No symbol table info available.")?;
+                let state = StoppedFrame {
+                    frame,
+                    globals: &stop.globals,
+                    session: &self.session,
+                };
+                let (_, value) = symbols.evaluate(frame.location.offset, rest, &state)?;
+                let token = value
+                    .split_whitespace()
+                    .find(|t| t.starts_with("0x"))
+                    .unwrap_or(&value)
+                    .to_string();
+                parse_number(&token)
+                    .ok_or_else(|| format!("Cannot access memory for \"{rest}\""))?
+            }
+        };
+        let bytes = read_memory(&self.session, frame.location.module, address, count * size)
+            .ok_or_else(|| format!("Cannot access memory at address {address:#x}"))?;
+        let per_line = if size == 1 { 8 } else { 16 / size };
+        for (line, chunk) in bytes.chunks(per_line * size).enumerate() {
+            let mut text = format!("{:#x}:", address + (line * per_line * size) as u64);
+            for unit in chunk.chunks(size) {
+                let mut raw = [0u8; 8];
+                raw[..unit.len()].copy_from_slice(unit);
+                let value = u64::from_le_bytes(raw);
+                let _ = match style {
+                    'd' => write!(text, "\t{}", sign_extend(value, size)),
+                    'u' => write!(text, "\t{value}"),
+                    'c' => write!(
+                        text,
+                        "\t{} '{}'",
+                        value,
+                        char::from(unit[0]).escape_default()
+                    ),
+                    _ => write!(text, "\t{:#0width$x}", value, width = size * 2 + 2),
+                };
+            }
+            println!("{text}");
+        }
+        Ok(Flow::Next)
+    }
+
+    fn list(&mut self) -> Result<Flow, String> {
+        let location = match self.current() {
+            Ok(frame) => frame.location,
+            Err(_) => {
+                let symbols = self.symbols(0).ok_or("No symbol table is loaded.")?;
+                let offset = *symbols
+                    .function_offsets("main")
+                    .first()
+                    .ok_or("No symbol table is loaded.")?;
+                CodeLocation { module: 0, offset }
+            }
+        };
+        let (file, line) = self
+            .source_of(location)
+            .ok_or("No line number information available.")?;
+        let first = line.saturating_sub(5).max(1);
+        for number in first..first + 10 {
+            if let Some(text) = self.sources.line(&file, number) {
+                println!("{number}\t{text}");
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn print_source_line(&mut self, index: usize) {
+        let Some(location) = self
+            .stop
+            .as_ref()
+            .and_then(|s| s.frames.get(index))
+            .map(|f| f.location)
+        else {
+            return;
+        };
+        if let Some((file, line)) = self.source_of(location) {
+            match self.sources.line(&file, line) {
+                Some(text) => println!("{line}\t{text}"),
+                None => println!("{line}\tin {file}"),
+            }
+        }
+    }
+}
+
+/// gdb shows a pointer's type in `print` (`(struct Rect *) 0x10f0`) but not in frame lines and
+/// `info locals`/`info args` (`r = 0x10f0`).
+fn without_pointer_type(value: &str) -> &str {
+    match value.split_once(") 0x") {
+        Some((prefix, _)) if value.starts_with('(') && !prefix.contains(['{', '"']) => {
+            &value[prefix.len() + 2..]
+        }
+        _ => value,
+    }
+}
+
+fn at(source: &Location) -> String {
+    match (&source.file, source.line) {
+        (Some(file), Some(line)) if line > 0 => format!(" at {file}:{line}"),
+        _ => String::new(),
+    }
+}
+
+fn value_text(value: &wobs_events::DebugValue) -> String {
+    match value {
+        wobs_events::DebugValue::I32(v) => format!("i32 {v}"),
+        wobs_events::DebugValue::I64(v) => format!("i64 {v}"),
+        wobs_events::DebugValue::F32(b) => format!("f32 {}", f32::from_bits(*b)),
+        wobs_events::DebugValue::F64(b) => format!("f64 {}", f64::from_bits(*b)),
+        wobs_events::DebugValue::Other => "<reference or vector>".to_string(),
+    }
+}
+
+fn sign_extend(value: u64, size: usize) -> i64 {
+    let shift = 64 - size * 8;
+    ((value << shift) as i64) >> shift
+}
+
+fn parse_number(text: &str) -> Option<u64> {
+    let text = text.trim();
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}

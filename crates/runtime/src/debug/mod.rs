@@ -1,0 +1,268 @@
+//! A debug session: the guest runs on its own thread under wasmtime's guest-debug API, stops at
+//! breakpoints, steps and traps, and talks to a front end only through `wobs-events` types.
+//!
+//! # Shape
+//!
+//! [`DebugSession::start`] spawns the guest thread and returns at once. The front end sends
+//! [`DebugCommand`]s: breakpoints first, then [`DebugCommand::Resume`] to start. Each stop arrives as
+//! [`DebugEvent::Stopped`]; while stopped the session answers memory reads and breakpoint edits,
+//! and the next `Resume` lets the guest go. The run ends with [`DebugEvent::Finished`].
+//!
+//! Stepping (`next`, `step`, `finish`, `nexti`) is decided inside wasmtime's debug handler on the
+//! guest thread, with the module's line table: no round trip per instruction.
+//!
+//! # Cost
+//!
+//! Guest-debug code is compiled with instrumentation (slower to compile and to run; it has its own
+//! engine and so its own compile-cache entries). Line stepping single-steps; calls stepped over are
+//! single-stepped too (a temporary return breakpoint is future work).
+
+mod handler;
+mod snapshot;
+
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use wasmtime::{AsContextMut, Linker, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::I32Exit;
+use wobs_events::{CodeLocation, DebugCommand, DebugEvent, RawOutcome};
+use wobs_symbolize::ModuleSymbols;
+
+use crate::{invoke, CompiledModule, Engine, RunOptions};
+use handler::{Handler, Mode};
+
+/// Symbols shared by a session (which steps by line) and its front end. A mutex, because
+/// symbolization caches lazily and is not `Sync`.
+pub type SharedSymbols = Arc<Mutex<ModuleSymbols>>;
+
+/// A running debug session. Dropping it lets the guest thread finish on its own once it next
+/// waits for a command (it then runs to completion).
+pub struct DebugSession {
+    commands: Sender<DebugCommand>,
+    events: Receiver<DebugEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The store's data in a debug session.
+pub(crate) struct DebugHost {
+    wasi: WasiP1Ctx,
+}
+
+/// State shared by the guest thread's handler and the session thread.
+pub(crate) struct Shared {
+    pub commands: Mutex<Receiver<DebugCommand>>,
+    pub events: Sender<DebugEvent>,
+    pub modules: Vec<wasmtime::Module>,
+    pub symbols: Vec<Option<SharedSymbols>>,
+    pub control: Mutex<Control>,
+}
+
+/// What the front end asked for: breakpoints and how to run.
+pub(crate) struct Control {
+    /// The front end's breakpoints.
+    pub breakpoints: Vec<CodeLocation>,
+    /// Breakpoints currently set in wasmtime (as requested; wasmtime may slip them forward).
+    pub installed: Vec<CodeLocation>,
+    pub mode: Mode,
+}
+
+impl DebugSession {
+    /// Starts a session for `main` (with `preloads` linked by name) on an engine built with
+    /// [`crate::EngineOptions::guest_debug`]. `symbols[i]` are module i's symbols, used to step by
+    /// source line. The guest does not run until the first [`DebugCommand::Resume`].
+    pub fn start(
+        engine: &Engine,
+        main: &CompiledModule,
+        preloads: &[CompiledModule],
+        options: &RunOptions,
+        symbols: Vec<Option<SharedSymbols>>,
+    ) -> DebugSession {
+        let (command_tx, command_rx) = mpsc::channel();
+        let (event_tx, event_rx) = mpsc::channel();
+        let engine = engine.clone();
+        let main = main.clone();
+        let preloads = preloads.to_vec();
+        let options = options.clone();
+        let thread = std::thread::Builder::new()
+            .name("wobs-guest".into())
+            .spawn(move || {
+                let events = event_tx.clone();
+                let outcome = guest_thread(
+                    &engine, &main, &preloads, &options, symbols, command_rx, event_tx,
+                );
+                let _ = events.send(DebugEvent::Finished(outcome));
+            })
+            .ok();
+        DebugSession {
+            commands: command_tx,
+            events: event_rx,
+            thread,
+        }
+    }
+
+    /// Sends a command; false when the guest thread is gone.
+    pub fn send(&self, command: DebugCommand) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// The next event, waiting for it; `None` once the session has ended.
+    pub fn next_event(&self) -> Option<DebugEvent> {
+        self.events.recv().ok()
+    }
+}
+
+impl Drop for DebugSession {
+    fn drop(&mut self) {
+        // Closing the command channel makes a waiting guest run to completion.
+        let (closed, _) = mpsc::channel();
+        self.commands = closed;
+        if let Some(thread) = self.thread.take() {
+            // Never block the front end on a guest that loops forever.
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// Waits for the first resume (collecting breakpoints), then runs the guest to the end.
+fn guest_thread(
+    engine: &Engine,
+    main: &CompiledModule,
+    preloads: &[CompiledModule],
+    options: &RunOptions,
+    symbols: Vec<Option<SharedSymbols>>,
+    commands: Receiver<DebugCommand>,
+    events: Sender<DebugEvent>,
+) -> RawOutcome {
+    let mut breakpoints = Vec::new();
+    let first = loop {
+        match commands.recv() {
+            Ok(DebugCommand::SetBreakpoints(set)) => breakpoints = set,
+            Ok(DebugCommand::Resume(resume)) => break resume,
+            Ok(DebugCommand::ReadMemory { .. }) => {
+                let _ = events.send(DebugEvent::Memory(None));
+            }
+            // The front end went away before starting: nothing to run.
+            Err(_) => return RawOutcome::Interrupted,
+        }
+    };
+    let modules: Vec<wasmtime::Module> = std::iter::once(main)
+        .chain(preloads)
+        .map(|m| m.module.clone())
+        .collect();
+    let shared = Arc::new(Shared {
+        commands: Mutex::new(commands),
+        events,
+        modules,
+        symbols,
+        control: Mutex::new(Control {
+            breakpoints,
+            installed: Vec::new(),
+            mode: Mode::Continue,
+        }),
+    });
+    let wasi = match crate::run::wasi_context(options) {
+        Ok(wasi) => wasi,
+        Err(err) => return RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
+    };
+    let mut store = Store::new(&engine.inner, DebugHost { wasi });
+    // The engine has epoch checks compiled in; nothing advances the epoch in a debug session.
+    store.set_epoch_deadline(u64::MAX / 2);
+    store.set_debug_handler(Handler::new(shared.clone()));
+    for module in &shared.modules {
+        if let Err(err) = store.debug_register_module(module) {
+            return RawOutcome::Failed(crate::one_line(&format!("{err:#}")));
+        }
+    }
+    let resume = handler::apply(&shared, &mut store.as_context_mut(), first, None);
+    if let Err(err) = resume {
+        return RawOutcome::Failed(crate::one_line(&format!("{err:#}")));
+    }
+    let result =
+        wasmtime_wasi::runtime::in_tokio(execute(&mut store, engine, main, preloads, options));
+    match result {
+        Ok(outcome) => outcome,
+        Err(err) => classify(&err, &shared),
+    }
+}
+
+async fn execute(
+    store: &mut Store<DebugHost>,
+    engine: &Engine,
+    main: &CompiledModule,
+    preloads: &[CompiledModule],
+    options: &RunOptions,
+) -> wasmtime::Result<RawOutcome> {
+    let mut linker = Linker::new(&engine.inner);
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |host: &mut DebugHost| &mut host.wasi)?;
+    for preload in preloads {
+        let instance = linker
+            .instantiate_async(&mut *store, &preload.module)
+            .await
+            .map_err(|e| e.context(format!("cannot preload `{}`", preload.name)))?;
+        linker.instance(&mut *store, &preload.name, instance)?;
+    }
+    if options.trap_unknown_imports {
+        linker.define_unknown_imports_as_traps(&main.module)?;
+    }
+    let instance = linker.instantiate_async(&mut *store, &main.module).await?;
+    let Some(name) = &options.invoke else {
+        let start = instance
+            .get_typed_func::<(), ()>(&mut *store, "_start")
+            .map_err(|_| {
+                wasmtime::format_err!(
+                    "module has no `_start` export (a reactor?); use --invoke NAME to call an export"
+                )
+            })?;
+        start.call_async(&mut *store, ()).await?;
+        return Ok(RawOutcome::Exited(0));
+    };
+    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize") {
+        initialize.call_async(&mut *store, ()).await?;
+    }
+    let func = instance
+        .get_func(&mut *store, name)
+        .ok_or_else(|| wasmtime::format_err!("module has no exported function `{name}`"))?;
+    let args = options.args.get(1..).unwrap_or_default();
+    let (params, mut results) = invoke::arguments(store, name, func, args)?;
+    func.call_async(&mut *store, &params, &mut results).await?;
+    Ok(RawOutcome::Returned(
+        results.iter().map(invoke::render).collect(),
+    ))
+}
+
+/// How a run that ended in an error finished.
+fn classify(err: &wasmtime::Error, shared: &Shared) -> RawOutcome {
+    if let Some(exit) = err.downcast_ref::<I32Exit>() {
+        return RawOutcome::Exited(exit.0);
+    }
+    if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+        let backtrace = err
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .map(|trace| {
+                trace
+                    .frames()
+                    .iter()
+                    .filter_map(|frame| {
+                        let module = shared
+                            .modules
+                            .iter()
+                            .position(|m| wasmtime::Module::same(m, frame.module()))?;
+                        Some(wobs_events::RawFrame {
+                            module: module as u32,
+                            offset: u32::try_from(frame.module_offset()?).ok()?,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        return RawOutcome::Trapped {
+            message: trap.to_string(),
+            backtrace,
+        };
+    }
+    RawOutcome::Failed(crate::one_line(&format!("{err:#}")))
+}

@@ -1,0 +1,152 @@
+//! Reading a stopped guest: its wasm frames, their locals and operand stacks, globals and memory.
+
+use wasmtime::{FrameHandle, StoreContextMut, Val};
+use wobs_events::{CodeLocation, DebugFrame, DebugStop, DebugValue, StopReason};
+
+use super::{DebugHost, Shared};
+
+/// Globals read per stop at most (modules have a handful; this bounds a hostile one).
+const MAX_GLOBALS: u32 = 1024;
+/// Bytes one memory read may return at most.
+const MAX_READ: u32 = 1 << 20;
+
+/// A wasm frame of one of the session's modules.
+pub(crate) struct Frame {
+    pub location: CodeLocation,
+    /// Function index in its module, imports counted.
+    pub function: u32,
+    pub handle: FrameHandle,
+}
+
+/// The wasm frames of the session's modules, innermost first.
+pub(crate) fn frames(shared: &Shared, store: &mut StoreContextMut<'_, DebugHost>) -> Vec<Frame> {
+    let mut out = Vec::new();
+    let exits: Vec<FrameHandle> = store.debug_exit_frames().collect();
+    for exit in exits {
+        let mut next = Some(exit);
+        while let Some(handle) = next {
+            if let Some(frame) = frame(shared, store, &handle) {
+                out.push(frame);
+            }
+            next = handle.parent(&mut *store).ok().flatten();
+        }
+    }
+    out
+}
+
+fn frame(
+    shared: &Shared,
+    store: &mut StoreContextMut<'_, DebugHost>,
+    handle: &FrameHandle,
+) -> Option<Frame> {
+    let (function, pc) = handle.wasm_function_index_and_pc(&mut *store).ok()??;
+    let module = {
+        let module = handle.module(&mut *store).ok()??;
+        shared
+            .modules
+            .iter()
+            .position(|m| wasmtime::Module::same(m, module))?
+    };
+    let imported = shared.modules[module]
+        .imports()
+        .filter(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
+        .count() as u32;
+    Some(Frame {
+        location: CodeLocation {
+            module: module as u32,
+            offset: pc.raw(),
+        },
+        function: imported + function.as_u32(),
+        handle: handle.clone(),
+    })
+}
+
+/// Everything a front end shows about a stop.
+pub(crate) fn snapshot(
+    shared: &Shared,
+    store: &mut StoreContextMut<'_, DebugHost>,
+    reason: StopReason,
+) -> DebugStop {
+    let stack = frames(shared, store);
+    let frames = stack
+        .iter()
+        .map(|frame| DebugFrame {
+            location: frame.location,
+            function: frame.function,
+            locals: slots(store, &frame.handle, Slot::Local),
+            stack: slots(store, &frame.handle, Slot::Stack),
+        })
+        .collect();
+    let globals = stack
+        .first()
+        .and_then(|frame| frame.handle.instance(&mut *store).ok())
+        .map(|instance| {
+            let mut globals = Vec::new();
+            for index in 0..MAX_GLOBALS {
+                let Some(global) = instance.debug_global(&mut *store, index) else {
+                    break;
+                };
+                globals.push(value(&global.get(&mut *store)));
+            }
+            globals
+        })
+        .unwrap_or_default();
+    DebugStop {
+        reason,
+        frames,
+        globals,
+    }
+}
+
+enum Slot {
+    Local,
+    Stack,
+}
+
+fn slots(
+    store: &mut StoreContextMut<'_, DebugHost>,
+    handle: &FrameHandle,
+    slot: Slot,
+) -> Vec<DebugValue> {
+    let count = match slot {
+        Slot::Local => handle.num_locals(&mut *store),
+        Slot::Stack => handle.num_stacks(&mut *store),
+    }
+    .unwrap_or(0);
+    (0..count)
+        .map(|index| {
+            let read = match slot {
+                Slot::Local => handle.local(&mut *store, index),
+                Slot::Stack => handle.stack(&mut *store, index),
+            };
+            read.map_or(DebugValue::Other, |v| value(&v))
+        })
+        .collect()
+}
+
+fn value(value: &Val) -> DebugValue {
+    match value {
+        Val::I32(v) => DebugValue::I32(*v),
+        Val::I64(v) => DebugValue::I64(*v),
+        Val::F32(bits) => DebugValue::F32(*bits),
+        Val::F64(bits) => DebugValue::F64(*bits),
+        _ => DebugValue::Other,
+    }
+}
+
+/// `len` bytes of memory 0 of `module`'s instance (found through a frame of that module).
+pub(crate) fn read_memory(
+    store: &mut StoreContextMut<'_, DebugHost>,
+    stack: &[Frame],
+    module: u32,
+    address: u64,
+    len: u32,
+) -> Option<Vec<u8>> {
+    let frame = stack.iter().find(|f| f.location.module == module)?;
+    let instance = frame.handle.instance(&mut *store).ok()?;
+    let memory = instance.debug_memory(&mut *store, 0)?;
+    let data = memory.data(&*store);
+    let start = usize::try_from(address).ok()?;
+    let end = start.checked_add(len.min(MAX_READ) as usize)?;
+    data.get(start..end).map(<[u8]>::to_vec)
+}

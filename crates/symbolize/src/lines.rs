@@ -1,0 +1,158 @@
+//! Source locations to code offsets, for breakpoints: `file:line` and function names.
+
+use std::collections::BTreeMap;
+
+use gimli::Reader as _;
+
+use crate::dwarf::Dwarf;
+use crate::ModuleSymbols;
+
+impl ModuleSymbols {
+    /// Module-file offsets for a breakpoint on `line` of the file whose path ends with `file`
+    /// (`debugme.c` matches `examples/c/debugme.c`): in each function (and each inlined copy) the
+    /// first instruction of the line. Empty when no code has that line.
+    pub fn line_offsets(&self, file: &str, line: u32) -> Vec<u32> {
+        let Dwarf::Usable(context, ..) = &self.dwarf else {
+            return Vec::new();
+        };
+        let Ok(rows) = context.find_location_range(0, u64::MAX) else {
+            return Vec::new();
+        };
+        // The first address of each run of rows on the line, then the lowest per function.
+        let mut previous_matched = false;
+        let mut per_function: BTreeMap<u32, u32> = BTreeMap::new();
+        for (address, _, location) in rows {
+            let matched = location.line == Some(line)
+                && location
+                    .file
+                    .is_some_and(|f| path_matches(&crate::normalize_path(f), file));
+            if matched && !previous_matched {
+                if let Some(offset) = self.offset_of_address(address) {
+                    let function = self.function_index(offset).unwrap_or(u32::MAX);
+                    per_function
+                        .entry(function)
+                        .and_modify(|o| *o = (*o).min(offset))
+                        .or_insert(offset);
+                }
+            }
+            previous_matched = matched;
+        }
+        per_function.into_values().collect()
+    }
+
+    /// Module-file offsets for a breakpoint on the function named `name` (demangled, as
+    /// [`ModuleSymbols::lookup`] names it): after its prologue, at the first row of a line other
+    /// than the opening one when line information exists, else at its first instruction.
+    /// Inlined copies count too: each gets a location at its first address.
+    pub fn function_offsets(&self, name: &str) -> Vec<u32> {
+        let mut offsets: Vec<u32> = self
+            .layout
+            .bodies
+            .iter()
+            .filter(|(_, body)| {
+                self.lookup(body.start)
+                    .last()
+                    .is_some_and(|outer| outer.function == name)
+            })
+            .map(|(_, body)| self.after_prologue(body.clone()).unwrap_or(body.start))
+            .collect();
+        offsets.extend(
+            self.inlined_entries(name)
+                .into_iter()
+                .filter_map(|address| self.offset_of_address(address)),
+        );
+        offsets.sort_unstable();
+        offsets.dedup();
+        offsets
+    }
+
+    /// Where the function containing `offset` is past its prologue (see
+    /// [`ModuleSymbols::function_offsets`]); `None` without line information.
+    pub fn prologue_end(&self, offset: u32) -> Option<u32> {
+        let (_, body) = self.layout.body_at(offset)?;
+        self.after_prologue(body.clone())
+    }
+
+    /// First DWARF addresses of the inlined copies of the function named `name`.
+    fn inlined_entries(&self, name: &str) -> Vec<u64> {
+        let Dwarf::Usable(_, dwarf) = &self.dwarf else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        let mut headers = dwarf.units();
+        while let Ok(Some(header)) = headers.next() {
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let mut entries = unit.entries();
+            while let Ok(Some(entry)) = entries.next_dfs() {
+                if entry.tag() != gimli::DW_TAG_inlined_subroutine {
+                    continue;
+                }
+                let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
+                    Some(gimli::AttributeValue::UnitRef(origin)) => origin,
+                    _ => continue,
+                };
+                let named = unit
+                    .entry(origin)
+                    .ok()
+                    .and_then(|e| e.attr_value(gimli::DW_AT_name))
+                    .and_then(|v| dwarf.attr_string(&unit, v).ok())
+                    .is_some_and(|n| n.to_slice().ok().as_deref() == Some(name.as_bytes()));
+                if !named {
+                    continue;
+                }
+                if let Ok(mut ranges) = dwarf.die_ranges(&unit, entry) {
+                    if let Ok(Some(range)) = ranges.next() {
+                        found.push(range.begin);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The first offset in `body` whose line differs from the body's first line.
+    fn after_prologue(&self, body: std::ops::Range<u32>) -> Option<u32> {
+        let Dwarf::Usable(context, ..) = &self.dwarf else {
+            return None;
+        };
+        let low = u64::from(body.start.checked_sub(self.layout.code_start)?);
+        let high = u64::from(body.end.checked_sub(self.layout.code_start)?);
+        let mut rows = context.find_location_range(low, high).ok()?;
+        let (_, _, first) = rows.next()?;
+        let opening = first.line;
+        rows.find(|(_, _, location)| {
+            location.line.is_some_and(|l| l > 0) && location.line != opening
+        })
+        .and_then(|(address, _, _)| self.offset_of_address(address))
+    }
+
+    /// The module-file offset of DWARF address `address` (a module whose DWARF is its own).
+    fn offset_of_address(&self, address: u64) -> Option<u32> {
+        u32::try_from(address)
+            .ok()?
+            .checked_add(self.layout.code_start)
+    }
+}
+
+/// Whether DWARF path `path` names the file the user wrote as `file`.
+fn path_matches(path: &str, file: &str) -> bool {
+    path == file
+        || path
+            .strip_suffix(file)
+            .is_some_and(|prefix| prefix.ends_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn file_names_match_by_path_suffix() {
+        assert!(path_matches("examples/c/debugme.c", "debugme.c"));
+        assert!(path_matches("examples/c/debugme.c", "c/debugme.c"));
+        assert!(!path_matches("examples/c/notdebugme.c", "debugme.c"));
+        assert!(path_matches("debugme.c", "debugme.c"));
+    }
+}

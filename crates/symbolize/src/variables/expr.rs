@@ -1,0 +1,301 @@
+//! Parsing `print` expressions: names, `a.b`, `p->next->value`, `a[2]`, `*p`, `&x`, `-n`,
+//! integer literals and parentheses. Errors are worded as gdb words them.
+
+/// How deeply expressions may nest (parentheses, unary operators) before they are refused.
+pub(crate) const MAX_NESTING: usize = 64;
+/// Longest expression accepted, in tokens (bounds the depth of member and subscript chains).
+const MAX_TOKENS: usize = 256;
+
+/// A parsed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    /// A variable.
+    Name(String),
+    /// An integer literal.
+    Int(i128),
+    /// `a.b` (also through a pointer, as gdb allows).
+    Member(Box<Expr>, String),
+    /// `a->b`.
+    Arrow(Box<Expr>, String),
+    /// `a[i]`.
+    Index(Box<Expr>, Box<Expr>),
+    /// `*a`.
+    Deref(Box<Expr>),
+    /// `&a`.
+    AddressOf(Box<Expr>),
+    /// `-a`.
+    Negate(Box<Expr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Ident(String),
+    Int(i128),
+    Punct(&'static str),
+}
+
+/// Splits `text` into tokens, each with its byte offset.
+fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, String> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric()
+                    || bytes[i] == b'_'
+                    || (bytes[i] == b':' && bytes.get(i + 1) == Some(&b':')))
+            {
+                i += if bytes[i] == b':' { 2 } else { 1 };
+            }
+            tokens.push((Token::Ident(text[start..i].to_string()), start));
+            continue;
+        }
+        if c.is_ascii_digit() {
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let literal = &text[start..i];
+            let value = parse_int(literal)
+                .ok_or_else(|| "Invalid number \"".to_string() + literal + "\".")?;
+            tokens.push((Token::Int(value), start));
+            continue;
+        }
+        let punct = ["->", ".", "[", "]", "(", ")", "*", "&", "-"]
+            .into_iter()
+            .find(|p| text[i..].starts_with(p));
+        match punct {
+            Some(p) => {
+                tokens.push((Token::Punct(p), start));
+                i += p.len();
+            }
+            None => {
+                let ch = text[i..].chars().next().unwrap_or('?');
+                return Err(format!("Invalid character '{ch}' in expression."));
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+/// `42`, `0x2a`, `052`, with C/Rust suffixes (`42u`, `42L`, `42i64`) ignored.
+fn parse_int(literal: &str) -> Option<i128> {
+    let lower = literal.to_ascii_lowercase();
+    let (digits, radix) = if let Some(hex) = lower.strip_prefix("0x") {
+        (hex, 16)
+    } else if let Some(bin) = lower.strip_prefix("0b") {
+        (bin, 2)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (&lower[1..], 8)
+    } else {
+        (lower.as_str(), 10)
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let (number, suffix) = digits.split_at(end);
+    let suffix_ok = ["", "u", "l", "ul", "lu", "ll", "ull", "llu"].contains(&suffix)
+        || [
+            "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize",
+        ]
+        .contains(&suffix);
+    if number.is_empty() || !suffix_ok {
+        return None;
+    }
+    i128::from_str_radix(number, radix).ok()
+}
+
+/// Parses a `print` expression.
+pub(crate) fn parse(text: &str) -> Result<Expr, String> {
+    let tokens = tokenize(text)?;
+    if tokens.is_empty() {
+        return Err("Argument required (expression to compute).".to_string());
+    }
+    if tokens.len() > MAX_TOKENS {
+        return Err("Expression too long.".to_string());
+    }
+    let mut parser = Parser {
+        text,
+        tokens,
+        at: 0,
+    };
+    let expr = parser.unary(0)?;
+    if parser.at < parser.tokens.len() {
+        return Err(parser.syntax_error());
+    }
+    Ok(expr)
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    tokens: Vec<(Token, usize)>,
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at).map(|(token, _)| token)
+    }
+
+    fn syntax_error(&self) -> String {
+        let rest = self
+            .tokens
+            .get(self.at)
+            .map_or("", |(_, offset)| &self.text[*offset..]);
+        format!("A syntax error in expression, near `{rest}'.")
+    }
+
+    fn eat(&mut self, punct: &str) -> bool {
+        if self.peek() == Some(&Token::Punct(punct_static(punct))) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn unary(&mut self, depth: usize) -> Result<Expr, String> {
+        if depth > MAX_NESTING {
+            return Err("Expression too deeply nested.".to_string());
+        }
+        if self.eat("*") {
+            return Ok(Expr::Deref(Box::new(self.unary(depth + 1)?)));
+        }
+        if self.eat("&") {
+            return Ok(Expr::AddressOf(Box::new(self.unary(depth + 1)?)));
+        }
+        if self.eat("-") {
+            return Ok(Expr::Negate(Box::new(self.unary(depth + 1)?)));
+        }
+        self.postfix(depth)
+    }
+
+    fn postfix(&mut self, depth: usize) -> Result<Expr, String> {
+        let mut expr = self.primary(depth)?;
+        loop {
+            if self.eat(".") {
+                let field = match self.peek() {
+                    Some(Token::Ident(name)) => name.clone(),
+                    Some(Token::Int(index)) => format!("__{index}"),
+                    _ => return Err(self.syntax_error()),
+                };
+                self.at += 1;
+                expr = Expr::Member(Box::new(expr), field);
+            } else if self.eat("->") {
+                let Some(Token::Ident(field)) = self.peek().cloned() else {
+                    return Err(self.syntax_error());
+                };
+                self.at += 1;
+                expr = Expr::Arrow(Box::new(expr), field);
+            } else if self.eat("[") {
+                let index = self.unary(depth + 1)?;
+                if !self.eat("]") {
+                    return Err(self.syntax_error());
+                }
+                expr = Expr::Index(Box::new(expr), Box::new(index));
+            } else {
+                return Ok(expr);
+            }
+        }
+    }
+
+    fn primary(&mut self, depth: usize) -> Result<Expr, String> {
+        match self.peek().cloned() {
+            Some(Token::Ident(name)) => {
+                self.at += 1;
+                Ok(Expr::Name(name))
+            }
+            Some(Token::Int(value)) => {
+                self.at += 1;
+                Ok(Expr::Int(value))
+            }
+            Some(Token::Punct("(")) => {
+                self.at += 1;
+                let inner = self.unary(depth + 1)?;
+                if !self.eat(")") {
+                    return Err(self.syntax_error());
+                }
+                Ok(inner)
+            }
+            _ => Err(self.syntax_error()),
+        }
+    }
+}
+
+/// The static spelling of a punctuation token.
+fn punct_static(punct: &str) -> &'static str {
+    ["->", ".", "[", "]", "(", ")", "*", "&", "-"]
+        .into_iter()
+        .find(|p| *p == punct)
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(n: &str) -> Box<Expr> {
+        Box::new(Expr::Name(n.to_string()))
+    }
+
+    #[test]
+    fn parses_gdb_expressions() {
+        assert_eq!(
+            parse("p->next->value").unwrap(),
+            Expr::Arrow(
+                Box::new(Expr::Arrow(name("p"), "next".to_string())),
+                "value".to_string()
+            )
+        );
+        assert_eq!(
+            parse("*a[0x2]").unwrap(),
+            Expr::Deref(Box::new(Expr::Index(name("a"), Box::new(Expr::Int(2)))))
+        );
+        assert_eq!(parse("&(x)").unwrap(), Expr::AddressOf(name("x")));
+        assert_eq!(
+            parse("t.0").unwrap(),
+            Expr::Member(name("t"), "__0".to_string())
+        );
+        assert_eq!(
+            parse("demo::COUNT").unwrap(),
+            Expr::Name("demo::COUNT".to_string())
+        );
+        assert_eq!(parse("-5").unwrap(), Expr::Negate(Box::new(Expr::Int(5))));
+        assert_eq!(parse("010").unwrap(), Expr::Int(8));
+        assert_eq!(parse("7u").unwrap(), Expr::Int(7));
+    }
+
+    #[test]
+    fn reports_errors_like_gdb() {
+        assert_eq!(
+            parse("a b").unwrap_err(),
+            "A syntax error in expression, near `b'."
+        );
+        assert_eq!(
+            parse("a[1").unwrap_err(),
+            "A syntax error in expression, near `'."
+        );
+        assert_eq!(
+            parse("a.").unwrap_err(),
+            "A syntax error in expression, near `'."
+        );
+        assert_eq!(
+            parse("#").unwrap_err(),
+            "Invalid character '#' in expression."
+        );
+        assert_eq!(parse("12abc").unwrap_err(), "Invalid number \"12abc\".");
+        assert_eq!(
+            parse("  ").unwrap_err(),
+            "Argument required (expression to compute)."
+        );
+        assert!(parse(&"(".repeat(10_000)).is_err());
+        assert!(parse(&"*".repeat(10_000)).is_err());
+        assert!(parse(&format!("a{}", ".b".repeat(10_000))).is_err());
+    }
+}

@@ -1,0 +1,355 @@
+//! Source variables for the debugger: which are visible at a pc, where DWARF says they are, and
+//! how they print (gdb-style).
+//!
+//! The debugger hands over a stopped frame as a [`FrameState`] (wasm locals, globals, operand
+//! stack and linear memory); [`ModuleSymbols::variables`] lists what is in scope,
+//! [`ModuleSymbols::format_variable`] prints one, [`ModuleSymbols::evaluate`] runs a `print`
+//! expression.
+//!
+//! # Supported
+//!
+//! Locations: `DW_OP_WASM_location` (locals, globals, operand stack), `DW_OP_fbreg` against the
+//! function's `DW_AT_frame_base`, `DW_OP_addr`, `DW_OP_stack_value`, `DW_OP_piece`, arithmetic,
+//! location lists, `DW_AT_const_value`. Types: C base types, pointers, typedefs, qualifiers,
+//! structs, unions, classes (base classes, bit fields), arrays, enums; Rust structs, tuples, enums
+//! with data (`DW_TAG_variant_part`), `&str`, slices, `String`, `Vec`. Not supported: DWARF
+//! registers (not used by wasm), `DW_OP_entry_value`, implicit pointers, type units, globals
+//! defined in another compilation unit than the pc's, Rust `HashMap` and other std
+//! collections (they print field by field). Rust aggregates are named as rustc names them, without
+//! their module path (`Range<u64>`, not `core::ops::range::Range<u64>`).
+//!
+//! # Errors
+//!
+//! Malformed DWARF or unreadable memory never panics: listing yields fewer variables, printing
+//! yields `<error: …>` in place of the value that could not be read, `<optimized out>` where the
+//! DWARF has no location for the pc.
+//!
+//! # Cost
+//!
+//! Every call walks the DIEs of the pc's function (and, for `evaluate` of a global, its unit's
+//! top level) and loads the types it prints, cached for that call only. That is microseconds
+//! to milliseconds: fine for a debugger stop, not meant for a profiler's hot path.
+
+mod die;
+mod error;
+mod eval;
+mod expr;
+mod format;
+mod location;
+mod names;
+mod read_type;
+mod rust;
+mod scope;
+mod text;
+mod types;
+mod value;
+
+use gimli::{AttributeValue, DebugInfoOffset, UnitRef};
+
+use crate::dwarf::{Dwarf, Reader};
+use crate::ModuleSymbols;
+use error::{EvalError, EvalResult};
+use format::{integer, Printer};
+use location::Piece;
+use scope::Found;
+use types::{Type, Types, MAX_VALUE_SIZE};
+use value::{Place, Value};
+
+/// A wasm value as the debugger reads it from a frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WasmValue {
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// An `f32`.
+    F32(f32),
+    /// An `f64`.
+    F64(f64),
+}
+
+/// What a stopped frame lets the evaluator read. Implemented by the debugger.
+pub trait FrameState {
+    /// Wasm local `index` of this frame (parameters first).
+    fn local(&self, index: u32) -> Option<WasmValue>;
+    /// Wasm global `index` of the frame's instance (e.g. `__stack_pointer` is usually global 0).
+    fn global(&self, index: u32) -> Option<WasmValue>;
+    /// Operand stack slot `index` (0 = bottom).
+    fn stack(&self, index: u32) -> Option<WasmValue>;
+    /// `len` bytes of linear memory 0 at `address`; None when out of bounds.
+    fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>>;
+}
+
+/// A source variable visible at a pc.
+#[derive(Debug, Clone)]
+pub struct Variable {
+    /// The name in the source.
+    pub name: String,
+    /// True for a function parameter.
+    pub is_parameter: bool,
+    /// The type as gdb names it (`struct Point`, `char *`, `int [4]`, `&str`).
+    pub type_name: String,
+    handle: Handle,
+}
+
+/// Where to find a variable's DIE data again when it is printed.
+#[derive(Debug, Clone)]
+struct Handle {
+    unit: DebugInfoOffset<usize>,
+    found: Found,
+    frame_base: Option<AttributeValue<Reader>>,
+}
+
+/// gdb's answer when there is no DWARF at all.
+const NO_SYMBOLS: &str = "No symbol table is loaded.  Use the \"file\" command.";
+
+impl ModuleSymbols {
+    /// The addr2line context and the raw DWARF, when DWARF is used.
+    fn debug_sections(&self) -> Option<(&addr2line::Context<Reader>, &gimli::Dwarf<Reader>)> {
+        match &self.dwarf {
+            Dwarf::Usable(context, dwarf) => Some((context, dwarf)),
+            _ => None,
+        }
+    }
+
+    /// Parameters and locals visible at module-file offset `pc`, for the innermost source frame
+    /// (an inlined function's own variables when pc is inside an inlined call): parameters in
+    /// declaration order, then locals, innermost lexical block first. Empty when there is no
+    /// DWARF.
+    pub fn variables(&self, pc: u32) -> Vec<Variable> {
+        self.variables_at_depth(pc, 0)
+    }
+
+    /// Same for one of the inlined frames at pc: depth 0 = innermost (as `lookup(pc)[0]`).
+    pub fn variables_at_depth(&self, pc: u32, depth: usize) -> Vec<Variable> {
+        let Some((context, _)) = self.debug_sections() else {
+            return Vec::new();
+        };
+        let Some(address) = self.dwarf_address(pc) else {
+            return Vec::new();
+        };
+        let Some(unit) = context.find_dwarf_and_unit(address).skip_all_loads() else {
+            return Vec::new();
+        };
+        let functions = scope::function_dies(context, address);
+        let Ok(Some(scope)) = scope::scope(unit, &functions, depth, address) else {
+            return Vec::new();
+        };
+        let types = Types::new(Some(unit));
+        let unit_offset = DebugInfoOffset(unit.header.offset().0);
+        scope
+            .variables
+            .into_iter()
+            .map(|found| Variable {
+                name: found.name.clone(),
+                is_parameter: found.is_parameter,
+                type_name: types
+                    .resolve(&found.ty.into())
+                    .map(|ty| types.name(&ty))
+                    .unwrap_or_else(|err| err.placeholder()),
+                handle: Handle {
+                    unit: unit_offset,
+                    found,
+                    frame_base: scope.frame_base.clone(),
+                },
+            })
+            .collect()
+    }
+
+    /// Evaluates and formats a variable gdb-style, e.g. `42`, `0x1040 "hello"`,
+    /// `{x = 2, y = 3}`, `{10, 20, 30, 40}`, `BLUE`, `<optimized out>` (only where the DWARF has
+    /// no location for pc), `<error: …>` where something could not be read.
+    pub fn format_variable(&self, pc: u32, variable: &Variable, frame: &dyn FrameState) -> String {
+        let address = self.dwarf_address(pc);
+        let handle = &variable.handle;
+        self.with_unit(address, handle.unit, |unit| {
+            let types = Types::new(Some(unit));
+            let printer = Printer::new(&types, frame);
+            match read_variable(
+                &types,
+                &handle.found,
+                handle.frame_base.as_ref(),
+                address,
+                frame,
+            ) {
+                Ok(value) => printer.top(&value),
+                Err(err) => err.placeholder(),
+            }
+        })
+        .unwrap_or_else(|| "<error: the variable's debug info is not readable>".to_string())
+    }
+
+    /// Evaluates a `print` expression at pc: a variable name, `a.b`, `p->next->value`, `a[2]`,
+    /// `*p`, `&x`, integer literals; returns (type name, formatted value) or a one-line error
+    /// message such as `No symbol "foo" in current context.` (gdb's wording).
+    pub fn evaluate(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+    ) -> Result<(String, String), String> {
+        let Some((context, _)) = self.debug_sections() else {
+            return Err(NO_SYMBOLS.to_string());
+        };
+        let parsed = expr::parse(expression)?;
+        let address = self.dwarf_address(pc);
+        let unit = address.and_then(|a| context.find_dwarf_and_unit(a).skip_all_loads());
+        let scope = match (unit, address) {
+            (Some(unit), Some(address)) => {
+                let functions = scope::function_dies(context, address);
+                scope::scope(unit, &functions, 0, address).ok().flatten()
+            }
+            _ => None,
+        };
+        let types = Types::new(unit);
+        let printer = Printer::new(&types, frame);
+        let lookup = |name: &str| -> EvalResult<Value> {
+            if let Some(scope) = &scope {
+                if let Some(found) = scope.find(name) {
+                    return read_variable(&types, found, scope.frame_base.as_ref(), address, frame);
+                }
+            }
+            match unit
+                .map(|unit| scope::global(unit, name))
+                .transpose()?
+                .flatten()
+            {
+                Some(found) => read_variable(&types, &found, None, address, frame),
+                None => Err(EvalError::User(format!(
+                    "No symbol \"{name}\" in current context."
+                ))),
+            }
+        };
+        let value = eval::evaluate(&parsed, &printer, &lookup).map_err(message)?;
+        check_readable(&types, &value, frame).map_err(message)?;
+        Ok((types.name(&value.ty), printer.top(&value)))
+    }
+
+    /// Runs `f` on unit `offset`: the unit addr2line already parsed for `address` when it is
+    /// that one, else the unit parsed afresh.
+    fn with_unit<T>(
+        &self,
+        address: Option<u64>,
+        offset: DebugInfoOffset<usize>,
+        f: impl FnOnce(UnitRef<'_, Reader>) -> T,
+    ) -> Option<T> {
+        let (context, dwarf) = self.debug_sections()?;
+        if let Some(unit) = address.and_then(|a| context.find_dwarf_and_unit(a).skip_all_loads()) {
+            if unit.header.offset().0 == offset.0 {
+                return Some(f(unit));
+            }
+        }
+        let header = dwarf.debug_info.header_from_offset(offset).ok()?;
+        let unit = dwarf.unit(header).ok()?;
+        Some(f(unit.unit_ref(dwarf)))
+    }
+}
+
+/// The one-line message for an expression that failed (gdb's wording where gdb has one).
+fn message(err: EvalError) -> String {
+    match err {
+        EvalError::User(message) => message,
+        EvalError::OptimizedOut => "value has been optimized out".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// gdb refuses to print a value whose memory cannot be read at all.
+fn check_readable(types: &Types<'_>, value: &Value, frame: &dyn FrameState) -> EvalResult<()> {
+    let Some(address) = value.address() else {
+        return Ok(());
+    };
+    let ty = types.strip(&value.ty)?;
+    if matches!(&*ty, Type::Function { .. } | Type::Void) {
+        return Ok(());
+    }
+    let Ok(size) = types.size_of(&ty) else {
+        return Ok(());
+    };
+    let size = size.clamp(1, MAX_VALUE_SIZE);
+    match frame.memory(address, size as usize) {
+        Some(bytes) if bytes.len() as u64 == size => Ok(()),
+        _ => Err(EvalError::Memory(address)),
+    }
+}
+
+/// The value of a variable at DWARF address `address`.
+fn read_variable(
+    types: &Types<'_>,
+    found: &Found,
+    frame_base: Option<&AttributeValue<Reader>>,
+    address: Option<u64>,
+    frame: &dyn FrameState,
+) -> EvalResult<Value> {
+    let unit = types
+        .unit()
+        .ok_or_else(|| EvalError::unsupported("variable outside any unit"))?;
+    let ty = types.resolve(&found.ty.into())?;
+    if let Some(constant) = &found.const_value {
+        return constant_value(types, ty, constant);
+    }
+    let unavailable = |ty| Value {
+        ty,
+        place: Place::Unavailable,
+    };
+    let Some(location) = &found.location else {
+        return Ok(unavailable(ty));
+    };
+    let Some(expression) = location::expression_at(unit, location, address)? else {
+        return Ok(unavailable(ty));
+    };
+    if expression.0.is_empty() {
+        return Ok(unavailable(ty));
+    }
+    let mut base = || frame_base_value(unit, frame_base, address, frame);
+    let pieces = location::evaluate(unit, &expression, frame, &mut base)?;
+    Ok(Value {
+        ty,
+        place: value::place(pieces, frame)?,
+    })
+}
+
+/// The frame base (`DW_AT_frame_base`) of the function, for `DW_OP_fbreg`.
+fn frame_base_value(
+    unit: UnitRef<'_, Reader>,
+    frame_base: Option<&AttributeValue<Reader>>,
+    address: Option<u64>,
+    frame: &dyn FrameState,
+) -> EvalResult<u64> {
+    let attribute = frame_base
+        .ok_or_else(|| EvalError::unsupported("DW_OP_fbreg in a function without a frame base"))?;
+    let expression =
+        location::expression_at(unit, attribute, address)?.ok_or(EvalError::OptimizedOut)?;
+    let mut no_base = || {
+        Err(EvalError::unsupported(
+            "frame base defined in terms of itself",
+        ))
+    };
+    let pieces = location::evaluate(unit, &expression, frame, &mut no_base)?;
+    match pieces.as_slice() {
+        [(Piece::Memory(address), None)] => Ok(*address),
+        [(Piece::Value(bytes), None)] => Ok(integer(&bytes[..bytes.len().min(8)], false) as u64),
+        _ => Err(EvalError::unsupported(
+            "frame base is not a single location",
+        )),
+    }
+}
+
+/// A variable the compiler replaced by a constant (`DW_AT_const_value`).
+fn constant_value(
+    types: &Types<'_>,
+    ty: std::rc::Rc<Type>,
+    constant: &AttributeValue<Reader>,
+) -> EvalResult<Value> {
+    use gimli::Reader as _;
+    let size = types.size_of(&ty).unwrap_or(8).clamp(1, 16) as usize;
+    let bytes = match constant {
+        AttributeValue::Block(data) => data.to_slice()?.into_owned(),
+        AttributeValue::Sdata(v) => i128::from(*v).to_le_bytes()[..size].to_vec(),
+        other => match other.udata_value() {
+            Some(v) => u128::from(v).to_le_bytes()[..size].to_vec(),
+            None => return Err(EvalError::unsupported("constant of an unknown form")),
+        },
+    };
+    Ok(Value::from_bytes(ty, bytes))
+}

@@ -1,0 +1,142 @@
+//! Type names as gdb writes them: C declarator syntax (`struct Node *`, `int [4]`,
+//! `int (*)[4]`, `const char *`), Rust names as rustc gives them (`&str`, `Vec<i32, Global>`).
+
+use std::rc::Rc;
+
+use super::types::{Aggregate, Language, PointerKind, Type, TypeRef, Types};
+
+/// How deep a name is built before it is cut short.
+const MAX_DEPTH: usize = 32;
+
+impl Types<'_> {
+    /// The name of `ty`, e.g. `struct Point`, `char *`, `int [2][3]`.
+    pub(crate) fn name(&self, ty: &Rc<Type>) -> String {
+        self.declarator(ty, String::new(), 0)
+    }
+
+    /// The name of the type `reference` points at; `?` when it cannot be read.
+    fn name_of(&self, reference: &TypeRef, inner: String, depth: usize) -> String {
+        match self.resolve(reference) {
+            Ok(ty) => self.declarator(&ty, inner, depth + 1),
+            Err(_) => join("?", inner),
+        }
+    }
+
+    /// The C declaration of `ty` around the declarator `inner` (`*`, `[4]`, `(*)`, ...).
+    fn declarator(&self, ty: &Rc<Type>, inner: String, depth: usize) -> String {
+        if depth > MAX_DEPTH {
+            return join("...", inner);
+        }
+        let rust = self.language() == Language::Rust;
+        match &**ty {
+            Type::Void => join(if rust { "()" } else { "void" }, inner),
+            Type::Base(base) => join(&base.name, inner),
+            Type::Typedef { name, .. } => join(name, inner),
+            Type::Unsupported { what } => join(&format!("<{what}>"), inner),
+            Type::Struct(s) => {
+                let name = match (&s.name, self.language()) {
+                    (Some(name), Language::C) => format!("{} {name}", keyword(s.kind)),
+                    (Some(name), _) => name.clone(),
+                    (None, _) => format!("{} {{...}}", keyword(s.kind)),
+                };
+                join(&name, inner)
+            }
+            Type::Enum(e) => {
+                let name = match (&e.name, self.language()) {
+                    (Some(name), Language::C) => format!("enum {name}"),
+                    (Some(name), _) => name.clone(),
+                    (None, _) => "enum {...}".to_string(),
+                };
+                join(&name, inner)
+            }
+            Type::Pointer(pointer) => {
+                if rust {
+                    if let Some(name) = &pointer.name {
+                        return join(name, inner);
+                    }
+                    let target = self.name_of(&pointer.pointee, String::new(), depth);
+                    return join(&format!("*const {target}"), inner);
+                }
+                let star = match pointer.kind {
+                    PointerKind::Pointer => "*",
+                    PointerKind::Reference => "&",
+                    PointerKind::RvalueReference => "&&",
+                };
+                let mut inner = format!("{star}{inner}");
+                if let Ok(pointee) = self.resolve(&pointer.pointee) {
+                    if matches!(&*pointee, Type::Array { .. } | Type::Function { .. }) {
+                        inner = format!("({inner})");
+                    }
+                }
+                self.name_of(&pointer.pointee, inner, depth)
+            }
+            Type::Qualified { qualifier, target } => {
+                let resolved = self.resolve(target);
+                match resolved.as_deref() {
+                    // `char *const p`: the qualifier binds to the pointer, after its star.
+                    Ok(Type::Pointer(_)) => {
+                        let inner = if inner.is_empty() {
+                            format!(" {qualifier}")
+                        } else {
+                            format!(" {qualifier} {inner}")
+                        };
+                        self.name_of(target, inner, depth)
+                    }
+                    _ => format!("{qualifier} {}", self.name_of(target, inner, depth)),
+                }
+            }
+            Type::Array { element, count } => {
+                if rust {
+                    let element = self.name_of(element, String::new(), depth);
+                    let array = match count {
+                        Some(count) => format!("[{element}; {count}]"),
+                        None => format!("[{element}]"),
+                    };
+                    return join(&array, inner);
+                }
+                let suffix = match count {
+                    Some(count) => format!("[{count}]"),
+                    None => "[]".to_string(),
+                };
+                self.name_of(element, format!("{inner}{suffix}"), depth)
+            }
+            Type::Function {
+                ret,
+                params,
+                variadic,
+            } => {
+                let mut names: Vec<String> = params
+                    .iter()
+                    .map(|param| self.name_of(param, String::new(), depth))
+                    .collect();
+                if *variadic {
+                    names.push("...".to_string());
+                }
+                if names.is_empty() && !rust {
+                    names.push("void".to_string());
+                }
+                self.name_of(ret, format!("{inner}({})", names.join(", ")), depth)
+            }
+        }
+    }
+}
+
+/// `struct`, `class` or `union`.
+fn keyword(kind: Aggregate) -> &'static str {
+    match kind {
+        Aggregate::Struct => "struct",
+        Aggregate::Class => "class",
+        Aggregate::Union => "union",
+    }
+}
+
+/// `base` followed by a declarator, gdb-style (`char *`, `int [4]`).
+fn join(base: &str, inner: String) -> String {
+    if inner.is_empty() {
+        base.to_string()
+    } else if inner.starts_with(' ') {
+        format!("{base}{inner}")
+    } else {
+        format!("{base} {inner}")
+    }
+}
