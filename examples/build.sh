@@ -35,6 +35,15 @@ command -v "$RUSTC" >/dev/null 2>&1 || die "rustc not found at '$RUSTC' (set RUS
 
 probe="$(mktemp -d)"
 trap 'rm -rf "$probe"' EXIT
+# clang's wasm driver runs `wasm-opt` (binaryen) on optimized output when it finds one, in place;
+# that drops the name section and breaks the DWARF. It looks beside the clang it was invoked as
+# (/usr/bin, where binaryen installs too), then on PATH: invoke the real binary by its resolved
+# path and shadow wasm-opt with a no-op, so the fixtures do not depend on what else is installed.
+mkdir -p "$probe/bin"
+printf '#!/bin/sh\nexit 0\n' >"$probe/bin/wasm-opt"
+chmod +x "$probe/bin/wasm-opt"
+export PATH="$probe/bin:$PATH"
+CLANG="$(readlink -f "$(command -v "$CLANG")")"
 printf '#include <stdio.h>\nint main(void){puts("ok");return 0;}\n' > "$probe/p.c"
 "$CLANG" --target=wasm32-wasi -c "$probe/p.c" -o "$probe/p.o" 2>"$probe/err" \
   || { cat "$probe/err" >&2; die "clang cannot compile for wasm32-wasi (wasi-libc headers missing? apt-get install wasi-libc)"; }
