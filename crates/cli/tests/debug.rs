@@ -124,3 +124,124 @@ fn a_trap_stops_post_mortem_with_the_guest_exit_code() {
     assert!(out.contains("Program terminated with a wasm trap"), "{out}");
     assert_eq!(run.code, 134, "{out}\n{}", run.stderr);
 }
+
+#[test]
+fn step_enters_calls_past_the_prologue_and_inlined_calls_are_frames() {
+    let main_line = marker("main");
+    let run = batch(&[
+        &format!("break {main_line}"),
+        "run",
+        "step",
+        "delete",
+        "break twice",
+        "continue",
+        "bt",
+        "finish",
+        "kill",
+    ]);
+    let out = &run.stdout;
+    // `step` stops in area at its first statement, with its argument already stored.
+    assert!(
+        out.contains("area (r=0x112a0) at examples/c/debugme.c:41\n41\t    int w = r->width;"),
+        "{out}"
+    );
+    // The always-inline `twice` has no function of its own, yet a breakpoint and a frame.
+    assert!(
+        out.contains("Breakpoint 2, twice (v=20) at examples/c/debugme.c:"),
+        "{out}"
+    );
+    assert!(out.contains("#0  twice [inlined] (v=20)"), "{out}");
+    assert!(
+        out.contains("#1  main () at examples/c/debugme.c:"),
+        "{out}"
+    );
+    // Finishing an inlined call steps back to the caller's line (`int t = twice(a);`, where the
+    // result is stored).
+    assert!(out.contains("Run till exit from #0 twice"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "main () at examples/c/debugme.c:{}",
+            main_line + 2
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn temporary_breakpoints_go_away_and_memory_can_be_examined() {
+    let run = batch(&[
+        "tbreak sum_list",
+        "run",
+        "info breakpoints",
+        "x/4dw head",
+        "x/2xb head",
+        "print head->next->value",
+        "print $1",
+        "kill",
+    ]);
+    let out = &run.stdout;
+    assert!(
+        out.contains("Temporary breakpoint 1, sum_list (head=0x"),
+        "{out}"
+    );
+    assert!(out.contains("No breakpoints or watchpoints."), "{out}");
+    // struct Node {int value; struct Node *next;}: 10, &second, 20, &third.
+    let words = out
+        .lines()
+        .find(|l| l.starts_with("0x") && l.contains("\t10\t"))
+        .unwrap();
+    let fields: Vec<&str> = words.split('\t').collect();
+    assert_eq!(fields.len(), 5, "{words}");
+    assert_eq!(fields[3], "20", "{words}");
+    assert!(out.contains(":\t0x0a\t0x00\n"), "{out}");
+    assert!(out.contains("$1 = 20\n$2 = 20"), "{out}");
+}
+
+#[test]
+fn code_without_names_or_dwarf_is_still_debuggable() {
+    // twice_nonames: no name section, no DWARF. work_one and work_two are functions 8 and 9;
+    // main prints `checksum = work_one(n) ^ work_two(n)`.
+    let module = example("twice_nonames");
+    let run = wobs(&[
+        "debug",
+        "--batch",
+        "-ex",
+        "break wasm-function[8]",
+        "-ex",
+        "break wasm-function[9]",
+        "-ex",
+        "run",
+        "-ex",
+        "stepi",
+        "-ex",
+        "info frame",
+        "-ex",
+        "finish",
+        "-ex",
+        "continue",
+        "-ex",
+        "finish",
+        "-ex",
+        "continue",
+        &module,
+    ]);
+    let out = &run.stdout;
+    assert_eq!(run.code, 0, "{out}\n{}", run.stderr);
+    assert!(out.contains("Breakpoint 1, wasm-function[8] ()"), "{out}");
+    assert!(out.contains("Breakpoint 2, wasm-function[9] ()"), "{out}");
+    assert!(out.contains(" in wasm-function[8] ()\n"), "{out}");
+    assert!(out.contains("local[0] = i64 100000000"), "{out}");
+    let checksum = out
+        .lines()
+        .find_map(|l| l.strip_prefix("twice: checksum "))
+        .map(|hex| u32::from_str_radix(hex.trim(), 16).unwrap())
+        .unwrap();
+    let returned = |n: usize| -> u32 {
+        let prefix = format!("Value returned is ${n} = ");
+        out.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(|v| v.trim().parse::<i64>().unwrap() as u32)
+            .unwrap()
+    };
+    assert_eq!(returned(1) ^ returned(2), checksum, "{out}");
+}

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::RawOutcome;
 
 /// A code location: module (0 = main, then preloads in order) and module-file offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct CodeLocation {
     /// Module index.
     pub module: u32,
@@ -77,7 +79,8 @@ pub enum DebugValue {
 /// One wasm frame of a stopped guest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DebugFrame {
-    /// Where the frame is.
+    /// Where the frame is: the next instruction to run, so in a caller the instruction after the
+    /// call (look up source lines of callers at `offset - 1`, as debuggers do).
     pub location: CodeLocation,
     /// Wasm function index in its module (imports counted).
     pub function: u32,

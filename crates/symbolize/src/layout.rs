@@ -30,6 +30,8 @@ pub(crate) struct Layout {
     pub probe_imports: u32,
     /// How many results each function returns, by function index (imports first).
     pub result_counts: Vec<u32>,
+    /// Offset of each body's first instruction, by the body's start.
+    pub first_instructions: HashMap<u32, u32>,
 }
 
 impl Layout {
@@ -45,6 +47,7 @@ impl Layout {
             function_imports: 0,
             probe_imports: 0,
             result_counts: Vec::new(),
+            first_instructions: HashMap::new(),
         };
         // Result counts of the function types, by type index (non-function types: 0).
         let mut type_results: Vec<u32> = Vec::new();
@@ -91,6 +94,15 @@ impl Layout {
                     layout
                         .bodies
                         .push((next_index, offset(range.start)?..offset(range.end)?));
+                    // The first instruction, after the local declarations; a malformed body
+                    // (wasmtime rejects it anyway) gets its start.
+                    let first = body
+                        .get_operators_reader()
+                        .map(|ops| ops.original_position())
+                        .unwrap_or(range.start);
+                    layout
+                        .first_instructions
+                        .insert(offset(range.start)?, offset(first)?);
                     next_index += 1;
                 }
                 Payload::CustomSection(section) => {

@@ -54,7 +54,11 @@ impl ModuleSymbols {
                     .last()
                     .is_some_and(|outer| outer.function == name)
             })
-            .map(|(_, body)| self.after_prologue(body.clone()).unwrap_or(body.start))
+            .map(|(_, body)| {
+                self.after_prologue(body.clone())
+                    .or_else(|| self.layout.first_instructions.get(&body.start).copied())
+                    .unwrap_or(body.start)
+            })
             .collect();
         offsets.extend(
             self.inlined_entries(name)

@@ -331,10 +331,21 @@ impl Debugger {
                 let function = stop.frames.first().map(|f| f.function);
                 match &stop.reason {
                     StopReason::Breakpoint => {
+                        // wasmtime slips a breakpoint between instructions forward to the next one.
                         let hit = location.and_then(|l| {
                             self.breakpoints
                                 .iter_mut()
-                                .find(|b| b.locations.contains(&l))
+                                .filter_map(|b| {
+                                    let distance = b
+                                        .locations
+                                        .iter()
+                                        .filter(|b| b.module == l.module && b.offset <= l.offset)
+                                        .map(|b| l.offset - b.offset)
+                                        .min()?;
+                                    Some((distance, b))
+                                })
+                                .min_by_key(|(distance, _)| *distance)
+                                .map(|(_, b)| b)
                         });
                         let label = hit.map(|b| {
                             b.hits += 1;
@@ -361,8 +372,18 @@ impl Debugger {
                         if self.quiet {
                             return;
                         }
+                        let has_line = location.and_then(|l| self.source_of(l)).is_some();
                         if continuing || function != previous_function {
                             println!("{}", self.describe_frame(0, false));
+                        } else if !has_line {
+                            // No line to show: say where, as gdb does for code without lines.
+                            let name = self
+                                .source_frames(location.unwrap_or_default())
+                                .into_iter()
+                                .next()
+                                .map_or_else(|| "??".to_string(), |f| f.function);
+                            let offset = location.map_or(0, |l| l.offset);
+                            println!("{offset:#010x} in {name} ()");
                         }
                     }
                     StopReason::Trap(message) => {
@@ -466,6 +487,17 @@ impl Debugger {
         Err(format!("{function} did not finish in {MAX_STEPS} lines"))
     }
 
+    /// Where to look up frame `index`'s source and variables: a caller's location is the
+    /// instruction after its call, so the call itself is one byte before.
+    fn lookup_location(&self, index: usize) -> Option<CodeLocation> {
+        let frame = self.stop.as_ref()?.frames.get(index)?;
+        let mut location = frame.location;
+        if index > 0 {
+            location.offset = location.offset.saturating_sub(1);
+        }
+        Some(location)
+    }
+
     fn current(&self) -> Result<&wobs_events::DebugFrame, String> {
         let stop = self.stop.as_ref().ok_or("No stack.")?;
         stop.frames
@@ -490,7 +522,7 @@ impl Debugger {
         let Some(frame) = self.stop.as_ref().and_then(|s| s.frames.get(index)) else {
             return Vec::new();
         };
-        let sources = self.source_frames(frame.location);
+        let sources = self.source_frames(self.lookup_location(index).unwrap_or(frame.location));
         let count = sources.len();
         sources
             .into_iter()
@@ -522,7 +554,10 @@ impl Debugger {
         let Some(frame) = self.stop.as_ref().and_then(|s| s.frames.get(index)) else {
             return String::new();
         };
-        let source = self.source_frames(frame.location).into_iter().next();
+        let source = self
+            .source_frames(self.lookup_location(index).unwrap_or(frame.location))
+            .into_iter()
+            .next();
         match source {
             Some(source) => format!(
                 "{} ({}){}",
@@ -562,11 +597,19 @@ impl Debugger {
             session: &self.session,
         };
         symbols
-            .variables(frame.location.offset)
+            .variables(
+                self.lookup_location(index)
+                    .map_or(frame.location.offset, |l| l.offset),
+            )
             .iter()
             .filter(|v| v.is_parameter)
             .map(|v| {
-                let value = symbols.format_variable(frame.location.offset, v, &state);
+                let value = symbols.format_variable(
+                    self.lookup_location(index)
+                        .map_or(frame.location.offset, |l| l.offset),
+                    v,
+                    &state,
+                );
                 format!("{}={}", v.name, without_pointer_type(&value))
             })
             .collect::<Vec<_>>()
@@ -585,7 +628,10 @@ impl Debugger {
             session: &self.session,
         };
         let variables: Vec<_> = symbols
-            .variables(frame.location.offset)
+            .variables(
+                self.lookup_location(self.selected)
+                    .map_or(frame.location.offset, |l| l.offset),
+            )
             .into_iter()
             .filter(|v| v.is_parameter == parameters)
             .collect();
@@ -600,7 +646,12 @@ impl Debugger {
             );
         }
         for variable in &variables {
-            let value = symbols.format_variable(frame.location.offset, variable, &state);
+            let value = symbols.format_variable(
+                self.lookup_location(self.selected)
+                    .map_or(frame.location.offset, |l| l.offset),
+                variable,
+                &state,
+            );
             println!("{} = {}", variable.name, without_pointer_type(&value));
         }
         Ok(Flow::Next)
@@ -661,7 +712,12 @@ impl Debugger {
             globals: &stop.globals,
             session: &self.session,
         };
-        let (_, value) = symbols.evaluate(frame.location.offset, expression, &state)?;
+        let (_, value) = symbols.evaluate(
+            self.lookup_location(self.selected)
+                .map_or(frame.location.offset, |l| l.offset),
+            expression,
+            &state,
+        )?;
         drop(symbols);
         self.history.push(value.clone());
         println!("${} = {value}", self.history.len());
@@ -701,7 +757,12 @@ impl Debugger {
                     globals: &stop.globals,
                     session: &self.session,
                 };
-                let (_, value) = symbols.evaluate(frame.location.offset, rest, &state)?;
+                let (_, value) = symbols.evaluate(
+                    self.lookup_location(self.selected)
+                        .map_or(frame.location.offset, |l| l.offset),
+                    rest,
+                    &state,
+                )?;
                 let token = value
                     .split_whitespace()
                     .find(|t| t.starts_with("0x"))
@@ -762,12 +823,7 @@ impl Debugger {
     }
 
     fn print_source_line(&mut self, index: usize) {
-        let Some(location) = self
-            .stop
-            .as_ref()
-            .and_then(|s| s.frames.get(index))
-            .map(|f| f.location)
-        else {
+        let Some(location) = self.stop.as_ref().and(self.lookup_location(index)) else {
             return;
         };
         if let Some((file, line)) = self.source_of(location) {

@@ -9,7 +9,7 @@ use wasmtime::{
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, Resume, StopReason};
 
 use super::snapshot::{frames, read_memory, snapshot, Frame};
-use super::{DebugHost, Shared};
+use super::{Control, DebugHost, Shared};
 
 /// How the guest runs until its next stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +30,74 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
+    /// Whether the mode needs an event at every instruction (finish waits for a return
+    /// breakpoint instead).
     fn single_steps(&self) -> bool {
-        !matches!(self, Mode::Continue)
+        !matches!(self, Mode::Continue | Mode::Finish { .. })
     }
+
+    /// The stack depth the step started at.
+    fn depth(&self) -> usize {
+        match self {
+            Mode::Continue => 0,
+            Mode::Instruction { depth, .. } | Mode::Line { depth, .. } | Mode::Finish { depth } => {
+                *depth
+            }
+        }
+    }
+}
+
+/// What a stepping mode makes of one instruction.
+enum Decision {
+    Stop,
+    /// Keep single-stepping.
+    Run,
+    /// A call the step goes over: run it at full speed until it returns.
+    SkipCall,
+}
+
+/// Stops single-stepping until the call made from the frame at `caller` returns. A caller frame's
+/// location is its return address (the instruction after the call), so the breakpoint goes there.
+fn arm_return(
+    shared: &Shared,
+    control: &mut Control,
+    store: &mut StoreContextMut<'_, DebugHost>,
+    caller: CodeLocation,
+) -> wasmtime::Result<()> {
+    let location = caller;
+    let Some(module) = shared.modules.get(location.module as usize) else {
+        return Ok(());
+    };
+    let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
+        return Ok(());
+    };
+    edit.add_breakpoint(module, ModulePC::new(location.offset))?;
+    edit.single_step(false)?;
+    control.installed.push(location);
+    control.returning = Some(location);
+    Ok(())
+}
+
+/// Back from the call: single-step again without the return breakpoint.
+fn disarm_return(
+    shared: &Shared,
+    control: &mut Control,
+    store: &mut StoreContextMut<'_, DebugHost>,
+) -> wasmtime::Result<()> {
+    let Some(location) = control.returning.take() else {
+        return Ok(());
+    };
+    let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
+        return Ok(());
+    };
+    if let Some(at) = control.installed.iter().position(|l| *l == location) {
+        control.installed.swap_remove(at);
+        if let Some(module) = shared.modules.get(location.module as usize) {
+            edit.remove_breakpoint(module, ModulePC::new(location.offset))?;
+        }
+    }
+    edit.single_step(control.mode.single_steps())?;
+    Ok(())
 }
 
 /// The handler wasmtime calls; cloned per event, so it only holds the shared state.
@@ -68,39 +133,74 @@ impl DebugHandler for Handler {
 }
 
 impl Handler {
-    /// Whether the guest stops here, and why.
+    /// Whether the guest stops here, and why. Calls that a step goes over run at full speed: a
+    /// temporary breakpoint where they return replaces single-stepping until then.
     fn should_stop(&self, store: &mut StoreContextMut<'_, DebugHost>) -> Option<StopReason> {
         let stack = frames(&self.shared, store);
         let here = stack.first()?.location;
-        let control = self.shared.control.lock().ok()?;
-        let at_breakpoint = control.breakpoints.contains(&here);
         let depth = stack.len();
-        let stepped = match &control.mode {
-            Mode::Continue => false,
-            Mode::Instruction { over, depth: start } => !over || depth <= *start,
-            Mode::Finish { depth: start } => depth < *start,
+        let mut control = self.shared.control.lock().ok()?;
+        let at_breakpoint = control.breakpoints.contains(&here);
+        let start = control.mode.depth();
+        if control.returning.is_some() {
+            if depth > start {
+                // The return breakpoint, hit by a deeper (recursive) activation, or a user one.
+                return at_breakpoint.then_some(StopReason::Breakpoint);
+            }
+            // Back in the stepping frame: single-step again.
+            let _ = disarm_return(&self.shared, &mut control, store);
+        }
+        let decision = match &control.mode {
+            // Without single-stepping only breakpoints raise events; wasmtime may have slipped
+            // one forward to the next instruction, so `here` need not be a requested location.
+            Mode::Continue => return Some(StopReason::Breakpoint),
+            Mode::Finish { depth: start } => {
+                if depth < *start {
+                    Decision::Stop
+                } else {
+                    Decision::Run
+                }
+            }
+            Mode::Instruction { over, depth: start } => {
+                if !over || depth <= *start {
+                    Decision::Stop
+                } else {
+                    Decision::SkipCall
+                }
+            }
             Mode::Line {
                 into,
                 depth: start,
                 line,
             } => {
                 if depth < *start {
-                    true
+                    Decision::Stop
                 } else if depth == *start {
                     let now = self.line_at(here);
-                    now.is_some() && now != *line
+                    if now.is_some() && now != *line {
+                        Decision::Stop
+                    } else {
+                        Decision::Run
+                    }
+                } else if !*into || self.line_at(here).is_none() && self.past_prologue(here) {
+                    // Over the call, or into code without line information: let it run.
+                    Decision::SkipCall
+                } else if self.line_at(here).is_some() && self.past_prologue(here) {
+                    Decision::Stop
                 } else {
-                    // Into a call: stop once past the callee's prologue, as gdb does.
-                    *into && self.line_at(here).is_some() && self.past_prologue(here)
+                    Decision::Run
                 }
             }
         };
-        if stepped {
-            Some(StopReason::Step)
-        } else if at_breakpoint {
-            Some(StopReason::Breakpoint)
-        } else {
-            None
+        match decision {
+            Decision::Stop => Some(StopReason::Step),
+            Decision::SkipCall => {
+                // Where the frame the step started in resumes after the call.
+                let caller = stack.get(depth - start)?.location;
+                let _ = arm_return(&self.shared, &mut control, store, caller);
+                at_breakpoint.then_some(StopReason::Breakpoint)
+            }
+            Decision::Run => at_breakpoint.then_some(StopReason::Breakpoint),
         }
     }
 
@@ -206,10 +306,20 @@ pub(crate) fn apply(
         },
     };
     let single_step = mode.single_steps();
+    let finish_caller = match (resume, stack) {
+        (Resume::Finish { frame }, Some(stack)) => stack.get(frame + 1).map(|f| f.location),
+        _ => None,
+    };
     if let Ok(mut control) = shared.control.lock() {
         control.mode = mode;
+        control.returning = None;
     }
-    sync_breakpoints(shared, store, single_step)
+    sync_breakpoints(shared, store, single_step)?;
+    // `finish` runs at full speed to a breakpoint where the frame returns.
+    if let (Some(caller), Ok(mut control)) = (finish_caller, shared.control.lock()) {
+        arm_return(shared, &mut control, store, caller)?;
+    }
+    Ok(())
 }
 
 /// Replaces wasmtime's breakpoints with the front end's set.

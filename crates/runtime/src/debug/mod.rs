@@ -66,6 +66,8 @@ pub(crate) struct Control {
     /// Breakpoints currently set in wasmtime (as requested; wasmtime may slip them forward).
     pub installed: Vec<CodeLocation>,
     pub mode: Mode,
+    /// While a step runs a call at full speed: the temporary breakpoint where it returns.
+    pub returning: Option<CodeLocation>,
 }
 
 impl DebugSession {
@@ -162,6 +164,7 @@ fn guest_thread(
             breakpoints,
             installed: Vec::new(),
             mode: Mode::Continue,
+            returning: None,
         }),
     });
     let wasi = match crate::run::wasi_context(options) {
