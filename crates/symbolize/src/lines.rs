@@ -45,15 +45,28 @@ impl ModuleSymbols {
     /// than the opening one when line information exists, else at its first instruction.
     /// Inlined copies count too: each gets a location at its first address.
     pub fn function_offsets(&self, name: &str) -> Vec<u32> {
-        let mut offsets: Vec<u32> = self
+        // The name section answers without touching DWARF; DWARF names the rest.
+        let named: Vec<_> = self
             .layout
             .bodies
             .iter()
-            .filter(|(_, body)| {
-                self.lookup(body.start)
-                    .last()
-                    .is_some_and(|outer| outer.function == name)
-            })
+            .filter(|(index, _)| self.names.get(index).is_some_and(|n| n == name))
+            .collect();
+        let candidates = if named.is_empty() {
+            self.layout
+                .bodies
+                .iter()
+                .filter(|(_, body)| {
+                    self.lookup(body.start)
+                        .last()
+                        .is_some_and(|outer| outer.function == name)
+                })
+                .collect()
+        } else {
+            named
+        };
+        let mut offsets: Vec<u32> = candidates
+            .into_iter()
             .map(|(_, body)| {
                 self.after_prologue(body.clone())
                     .or_else(|| self.layout.first_instructions.get(&body.start).copied())

@@ -105,8 +105,18 @@ impl DebugCommand {
                     .map(str::to_string),
             );
         }
+        // `WOBS_DEBUG_TIMING=1` reports each command's latency on stderr (bench/debug-latency.sh).
+        let timing = std::env::var_os("WOBS_DEBUG_TIMING").is_some();
         for command in &script {
-            if debugger.execute(command) == Flow::Quit {
+            let started = std::time::Instant::now();
+            let flow = debugger.execute(command);
+            if timing {
+                eprintln!(
+                    "wobs: timing: {command}: {:.2} ms",
+                    started.elapsed().as_secs_f64() * 1e3
+                );
+            }
+            if flow == Flow::Quit {
                 return Ok(exit_code(&debugger));
             }
         }

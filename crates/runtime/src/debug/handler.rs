@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use wasmtime::{
-    AsContextMut, DebugEvent as WasmtimeEvent, DebugHandler, ModulePC, StoreContextMut,
+    AsContext, AsContextMut, DebugEvent as WasmtimeEvent, DebugHandler, ModulePC, StoreContextMut,
 };
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, Resume, StopReason};
 
@@ -331,6 +331,12 @@ fn sync_breakpoints(
     let Ok(mut control) = shared.control.lock() else {
         return Ok(());
     };
+    // Every edit re-publishes the module's code (tens of ms for tens of MB): skip no-op edits.
+    if control.installed == control.breakpoints
+        && store.as_context().is_single_step() == single_step
+    {
+        return Ok(());
+    }
     let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
         return Ok(());
     };

@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     pub commands: Mutex<Receiver<DebugCommand>>,
     pub events: Sender<DebugEvent>,
     pub modules: Vec<wasmtime::Module>,
+    /// Function imports per module: defined function indices start after them.
+    pub imported_functions: Vec<u32>,
     pub symbols: Vec<Option<SharedSymbols>>,
     pub control: Mutex<Control>,
 }
@@ -155,10 +157,20 @@ fn guest_thread(
         .chain(preloads)
         .map(|m| m.module.clone())
         .collect();
+    let imported_functions = modules
+        .iter()
+        .map(|module| {
+            module
+                .imports()
+                .filter(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
+                .count() as u32
+        })
+        .collect();
     let shared = Arc::new(Shared {
         commands: Mutex::new(commands),
         events,
         modules,
+        imported_functions,
         symbols,
         control: Mutex::new(Control {
             breakpoints,

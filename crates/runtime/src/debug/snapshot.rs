@@ -47,10 +47,7 @@ fn frame(
             .iter()
             .position(|m| wasmtime::Module::same(m, module))?
     };
-    let imported = shared.modules[module]
-        .imports()
-        .filter(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
-        .count() as u32;
+    let imported = shared.imported_functions.get(module).copied().unwrap_or(0);
     Some(Frame {
         location: CodeLocation {
             module: module as u32,
