@@ -47,15 +47,28 @@ fn main() -> ExitCode {
 /// `wobs debug` takes gdb's single-dash `-ex CMD`; clap knows it as `--ex`. Only flags before the
 /// module (the first argument ending in `.wasm`) are wobs's, so later ones go to the guest as given.
 fn gdb_style_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    // Flags of `wobs debug` that take a value (which may itself end in `.wasm`).
+    const WITH_VALUE: [&str; 7] = [
+        "--dir",
+        "--env",
+        "--invoke",
+        "--preload",
+        "--timeout",
+        "--ex",
+        "-x",
+    ];
     let mut args: Vec<_> = args.collect();
     if args.get(1).is_some_and(|verb| verb == "debug") {
+        let mut value_next = false;
         for arg in args.iter_mut().skip(2) {
-            if arg.to_string_lossy().ends_with(".wasm") {
-                break;
-            }
             if arg == "-ex" {
                 *arg = "--ex".into();
             }
+            let text = arg.to_string_lossy();
+            if !value_next && text.ends_with(".wasm") {
+                break;
+            }
+            value_next = !value_next && WITH_VALUE.contains(&text.as_ref());
         }
     }
     args

@@ -245,3 +245,150 @@ fn code_without_names_or_dwarf_is_still_debuggable() {
     };
     assert_eq!(returned(1) ^ returned(2), checksum, "{out}");
 }
+
+#[test]
+fn breakpoints_work_in_preloaded_modules() {
+    let run = wobs(&[
+        "debug",
+        "--batch",
+        "-ex",
+        "break lib_work",
+        "--preload",
+        "lib=examples/wasm/lib.wasm",
+        "-ex",
+        "run",
+        "-ex",
+        "bt",
+        "-ex",
+        "kill",
+        &example("driver"),
+    ]);
+    let out = &run.stdout;
+    assert!(out.contains("file examples/c/lib.c, line"), "{out}");
+    // driver.c asks for LIB_ITERS = 200 000 000 rounds.
+    assert!(
+        out.contains("Breakpoint 1, lib_work (n=200000000) at examples/c/lib.c:"),
+        "{out}"
+    );
+    assert!(out.contains(" in main ("), "{out}");
+    assert!(out.contains("at examples/c/driver.c:30"), "{out}");
+}
+
+#[test]
+fn advance_runs_to_a_line_and_until_steps() {
+    let main_line = marker("main");
+    let run = batch(&[
+        "break main",
+        "run",
+        &format!("advance {}", main_line + 1),
+        "print a",
+        "until",
+        "info breakpoints",
+        "kill",
+    ]);
+    let out = &run.stdout;
+    // At line main+1, area's result is stored in `a`: 4 * 5.
+    assert!(
+        out.contains(&format!(
+            "main () at examples/c/debugme.c:{}",
+            main_line + 1
+        )),
+        "{out}"
+    );
+    assert!(out.contains("$1 = 20"), "{out}");
+    assert!(
+        out.contains(&format!("\n{}\t    int t = twice(a);", main_line + 2)),
+        "{out}"
+    );
+    // The internal breakpoint of `advance` is not the user's.
+    assert!(out.contains("1       breakpoint     keep y"), "{out}");
+    assert!(!out.contains("\n2  "), "{out}");
+}
+
+#[test]
+fn rust_frames_and_values_print_as_rust() {
+    let run = wobs(&[
+        "debug",
+        "--batch",
+        "-ex",
+        "break demo::workloads::Worker::work_one",
+        "-ex",
+        "run",
+        "-ex",
+        "print *self",
+        "-ex",
+        "print n",
+        "-ex",
+        "finish",
+        "-ex",
+        "kill",
+        &example("demo"),
+    ]);
+    let out = &run.stdout;
+    assert!(
+        out.contains("Breakpoint 1, demo::workloads::Worker::work_one (self=0x"),
+        "{out}"
+    );
+    assert!(
+        out.contains("n=100000000) at examples/rust/demo.rs:"),
+        "{out}"
+    );
+    // seed: 0x9E37_79B9.
+    assert!(out.contains("$1 = Worker {seed: 2654435769}"), "{out}");
+    assert!(out.contains("$2 = 100000000"), "{out}");
+    assert!(
+        out.contains("demo::main () at examples/rust/demo.rs:"),
+        "{out}"
+    );
+    assert!(out.contains("Value returned is $3 = "), "{out}");
+}
+
+#[test]
+fn broken_dwarf_never_panics_the_debugger() {
+    // Garbage over the middle of .debug_info: lookups degrade, the session still works.
+    let mut wasm = std::fs::read(common::root().join(example("debugme"))).unwrap();
+    let info = wasmparser::Parser::new(0)
+        .parse_all(&wasm)
+        .find_map(|p| match p.unwrap() {
+            wasmparser::Payload::CustomSection(s) if s.name() == ".debug_info" => {
+                Some(s.data_offset()..s.data_offset() + s.data().len())
+            }
+            _ => None,
+        })
+        .unwrap();
+    let middle = info.start + info.len() / 3;
+    wasm[middle..middle + 64].fill(0xee);
+    let dir = common::scratch();
+    let path = dir.path().join("broken.wasm");
+    std::fs::write(&path, &wasm).unwrap();
+    let run = wobs(&[
+        "debug",
+        "--batch",
+        "-ex",
+        "break area",
+        "-ex",
+        "break main",
+        "-ex",
+        "run",
+        "-ex",
+        "bt",
+        "-ex",
+        "info locals",
+        "-ex",
+        "print p",
+        "-ex",
+        "next",
+        "-ex",
+        "continue",
+        "-ex",
+        "continue",
+        path.to_str().unwrap(),
+    ]);
+    // `wobs` (the helper) already fails the test on any panic; the guest still runs to its end.
+    assert!(
+        run.stdout.contains("[Inferior 1 (wasm) exited normally]"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 0);
+}

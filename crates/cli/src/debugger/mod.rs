@@ -49,6 +49,8 @@ pub(crate) struct Debugger {
     sources: Sources,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
+    /// Set while `until`/`advance LOCATION` runs to its internal breakpoint.
+    advancing: bool,
 }
 
 impl Debugger {
@@ -66,6 +68,7 @@ impl Debugger {
             history: Vec::new(),
             sources: Sources::default(),
             quiet: false,
+            advancing: false,
         }
     }
 
@@ -92,6 +95,8 @@ impl Debugger {
             "stepi" | "si" => self.resume(Resume::StepInstruction),
             "nexti" | "ni" => self.resume(Resume::NextInstruction),
             "finish" | "fin" => self.finish(),
+            "until" | "u" | "advance" if !rest.is_empty() => self.advance(rest),
+            "until" | "u" => self.resume(Resume::StepLine { into: false }),
             "backtrace" | "bt" | "where" => self.backtrace(),
             "frame" | "f" => self.select_frame(rest.parse().ok()),
             "up" => self.select_frame(Some(self.selected + rest.parse().unwrap_or(1))),
@@ -197,7 +202,12 @@ impl Debugger {
             );
         }
         if found.is_empty() {
-            if spec.contains(':') || spec.parse::<u32>().is_ok() {
+            let is_line = spec
+                .rsplit_once(':')
+                .map_or(spec, |(_, line)| line)
+                .parse::<u32>()
+                .is_ok();
+            if is_line {
                 return Err(format!("No line {spec} in the current file."));
             }
             return Err(not_found());
@@ -250,7 +260,7 @@ impl Debugger {
                     return Ok(Flow::Next);
                 }
                 println!("Num     Type           Disp Enb Address    What");
-                for b in &self.breakpoints {
+                for b in self.breakpoints.iter().filter(|b| b.id != u32::MAX) {
                     let disp = if b.temporary { "del " } else { "keep" };
                     let what = self
                         .source_of(b.locations[0])
@@ -352,7 +362,10 @@ impl Debugger {
                             (b.id, b.temporary)
                         });
                         self.stop = Some(stop);
-                        if let Some((id, temporary)) = label {
+                        if let Some((u32::MAX, _)) = label.filter(|_| self.advancing) {
+                            // `advance` arrived: report it like a finished step.
+                            println!("{}", self.describe_frame(0, false));
+                        } else if let Some((id, temporary)) = label {
                             let kind = if temporary {
                                 "Temporary breakpoint"
                             } else {
@@ -422,6 +435,29 @@ impl Debugger {
                 self.outcome = Some(RawOutcome::Failed("the guest thread ended".to_string()));
             }
         }
+    }
+
+    /// `until LOCATION` / `advance LOCATION`: run to LOCATION (an internal one-time breakpoint).
+    fn advance(&mut self, spec: &str) -> Result<Flow, String> {
+        if self.stop.is_none() {
+            return Err("The program is not being run.".to_string());
+        }
+        let locations = self.resolve(spec)?;
+        let id = u32::MAX; // internal: never listed, never reported as a user breakpoint
+        self.breakpoints.push(Breakpoint {
+            id,
+            spec: spec.to_string(),
+            locations,
+            temporary: true,
+            hits: 0,
+        });
+        self.sync_breakpoints();
+        self.advancing = true;
+        let result = self.resume(Resume::Continue);
+        self.advancing = false;
+        self.breakpoints.retain(|b| b.id != id);
+        self.sync_breakpoints();
+        result
     }
 
     fn finish(&mut self) -> Result<Flow, String> {
