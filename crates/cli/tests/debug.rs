@@ -392,3 +392,67 @@ fn broken_dwarf_never_panics_the_debugger() {
     );
     assert_eq!(run.code, 0);
 }
+
+#[test]
+fn ctrl_c_stops_a_running_guest_where_it_is() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    // twice.wasm at scale 1000 runs for minutes: it is surely running when the signal comes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wobs"))
+        .args(["debug", &example("twice"), "1000"])
+        .current_dir(common::root())
+        .env(
+            "WOBS_CACHE_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let output = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = output.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
+    let wait_for = |text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !output.lock().unwrap().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in {}",
+                output.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    wait_for("(wobs) ");
+    stdin.write_all(b"run\n").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    wait_for("Program received signal SIGINT, Interrupt.");
+    stdin.write_all(b"bt\nkill\n").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let out = output.lock().unwrap().clone();
+    // Stopped inside one of the two workers, called from main.
+    assert!(out.contains("#0  work_"), "{out}");
+    assert!(out.contains("in main ("), "{out}");
+    assert_eq!(status.code(), Some(0), "{out}");
+}

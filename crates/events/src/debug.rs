@@ -99,6 +99,8 @@ pub enum StopReason {
     Step,
     /// The guest trapped: inspect it, then resuming ends the run (post-mortem).
     Trap(String),
+    /// The front end interrupted the running guest (Ctrl-C).
+    Interrupted,
 }
 
 /// A stopped guest.

@@ -28,7 +28,7 @@ mod run;
 mod sampler;
 mod tracer;
 
-pub use debug::{DebugSession, SharedSymbols};
+pub use debug::{DebugSession, Interrupter, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
 pub use options::{EngineOptions, RunOptions};
 pub use run::{run, RunResult};

@@ -92,6 +92,14 @@ impl DebugCommand {
             &options,
             symbols.clone(),
         );
+        // Ctrl-C stops a running guest (gdb's SIGINT); a second one before it stops exits.
+        let interrupter = session.interrupter();
+        let _ = ctrlc::set_handler(move || {
+            if interrupter.pending() {
+                std::process::exit(130);
+            }
+            interrupter.interrupt();
+        });
         let mut debugger = Debugger::new(session, symbols);
 
         let mut script = self.commands.clone();

@@ -399,6 +399,11 @@ impl Debugger {
                             println!("{offset:#010x} in {name} ()");
                         }
                     }
+                    StopReason::Interrupted => {
+                        self.stop = Some(stop);
+                        println!("\nProgram received signal SIGINT, Interrupt.");
+                        println!("{}", self.describe_frame(0, false));
+                    }
                     StopReason::Trap(message) => {
                         let message = message.clone();
                         self.stop = Some(stop);

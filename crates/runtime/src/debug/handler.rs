@@ -1,6 +1,7 @@
 //! wasmtime's debug handler: decides at each breakpoint or single-step event whether the guest
 //! stops, and while it is stopped serves the front end's commands.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use wasmtime::{
@@ -123,6 +124,10 @@ impl DebugHandler for Handler {
         let reason = match event {
             WasmtimeEvent::Breakpoint => self.should_stop(&mut store),
             WasmtimeEvent::Trap(trap) => Some(StopReason::Trap(trap.to_string())),
+            // The front end bumped the epoch to stop a running guest (Ctrl-C).
+            WasmtimeEvent::EpochYield if self.shared.interrupt.swap(false, Ordering::SeqCst) => {
+                Some(StopReason::Interrupted)
+            }
             _ => None,
         };
         if let Some(reason) = reason {

@@ -20,6 +20,7 @@
 mod handler;
 mod snapshot;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -43,6 +44,30 @@ pub struct DebugSession {
     commands: Sender<DebugCommand>,
     events: Receiver<DebugEvent>,
     thread: Option<JoinHandle<()>>,
+    interrupter: Interrupter,
+}
+
+/// Stops a running guest at its next function entry or loop back-edge (for a Ctrl-C handler);
+/// cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct Interrupter {
+    flag: Arc<AtomicBool>,
+    engine: wasmtime::Engine,
+}
+
+impl Interrupter {
+    /// Asks the guest to stop; it reports [`wobs_events::StopReason::Interrupted`]. A guest blocked
+    /// in a host call stops when the call returns.
+    pub fn interrupt(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.engine.increment_epoch();
+    }
+
+    /// Whether an interrupt was asked for and the guest has not stopped for it yet (it may be
+    /// blocked in a host call).
+    pub fn pending(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
 }
 
 /// The store's data in a debug session.
@@ -54,6 +79,8 @@ pub(crate) struct DebugHost {
 pub(crate) struct Shared {
     pub commands: Mutex<Receiver<DebugCommand>>,
     pub events: Sender<DebugEvent>,
+    /// Set by [`Interrupter::interrupt`]; the next epoch event stops the guest.
+    pub interrupt: Arc<AtomicBool>,
     pub modules: Vec<wasmtime::Module>,
     /// Function imports per module: defined function indices start after them.
     pub imported_functions: Vec<u32>,
@@ -85,6 +112,11 @@ impl DebugSession {
     ) -> DebugSession {
         let (command_tx, command_rx) = mpsc::channel();
         let (event_tx, event_rx) = mpsc::channel();
+        let interrupter = Interrupter {
+            flag: Arc::new(AtomicBool::new(false)),
+            engine: engine.inner.clone(),
+        };
+        let interrupt = interrupter.flag.clone();
         let engine = engine.clone();
         let main = main.clone();
         let preloads = preloads.to_vec();
@@ -93,9 +125,12 @@ impl DebugSession {
             .name("wobs-guest".into())
             .spawn(move || {
                 let events = event_tx.clone();
-                let outcome = guest_thread(
-                    &engine, &main, &preloads, &options, symbols, command_rx, event_tx,
-                );
+                let channels = Channels {
+                    commands: command_rx,
+                    events: event_tx,
+                    interrupt,
+                };
+                let outcome = guest_thread(&engine, &main, &preloads, &options, symbols, channels);
                 let _ = events.send(DebugEvent::Finished(outcome));
             })
             .ok();
@@ -103,7 +138,13 @@ impl DebugSession {
             commands: command_tx,
             events: event_rx,
             thread,
+            interrupter,
         }
+    }
+
+    /// A handle that interrupts the running guest.
+    pub fn interrupter(&self) -> Interrupter {
+        self.interrupter.clone()
     }
 
     /// Sends a command; false when the guest thread is gone.
@@ -131,6 +172,13 @@ impl Drop for DebugSession {
     }
 }
 
+/// The guest thread's ends of the session's channels.
+struct Channels {
+    commands: Receiver<DebugCommand>,
+    events: Sender<DebugEvent>,
+    interrupt: Arc<AtomicBool>,
+}
+
 /// Waits for the first resume (collecting breakpoints), then runs the guest to the end.
 fn guest_thread(
     engine: &Engine,
@@ -138,9 +186,13 @@ fn guest_thread(
     preloads: &[CompiledModule],
     options: &RunOptions,
     symbols: Vec<Option<SharedSymbols>>,
-    commands: Receiver<DebugCommand>,
-    events: Sender<DebugEvent>,
+    channels: Channels,
 ) -> RawOutcome {
+    let Channels {
+        commands,
+        events,
+        interrupt,
+    } = channels;
     let mut breakpoints = Vec::new();
     let first = loop {
         match commands.recv() {
@@ -169,6 +221,7 @@ fn guest_thread(
     let shared = Arc::new(Shared {
         commands: Mutex::new(commands),
         events,
+        interrupt,
         modules,
         imported_functions,
         symbols,
@@ -184,8 +237,9 @@ fn guest_thread(
         Err(err) => return RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
     };
     let mut store = Store::new(&engine.inner, DebugHost { wasi });
-    // The engine has epoch checks compiled in; nothing advances the epoch in a debug session.
-    store.set_epoch_deadline(u64::MAX / 2);
+    // Only an interrupt advances the epoch; each advance raises one debug event.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Continue(1)));
     store.set_debug_handler(Handler::new(shared.clone()));
     for module in &shared.modules {
         if let Err(err) = store.debug_register_module(module) {
