@@ -6,6 +6,7 @@
 mod commands;
 mod debugger;
 mod flags;
+mod guest;
 mod outputs;
 mod progress;
 mod write;

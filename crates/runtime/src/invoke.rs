@@ -1,6 +1,63 @@
 //! Calling an arbitrary export from the command line, as `wasmtime run --invoke` does.
 
-use wasmtime::{Func, Store, Val, ValType};
+use wasmtime::{Func, Instance, Store, TypedFunc, Val, ValType};
+use wobs_events::RawFrame;
+
+/// What a run calls in the main instance.
+pub(crate) enum Entry {
+    /// A command's `_start`.
+    Start(TypedFunc<(), ()>),
+    /// `--invoke NAME`: the reactor's `_initialize` first (when exported), then the export.
+    Invoke {
+        initialize: Option<TypedFunc<(), ()>>,
+        name: String,
+        func: Func,
+    },
+}
+
+/// Finds what `invoke` (None: `_start`) asks to call, with a one-line error when it is missing.
+pub(crate) fn entry<T>(
+    store: &mut Store<T>,
+    instance: &Instance,
+    invoke: Option<&str>,
+) -> wasmtime::Result<Entry> {
+    let Some(name) = invoke else {
+        let start = instance
+            .get_typed_func::<(), ()>(&mut *store, "_start")
+            .map_err(|_| {
+                wasmtime::format_err!(
+                    "module has no `_start` export (a reactor?); use --invoke NAME to call an export"
+                )
+            })?;
+        return Ok(Entry::Start(start));
+    };
+    let initialize = instance
+        .get_typed_func::<(), ()>(&mut *store, "_initialize")
+        .ok();
+    let func = instance
+        .get_func(&mut *store, name)
+        .ok_or_else(|| wasmtime::format_err!("module has no exported function `{name}`"))?;
+    Ok(Entry::Invoke {
+        initialize,
+        name: name.to_string(),
+        func,
+    })
+}
+
+/// A wasmtime frame as (module index in `modules`, module offset); `None` for frames of other
+/// modules or without an address.
+pub(crate) fn raw_frame(
+    modules: &[wasmtime::Module],
+    frame: &wasmtime::FrameInfo,
+) -> Option<RawFrame> {
+    let module = modules
+        .iter()
+        .position(|m| wasmtime::Module::same(m, frame.module()))?;
+    Some(RawFrame {
+        module: module as u32,
+        offset: u32::try_from(frame.module_offset()?).ok()?,
+    })
+}
 
 /// Parses `args` as the parameters of `func`, calls it, and renders the results.
 pub(crate) fn call<T>(

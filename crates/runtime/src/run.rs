@@ -9,9 +9,10 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 use wobs_events::{ProbeAbi, RawOutcome, RawProfile, RawTrace};
 
+use crate::invoke::{self, Entry};
 use crate::sampler::{Sampler, Stop, Ticker};
 use crate::tracer::Tracer;
-use crate::{invoke, CompiledModule, Engine, RunOptions};
+use crate::{CompiledModule, Engine, RunOptions};
 
 /// What a run produced.
 #[derive(Debug)]
@@ -150,27 +151,25 @@ fn execute(
     }
     define_probes(&mut linker, 0)?;
     let instance = linker.instantiate(&mut *store, &main.module)?;
-    let Some(name) = &options.invoke else {
-        let start = instance
-            .get_typed_func::<(), ()>(&mut *store, "_start")
-            .map_err(|_| {
-                wasmtime::format_err!(
-                    "module has no `_start` export (a reactor?); use --invoke NAME to call an export"
-                )
-            })?;
-        start.call(&mut *store, ())?;
-        return Ok(RawOutcome::Exited(0));
-    };
-    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize") {
-        initialize.call(&mut *store, ())?;
+    match invoke::entry(store, &instance, options.invoke.as_deref())? {
+        Entry::Start(start) => {
+            start.call(&mut *store, ())?;
+            Ok(RawOutcome::Exited(0))
+        }
+        Entry::Invoke {
+            initialize,
+            name,
+            func,
+        } => {
+            if let Some(initialize) = initialize {
+                initialize.call(&mut *store, ())?;
+            }
+            let params = options.args.get(1..).unwrap_or_default();
+            Ok(RawOutcome::Returned(invoke::call(
+                store, &name, func, params,
+            )?))
+        }
     }
-    let func = instance
-        .get_func(&mut *store, name)
-        .ok_or_else(|| wasmtime::format_err!("module has no exported function `{name}`"))?;
-    let params = options.args.get(1..).unwrap_or_default();
-    Ok(RawOutcome::Returned(invoke::call(
-        store, name, func, params,
-    )?))
 }
 
 /// Defines both probe ABIs' imports for module `module`.

@@ -138,15 +138,7 @@ impl Sampler {
     /// Maps a wasmtime frame to (module index, module offset); `None` for frames without an
     /// address map or from modules that are not part of this run.
     pub fn raw_frame(&self, frame: &wasmtime::FrameInfo) -> Option<RawFrame> {
-        let module = self
-            .modules
-            .iter()
-            .position(|m| wasmtime::Module::same(m, frame.module()))?;
-        let offset = u32::try_from(frame.module_offset()?).ok()?;
-        Some(RawFrame {
-            module: module as u32,
-            offset,
-        })
+        crate::invoke::raw_frame(&self.modules, frame)
     }
 
     /// Hands over the samples.

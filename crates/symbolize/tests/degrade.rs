@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use wobs_symbolize::ModuleSymbols;
+
+mod common;
+use common::with_debug_sections;
 
 /// In twice.wasm (see examples/README.md): function 8 is work_one, 9 is work_two.
 const WORK_TWO: u32 = 9;
@@ -23,32 +25,6 @@ fn twice() -> Vec<u8> {
 fn inside_work_two(symbols: &ModuleSymbols) -> u32 {
     let body = symbols.function_body(WORK_TWO).expect("work_two body");
     body.start + (body.end - body.start) / 2
-}
-
-/// Rebuilds `wasm` with its `.debug_*` sections replaced by `debug` (absent names are dropped).
-fn with_debug_sections(wasm: &[u8], debug: &HashMap<String, Vec<u8>>) -> Vec<u8> {
-    let mut module = wasm_encoder::Module::new();
-    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        let payload = payload.expect("valid module");
-        if let wasmparser::Payload::CustomSection(section) = &payload {
-            if section.name().starts_with(".debug_") {
-                if let Some(data) = debug.get(section.name()) {
-                    module.section(&wasm_encoder::CustomSection {
-                        name: Cow::Borrowed(section.name()),
-                        data: Cow::Borrowed(data),
-                    });
-                }
-                continue;
-            }
-        }
-        if let Some((id, range)) = payload.as_section() {
-            module.section(&wasm_encoder::RawSection {
-                id,
-                data: &wasm[range],
-            });
-        }
-    }
-    module.finish()
 }
 
 /// The module's `.debug_*` sections by name.

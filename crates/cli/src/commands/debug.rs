@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::Args;
-use wobs_runtime::{DebugSession, Engine, EngineOptions, RunOptions, SharedSymbols};
+use wobs_runtime::{DebugSession, Engine, EngineOptions, SharedSymbols};
 use wobs_symbolize::ModuleSymbols;
 
-use crate::commands::run::{compile, load, module_name};
 use crate::debugger::{Debugger, Flow};
 use crate::flags::GuestFlags;
+use crate::guest::{compile, load_modules, run_options};
 
 /// Debug a WASI program: breakpoints, stepping, backtraces, variables (gdb's commands).
 #[derive(Args, Debug)]
@@ -42,13 +42,7 @@ impl DebugCommand {
     /// Runs the session; returns the guest's exit code (0 when it was killed or never ran).
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
-        let main = load(&wasm, module_name(&wasm))?;
-        let preloads = self
-            .guest
-            .preloads()?
-            .into_iter()
-            .map(|(name, path)| load(&path, name))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (main, preloads) = load_modules(&self.guest, &wasm)?;
         let all: Vec<_> = std::iter::once(&main).chain(&preloads).collect();
         let symbols: Vec<Option<SharedSymbols>> = all
             .iter()
@@ -76,14 +70,7 @@ impl DebugCommand {
             .iter()
             .map(|m| compile(&engine, m))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut options = RunOptions::default();
-        options.args = std::iter::once(main.info.path.clone())
-            .chain(self.module_and_args.iter().skip(1).cloned())
-            .collect();
-        options.env = self.guest.env()?;
-        options.dirs = self.guest.dirs()?;
-        options.invoke = self.guest.invoke.clone();
-        options.trap_unknown_imports = self.guest.trap_unknown_imports;
+        let mut options = run_options(&self.guest, &main, &self.module_and_args[1..])?;
         options.interval = None;
         let session = DebugSession::start(
             &engine,

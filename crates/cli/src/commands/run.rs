@@ -1,21 +1,20 @@
 //! `wobs run`: run a WASI program and profile it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use sha2::{Digest, Sha256};
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap};
-use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions};
+use wobs_runtime::{Engine, EngineOptions, RunOptions};
 use wobs_symbolize::ModuleSymbols;
 
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
+use crate::guest::{compile, flush_guest_stdout, load_modules, run_options, Loaded};
 use crate::outputs::OutputFlags;
-use crate::progress::with_progress;
 use crate::write::write_atomic;
 
 /// Run a WASI program under wasmtime, sampling its stack, and report where time went.
@@ -49,27 +48,11 @@ pub struct RunCommand {
     module_and_args: Vec<String>,
 }
 
-/// A module read from disk.
-pub(crate) struct Loaded {
-    pub(crate) info: ModuleInfo,
-    /// What runs: the file, or its instrumented copy (`--trace`).
-    bytes: Arc<Vec<u8>>,
-    /// With `--trace`: the file as read, whose DWARF symbolizes exactly, and the map from the
-    /// instrumented code back to it.
-    original: Option<(Arc<Vec<u8>>, ProbeMap)>,
-}
-
 impl RunCommand {
     /// Runs the guest; returns the exit code wasmtime would give.
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
-        let main = load(&wasm, module_name(&wasm))?;
-        let preloads = self
-            .guest
-            .preloads()?
-            .into_iter()
-            .map(|(name, path)| load(&path, name))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (main, preloads) = load_modules(&self.guest, &wasm)?;
         let (main, preloads) = if self.trace {
             let options = self.filters.options();
             let main = main.instrumented(&options)?;
@@ -179,74 +162,10 @@ impl RunCommand {
     }
 
     fn run_options(&self, main: &Loaded) -> anyhow::Result<RunOptions> {
-        let mut options = RunOptions::default();
-        options.args = std::iter::once(main.info.path.clone())
-            .chain(self.module_and_args.iter().skip(1).cloned())
-            .collect();
-        options.env = self.guest.env()?;
-        options.dirs = self.guest.dirs()?;
-        options.invoke = self.guest.invoke.clone();
-        options.timeout = self.guest.timeout;
+        let mut options = run_options(&self.guest, main, &self.module_and_args[1..])?;
         options.interval = (!self.interval.is_zero()).then_some(self.interval);
-        options.trap_unknown_imports = self.guest.trap_unknown_imports;
         Ok(options)
     }
-}
-
-impl Loaded {
-    /// The bytes that run.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// This module with probes added in memory (`--trace`). The recording still describes the
-    /// file; samples are symbolized through the DWARF walrus rewrote for the new code.
-    fn instrumented(self, options: &wobs_instrument::Options) -> anyhow::Result<Loaded> {
-        let out = wobs_instrument::instrument(&self.bytes, options)
-            .with_context(|| format!("--trace: {}", self.info.path))?;
-        let map = ProbeMap::from_module(&out.wasm)
-            .context("--trace: the instrumenter wrote no wobs.map (a wobs bug)")?;
-        Ok(Loaded {
-            info: self.info,
-            bytes: Arc::new(out.wasm),
-            original: Some((self.bytes, map)),
-        })
-    }
-}
-
-/// The name frames use for the main module: its file stem.
-pub(crate) fn module_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "main".to_string())
-}
-
-pub(crate) fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let info = ModuleInfo {
-        name,
-        path: path.display().to_string(),
-        size: bytes.len() as u64,
-        sha256: Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    };
-    Ok(Loaded {
-        info,
-        bytes: Arc::new(bytes),
-        original: None,
-    })
-}
-
-pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
-    let what = format!(
-        "compiling {} ({:.1} MB)",
-        module.info.path,
-        module.info.size as f64 / 1e6
-    );
-    with_progress(&what, || engine.compile(&module.info.name, &module.bytes))
-        .with_context(|| module.info.path.clone())
 }
 
 /// First Ctrl-C: stop the guest at its next check and write the outputs. Second: exit now (the
@@ -257,9 +176,4 @@ fn install_interrupt_handler(flag: Arc<AtomicBool>) {
             std::process::exit(130);
         }
     });
-}
-
-pub(crate) fn flush_guest_stdout() {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
 }

@@ -334,7 +334,7 @@ impl Debugger {
 
     /// Waits for the next stop or the end, and prints it.
     fn wait(&mut self, previous_function: Option<u32>, continuing: bool) {
-        crate::commands::run::flush_guest_stdout();
+        crate::guest::flush_guest_stdout();
         match self.session.next_event() {
             Some(DebugEvent::Stopped(stop)) => {
                 let location = stop.frames.first().map(|f| f.location);
@@ -623,43 +623,30 @@ impl Debugger {
 
     /// `a=1, b=0x10` for the parameters of frame `index`.
     fn args_text(&self, index: usize) -> String {
-        let Some(stop) = self.stop.as_ref() else {
-            return String::new();
-        };
-        let Some(frame) = stop.frames.get(index) else {
-            return String::new();
-        };
-        let Some(symbols) = self.symbols(frame.location.module) else {
-            return String::new();
-        };
-        let state = StoppedFrame {
-            frame,
-            globals: &stop.globals,
-            session: &self.session,
-        };
-        symbols
-            .variables(
-                self.lookup_location(index)
-                    .map_or(frame.location.offset, |l| l.offset),
-            )
-            .iter()
-            .filter(|v| v.is_parameter)
-            .map(|v| {
-                let value = symbols.format_variable(
-                    self.lookup_location(index)
-                        .map_or(frame.location.offset, |l| l.offset),
-                    v,
-                    &state,
-                );
-                format!("{}={}", v.name, without_pointer_type(&value))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.in_frame(index, |symbols, pc, state| {
+            symbols
+                .variables(pc)
+                .iter()
+                .filter(|v| v.is_parameter)
+                .map(|v| {
+                    let value = symbols.format_variable(pc, v, state);
+                    format!("{}={}", v.name, without_pointer_type(&value))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
     }
 
-    fn variables(&self, parameters: bool) -> Result<Flow, String> {
+    /// Runs `f` with frame `index`'s symbols, the pc to evaluate at, and its state.
+    fn in_frame<R>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&wobs_symbolize::ModuleSymbols, u32, &StoppedFrame<'_>) -> R,
+    ) -> Result<R, String> {
         let stop = self.stop.as_ref().ok_or("No frame selected.")?;
-        let frame = stop.frames.get(self.selected).ok_or("No frame selected.")?;
+        let frame = stop.frames.get(index).ok_or("No frame selected.")?;
+        let pc = self.lookup_location(index).unwrap_or(frame.location).offset;
         let symbols = self
             .symbols(frame.location.module)
             .ok_or("No symbol table info available.")?;
@@ -668,15 +655,22 @@ impl Debugger {
             globals: &stop.globals,
             session: &self.session,
         };
-        let variables: Vec<_> = symbols
-            .variables(
-                self.lookup_location(self.selected)
-                    .map_or(frame.location.offset, |l| l.offset),
-            )
-            .into_iter()
-            .filter(|v| v.is_parameter == parameters)
-            .collect();
-        if variables.is_empty() {
+        Ok(f(&symbols, pc, &state))
+    }
+
+    fn variables(&self, parameters: bool) -> Result<Flow, String> {
+        let lines = self.in_frame(self.selected, |symbols, pc, state| {
+            symbols
+                .variables(pc)
+                .into_iter()
+                .filter(|v| v.is_parameter == parameters)
+                .map(|v| {
+                    let value = symbols.format_variable(pc, &v, state);
+                    format!("{} = {}", v.name, without_pointer_type(&value))
+                })
+                .collect::<Vec<_>>()
+        })?;
+        if lines.is_empty() {
             println!(
                 "{}",
                 if parameters {
@@ -686,14 +680,8 @@ impl Debugger {
                 }
             );
         }
-        for variable in &variables {
-            let value = symbols.format_variable(
-                self.lookup_location(self.selected)
-                    .map_or(frame.location.offset, |l| l.offset),
-                variable,
-                &state,
-            );
-            println!("{} = {}", variable.name, without_pointer_type(&value));
+        for line in lines {
+            println!("{line}");
         }
         Ok(Flow::Next)
     }
@@ -740,26 +728,9 @@ impl Debugger {
             println!("${} = {value}", self.history.len());
             return Ok(Flow::Next);
         }
-        let stop = self
-            .stop
-            .as_ref()
-            .ok_or("No symbol table is loaded.  Use the \"file\" command.")?;
-        let frame = stop.frames.get(self.selected).ok_or("No frame selected.")?;
-        let symbols = self
-            .symbols(frame.location.module)
-            .ok_or("No symbol table info available.")?;
-        let state = StoppedFrame {
-            frame,
-            globals: &stop.globals,
-            session: &self.session,
-        };
-        let (_, value) = symbols.evaluate(
-            self.lookup_location(self.selected)
-                .map_or(frame.location.offset, |l| l.offset),
-            expression,
-            &state,
-        )?;
-        drop(symbols);
+        let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
+            symbols.evaluate(pc, expression, state)
+        })??;
         self.history.push(value.clone());
         println!("${} = {value}", self.history.len());
         Ok(Flow::Next)
@@ -789,21 +760,9 @@ impl Debugger {
         let address = match parse_number(rest) {
             Some(address) => address,
             None => {
-                let stop = self.stop.as_ref().ok_or("No stack.")?;
-                let symbols = self
-                    .symbols(frame.location.module)
-                    .ok_or("No symbol table info available.")?;
-                let state = StoppedFrame {
-                    frame,
-                    globals: &stop.globals,
-                    session: &self.session,
-                };
-                let (_, value) = symbols.evaluate(
-                    self.lookup_location(self.selected)
-                        .map_or(frame.location.offset, |l| l.offset),
-                    rest,
-                    &state,
-                )?;
+                let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
+                    symbols.evaluate(pc, rest, state)
+                })??;
                 let token = value
                     .split_whitespace()
                     .find(|t| t.starts_with("0x"))

@@ -31,7 +31,8 @@ use wasmtime_wasi::I32Exit;
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, RawOutcome};
 use wobs_symbolize::ModuleSymbols;
 
-use crate::{invoke, CompiledModule, Engine, RunOptions};
+use crate::invoke::{self, Entry};
+use crate::{CompiledModule, Engine, RunOptions};
 use handler::{Handler, Mode};
 
 /// Symbols shared by a session (which steps by line) and its front end. A mutex, because
@@ -278,29 +279,27 @@ async fn execute(
         linker.define_unknown_imports_as_traps(&main.module)?;
     }
     let instance = linker.instantiate_async(&mut *store, &main.module).await?;
-    let Some(name) = &options.invoke else {
-        let start = instance
-            .get_typed_func::<(), ()>(&mut *store, "_start")
-            .map_err(|_| {
-                wasmtime::format_err!(
-                    "module has no `_start` export (a reactor?); use --invoke NAME to call an export"
-                )
-            })?;
-        start.call_async(&mut *store, ()).await?;
-        return Ok(RawOutcome::Exited(0));
-    };
-    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize") {
-        initialize.call_async(&mut *store, ()).await?;
+    match invoke::entry(store, &instance, options.invoke.as_deref())? {
+        Entry::Start(start) => {
+            start.call_async(&mut *store, ()).await?;
+            Ok(RawOutcome::Exited(0))
+        }
+        Entry::Invoke {
+            initialize,
+            name,
+            func,
+        } => {
+            if let Some(initialize) = initialize {
+                initialize.call_async(&mut *store, ()).await?;
+            }
+            let args = options.args.get(1..).unwrap_or_default();
+            let (params, mut results) = invoke::arguments(store, &name, func, args)?;
+            func.call_async(&mut *store, &params, &mut results).await?;
+            Ok(RawOutcome::Returned(
+                results.iter().map(invoke::render).collect(),
+            ))
+        }
     }
-    let func = instance
-        .get_func(&mut *store, name)
-        .ok_or_else(|| wasmtime::format_err!("module has no exported function `{name}`"))?;
-    let args = options.args.get(1..).unwrap_or_default();
-    let (params, mut results) = invoke::arguments(store, name, func, args)?;
-    func.call_async(&mut *store, &params, &mut results).await?;
-    Ok(RawOutcome::Returned(
-        results.iter().map(invoke::render).collect(),
-    ))
 }
 
 /// How a run that ended in an error finished.
@@ -315,16 +314,7 @@ fn classify(err: &wasmtime::Error, shared: &Shared) -> RawOutcome {
                 trace
                     .frames()
                     .iter()
-                    .filter_map(|frame| {
-                        let module = shared
-                            .modules
-                            .iter()
-                            .position(|m| wasmtime::Module::same(m, frame.module()))?;
-                        Some(wobs_events::RawFrame {
-                            module: module as u32,
-                            offset: u32::try_from(frame.module_offset()?).ok()?,
-                        })
-                    })
+                    .filter_map(|frame| invoke::raw_frame(&shared.modules, frame))
                     .collect()
             })
             .unwrap_or_default();

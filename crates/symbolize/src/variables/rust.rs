@@ -236,15 +236,7 @@ pub(crate) fn elements(
         .iter()
         .any(|m| m.name.as_deref() == Some("data_ptr"))
     {
-        let data = member(s, "data_ptr")?;
-        let (address, element) = first_pointer(
-            p,
-            &data.ty,
-            &value.at_offset(data.offset, Rc::new(Type::Void)),
-            0,
-        )?;
-        let len = read_unsigned(p, member(s, "length")?, value)?;
-        return Ok((address, len, element));
+        return slice_parts(p, s, value);
     }
     if name.starts_with("Vec<") || name.starts_with("alloc::vec::Vec<") {
         return vec_parts(p, s, value);
@@ -254,15 +246,22 @@ pub(crate) fn elements(
     )))
 }
 
-/// `&str`: `"text"`.
-fn string_slice(p: &Printer<'_, '_>, s: &Struct, value: &Value) -> EvalResult<String> {
-    let (address, _) = first_pointer(
+/// A fat pointer's (`&[T]`, `&str`) data address, length and element type.
+fn slice_parts(p: &Printer<'_, '_>, s: &Struct, value: &Value) -> EvalResult<(u64, u64, TypeRef)> {
+    let data = member(s, "data_ptr")?;
+    let (address, element) = first_pointer(
         p,
-        &member(s, "data_ptr")?.ty,
-        &value.at_offset(member(s, "data_ptr")?.offset, Rc::new(Type::Void)),
+        &data.ty,
+        &value.at_offset(data.offset, Rc::new(Type::Void)),
         0,
     )?;
     let len = read_unsigned(p, member(s, "length")?, value)?;
+    Ok((address, len, element))
+}
+
+/// `&str`: `"text"`.
+fn string_slice(p: &Printer<'_, '_>, s: &Struct, value: &Value) -> EvalResult<String> {
+    let (address, len, _) = slice_parts(p, s, value)?;
     utf8_at(p, address, len)
 }
 
@@ -280,14 +279,7 @@ fn string(p: &Printer<'_, '_>, s: &Struct, value: &Value) -> EvalResult<String> 
 
 /// `&[T]`: `[1, 2, 3]`.
 fn slice(p: &Printer<'_, '_>, s: &Struct, value: &Value, depth: usize) -> EvalResult<String> {
-    let data = member(s, "data_ptr")?;
-    let (address, element) = first_pointer(
-        p,
-        &data.ty,
-        &value.at_offset(data.offset, Rc::new(Type::Void)),
-        0,
-    )?;
-    let len = read_unsigned(p, member(s, "length")?, value)?;
+    let (address, len, element) = slice_parts(p, s, value)?;
     Ok(format!("[{}]", sequence(p, address, &element, len, depth)?))
 }
 

@@ -1,0 +1,119 @@
+//! The one pipeline that prepares a guest for every verb that runs one (`run`, `debug`): read the
+//! module and its preloads, optionally instrument them, compile, and turn the guest flags into
+//! [`RunOptions`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use wobs_events::{ModuleInfo, ProbeMap};
+use wobs_runtime::{CompiledModule, Engine, RunOptions};
+
+use crate::flags::GuestFlags;
+use crate::progress::with_progress;
+
+/// A module read from disk.
+pub(crate) struct Loaded {
+    pub(crate) info: ModuleInfo,
+    /// What runs: the file, or its instrumented copy (`--trace`).
+    pub(crate) bytes: Arc<Vec<u8>>,
+    /// With `--trace`: the file as read, whose DWARF symbolizes exactly, and the map from the
+    /// instrumented code back to it.
+    pub(crate) original: Option<(Arc<Vec<u8>>, ProbeMap)>,
+}
+
+impl Loaded {
+    /// The bytes that run.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// This module with probes added in memory (`--trace`). The recording still describes the
+    /// file; samples are symbolized through the DWARF walrus rewrote for the new code.
+    pub(crate) fn instrumented(self, options: &wobs_instrument::Options) -> anyhow::Result<Loaded> {
+        let out = wobs_instrument::instrument(&self.bytes, options)
+            .with_context(|| format!("--trace: {}", self.info.path))?;
+        let map = ProbeMap::from_module(&out.wasm)
+            .context("--trace: the instrumenter wrote no wobs.map (a wobs bug)")?;
+        Ok(Loaded {
+            info: self.info,
+            bytes: Arc::new(out.wasm),
+            original: Some((self.bytes, map)),
+        })
+    }
+}
+
+/// The name frames use for the main module: its file stem.
+pub(crate) fn module_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "main".to_string())
+}
+
+pub(crate) fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let info = ModuleInfo {
+        name,
+        path: path.display().to_string(),
+        size: bytes.len() as u64,
+        sha256: Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    };
+    Ok(Loaded {
+        info,
+        bytes: Arc::new(bytes),
+        original: None,
+    })
+}
+
+pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
+    let what = format!(
+        "compiling {} ({:.1} MB)",
+        module.info.path,
+        module.info.size as f64 / 1e6
+    );
+    with_progress(&what, || engine.compile(&module.info.name, &module.bytes))
+        .with_context(|| module.info.path.clone())
+}
+
+/// The module at `wasm` and the `--preload`s.
+pub(crate) fn load_modules(
+    guest: &GuestFlags,
+    wasm: &Path,
+) -> anyhow::Result<(Loaded, Vec<Loaded>)> {
+    let main = load(wasm, module_name(wasm))?;
+    let preloads = guest
+        .preloads()?
+        .into_iter()
+        .map(|(name, path)| load(&path, name))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((main, preloads))
+}
+
+/// How the guest runs, from the guest flags; `args` are the guest's arguments after the module.
+/// Sampling is left at its default.
+pub(crate) fn run_options(
+    guest: &GuestFlags,
+    main: &Loaded,
+    args: &[String],
+) -> anyhow::Result<RunOptions> {
+    let mut options = RunOptions::default();
+    options.args = std::iter::once(main.info.path.clone())
+        .chain(args.iter().cloned())
+        .collect();
+    options.env = guest.env()?;
+    options.dirs = guest.dirs()?;
+    options.invoke = guest.invoke.clone();
+    options.timeout = guest.timeout;
+    options.trap_unknown_imports = guest.trap_unknown_imports;
+    Ok(options)
+}
+
+/// Lets the guest's buffered stdout out before wobs prints.
+pub(crate) fn flush_guest_stdout() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
