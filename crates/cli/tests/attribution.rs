@@ -35,8 +35,14 @@ fn two_to_one_program_measures_two_to_one() {
         "{both} of {}",
         rec.run.samples_taken
     );
-    // `main` (wasi-libc's __main_argc_argv) is on every stack.
-    assert_eq!(function(&rec, "main").total_samples, rec.run.samples_taken);
+    // `main` (wasi-libc's __main_argc_argv) is on every stack but those of a tick that lands in
+    // start-up or exit code (`_start` before or after main; seen once in CI's runs).
+    let main = function(&rec, "main").total_samples;
+    assert!(
+        main * 100 >= rec.run.samples_taken * 99,
+        "main on {main} of {} stacks",
+        rec.run.samples_taken
+    );
 }
 
 #[test]

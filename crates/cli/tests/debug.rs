@@ -456,3 +456,62 @@ fn ctrl_c_stops_a_running_guest_where_it_is() {
     assert!(out.contains("in main ("), "{out}");
     assert_eq!(status.code(), Some(0), "{out}");
 }
+
+#[test]
+fn the_guest_exit_code_is_the_debuggers() {
+    let module = example("exit_code");
+    let plain = wobs(&["run", "-q", &module]);
+    let run = wobs(&["debug", "--batch", "-ex", "list", "-ex", "run", &module]);
+    assert_ne!(plain.code, 0);
+    assert_eq!(run.code, plain.code, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("exited with code {:02o}]", plain.code)),
+        "{}",
+        run.stdout
+    );
+    // `list` before the run shows main's source.
+    assert!(run.stdout.contains("main("), "{}", run.stdout);
+}
+
+/// ruby 3.4's 49 MB debug build (wasi-sdk, full DWARF): a breakpoint in its C code, a backtrace
+/// through the wit-bindgen export, and stepping. `bench/fetch-third-party.sh ruby` downloads it.
+#[test]
+fn a_large_third_party_module_with_full_dwarf() {
+    let Some(ruby) = common::third_party("ruby") else {
+        return;
+    };
+    let run = wobs(&[
+        "debug",
+        "--batch",
+        "--trap-unknown-imports",
+        "--invoke",
+        "ruby-show-version: func() -> ()",
+        "-ex",
+        "break ruby_show_version",
+        "-ex",
+        "run",
+        "-ex",
+        "bt",
+        "-ex",
+        "info args",
+        "-ex",
+        "next",
+        "-ex",
+        "continue",
+        ruby.to_str().unwrap(),
+    ]);
+    let out = &run.stdout;
+    assert_eq!(run.code, 0, "{out}\n{}", run.stderr);
+    assert!(
+        out.contains("Breakpoint 1, ruby_show_version () at "),
+        "{out}"
+    );
+    assert!(out.contains("/version.c:"), "{out}");
+    assert!(
+        out.contains("in rb_abi_guest_ruby_show_version () at "),
+        "{out}"
+    );
+    assert!(out.contains("ruby 3.4.1"), "{out}");
+    assert!(out.contains("[Inferior 1 (wasm) exited normally]"), "{out}");
+}
