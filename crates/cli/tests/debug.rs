@@ -515,3 +515,49 @@ fn a_large_third_party_module_with_full_dwarf() {
     assert!(out.contains("ruby 3.4.1"), "{out}");
     assert!(out.contains("[Inferior 1 (wasm) exited normally]"), "{out}");
 }
+
+/// Golden transcripts: each `tests/debug_sessions/NAME.gdb` runs with `wobs debug --batch -x`
+/// on the module its first line names (`Module: [FLAGS] app.wasm`), and its stdout and exit code
+/// must equal `NAME.out`. Regenerate with `WOBS_BLESS=1 cargo test -p wobs --test debug golden`.
+#[test]
+fn golden_sessions() {
+    let dir = common::root().join("crates/cli/tests/debug_sessions");
+    let bless = std::env::var_os("WOBS_BLESS").is_some();
+    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "gdb"))
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 4);
+    let mut failures = Vec::new();
+    for script in scripts {
+        let text = std::fs::read_to_string(&script).unwrap();
+        let target = text
+            .lines()
+            .next()
+            .and_then(|l| l.split_once("Module: "))
+            .map(|(_, m)| m.split_whitespace().collect::<Vec<_>>())
+            .unwrap();
+        let script_arg = script.to_str().unwrap();
+        let mut args = vec!["debug", "--batch", "-x", script_arg];
+        args.extend(target);
+        let run = wobs(&args);
+        let actual = format!("{}[exit code {}]\n", run.stdout, run.code);
+        let expected_path = script.with_extension("out");
+        if bless {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+            panic!("missing {}; run with WOBS_BLESS=1", expected_path.display())
+        });
+        if expected != actual {
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
+                script.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -463,8 +463,6 @@ fn ruby_debug_build_keeps_its_source_lines() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(plain.stdout.starts_with("ruby 3.4"), "{}", plain.stdout);
     assert_eq!(run.stdout, plain.stdout);
-    assert!(rec
-        .functions
-        .iter()
-        .any(|f| f.calls.is_some() && f.file.is_some()));
+    // The run is a few ms, so samples are luck; the exact figures are not.
+    assert_eq!(common::function(&rec, "ruby_show_version").calls, Some(1));
 }

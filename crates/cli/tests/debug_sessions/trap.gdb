@@ -1,0 +1,5 @@
+# A trap is post-mortem: inspect, then the run ends with 134. Module: examples/wasm/trap.wasm
+run
+bt
+info frame
+continue
