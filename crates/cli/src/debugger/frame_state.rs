@@ -12,7 +12,8 @@ pub(crate) struct StoppedFrame<'a> {
     pub session: &'a DebugSession,
 }
 
-fn convert(value: DebugValue) -> Option<WasmValue> {
+/// A snapshot value as the evaluator takes it; `None` for references and vectors.
+pub(crate) fn wasm_value(value: DebugValue) -> Option<WasmValue> {
     Some(match value {
         DebugValue::I32(v) => WasmValue::I32(v),
         DebugValue::I64(v) => WasmValue::I64(v),
@@ -24,15 +25,15 @@ fn convert(value: DebugValue) -> Option<WasmValue> {
 
 impl FrameState for StoppedFrame<'_> {
     fn local(&self, index: u32) -> Option<WasmValue> {
-        convert(*self.frame.locals.get(index as usize)?)
+        wasm_value(*self.frame.locals.get(index as usize)?)
     }
 
     fn global(&self, index: u32) -> Option<WasmValue> {
-        convert(*self.globals.get(index as usize)?)
+        wasm_value(*self.globals.get(index as usize)?)
     }
 
     fn stack(&self, index: u32) -> Option<WasmValue> {
-        convert(*self.frame.stack.get(index as usize)?)
+        wasm_value(*self.frame.stack.get(index as usize)?)
     }
 
     fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>> {

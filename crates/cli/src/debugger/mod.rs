@@ -488,21 +488,27 @@ impl Debugger {
         self.resume(Resume::Finish {
             frame: self.selected,
         })?;
-        // The callee's result is the top of the caller's operand stack right after the call.
-        let value = self
+        // The callee's result is the top of the caller's operand stack right after the call,
+        // printed with the callee's DWARF return type when it has one.
+        let Some(raw) = self
             .stop
             .as_ref()
             .and_then(|s| s.frames.first())
             .and_then(|f| f.stack.last())
-            .filter(|_| returns == 1);
-        if let Some(value) = value {
-            let text = match value {
-                wobs_events::DebugValue::I32(v) => v.to_string(),
-                wobs_events::DebugValue::I64(v) => v.to_string(),
-                wobs_events::DebugValue::F32(b) => f32::from_bits(*b).to_string(),
-                wobs_events::DebugValue::F64(b) => f64::from_bits(*b).to_string(),
-                wobs_events::DebugValue::Other => return Ok(Flow::Next),
-            };
+            .copied()
+            .filter(|_| returns == 1)
+        else {
+            return Ok(Flow::Next);
+        };
+        let text = self
+            .in_frame(0, |symbols, _, state| {
+                let value = frame_state::wasm_value(raw)?;
+                symbols.format_return_value(location.offset, value, state)
+            })
+            .ok()
+            .flatten()
+            .or_else(|| frame_state::wasm_value(raw).map(raw_text));
+        if let Some(text) = text {
             self.history.push(text.clone());
             println!("Value returned is ${} = {text}", self.history.len());
         }
@@ -850,6 +856,16 @@ fn at(source: &Location) -> String {
     match (&source.file, source.line) {
         (Some(file), Some(line)) if line > 0 => format!(" at {file}:{line}"),
         _ => String::new(),
+    }
+}
+
+/// A wasm value as a number, for values without a DWARF type.
+fn raw_text(value: wobs_symbolize::WasmValue) -> String {
+    match value {
+        wobs_symbolize::WasmValue::I32(v) => v.to_string(),
+        wobs_symbolize::WasmValue::I64(v) => v.to_string(),
+        wobs_symbolize::WasmValue::F32(v) => v.to_string(),
+        wobs_symbolize::WasmValue::F64(v) => v.to_string(),
     }
 }
 

@@ -150,6 +150,10 @@ impl DebugSession {
 
     /// Sends a command; false when the guest thread is gone.
     pub fn send(&self, command: DebugCommand) -> bool {
+        if matches!(command, DebugCommand::Resume(_)) {
+            // An interrupt asked for while the guest was stopped (Ctrl-C at the prompt) is moot.
+            self.interrupter.flag.store(false, Ordering::SeqCst);
+        }
         self.commands.send(command).is_ok()
     }
 

@@ -227,6 +227,41 @@ impl ModuleSymbols {
 
     /// Runs `f` on unit `offset`: the unit addr2line already parsed for `address` when it is
     /// that one, else the unit parsed afresh.
+    /// Formats `value`, what the function containing `callee_pc` returned, with its DWARF return
+    /// type (for `finish`'s `Value returned is $N = …`); `None` when the function returns nothing
+    /// (`void`) or has no DWARF.
+    pub fn format_return_value(
+        &self,
+        callee_pc: u32,
+        value: WasmValue,
+        frame: &dyn FrameState,
+    ) -> Option<String> {
+        let (context, _) = self.debug_sections()?;
+        let address = self.dwarf_address(callee_pc)?;
+        let unit = context.find_dwarf_and_unit(address).skip_all_loads()?;
+        let physical = (*scope::function_dies(context, address).last()?)?;
+        let entry = unit.entry(physical).ok()?;
+        let link = types::type_link(unit, &entry);
+        if matches!(link, types::TypeLink::Void) {
+            return None;
+        }
+        let types = Types::new(Some(unit));
+        let ty = types.resolve(&link.into()).ok()?;
+        let size = usize::try_from(types.size_of(&ty).ok()?).ok()?;
+        let mut bytes = match value {
+            WasmValue::I32(v) => v.to_le_bytes().to_vec(),
+            WasmValue::I64(v) => v.to_le_bytes().to_vec(),
+            WasmValue::F32(v) => v.to_le_bytes().to_vec(),
+            WasmValue::F64(v) => v.to_le_bytes().to_vec(),
+        };
+        if size > bytes.len() {
+            return None;
+        }
+        bytes.truncate(size);
+        let printer = Printer::new(&types, frame);
+        Some(printer.top(&Value::from_bytes(ty, bytes)))
+    }
+
     fn with_unit<T>(
         &self,
         address: Option<u64>,
