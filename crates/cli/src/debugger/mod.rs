@@ -17,6 +17,24 @@ use wobs_symbolize::Location;
 use frame_state::{read_memory, StoppedFrame};
 use source::Sources;
 
+/// The `help` text: every command, gdb's names.
+const HELP: &str = "\
+break|b LOCATION      breakpoint at FILE:LINE, LINE, FUNCTION or *OFFSET (tbreak: once)
+delete [N...]         delete breakpoints (all without N)
+info breakpoints|locals|args|frame
+run|r                 start the program
+continue|c            run to the next breakpoint
+next|n, step|s        next source line, over / into calls
+nexti|ni, stepi|si    next wasm instruction, over / into calls
+finish                run until the selected frame returns
+until|advance LOCATION  run to LOCATION
+backtrace|bt, frame N, up [N], down [N]
+print|p EXPR          a variable, a.b, p->x, a[i], *p, &x, $N
+x/NFU ADDR            examine memory (N units, F in x d u c, U in b h w g)
+list                  source around the selected line
+kill, quit            end the session
+";
+
 /// What to do after a command.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Flow {
@@ -104,6 +122,10 @@ impl Debugger {
             "print" | "p" => self.print(rest),
             "list" | "l" => self.list(),
             "kill" | "k" | "quit" | "q" => Ok(Flow::Quit),
+            "help" | "h" => {
+                print!("{HELP}");
+                Ok(Flow::Next)
+            }
             x if x.starts_with("x/") || x == "x" => self.examine(x, rest),
             _ => Err(format!("Undefined command: \"{verb}\".  Try \"help\".")),
         };
