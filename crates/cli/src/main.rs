@@ -4,7 +4,6 @@
 //! code; this file only parses flags and reports errors as one line.
 
 mod commands;
-mod debugger;
 mod flags;
 mod guest;
 mod outputs;

@@ -39,6 +39,10 @@ use dwarf::{Code, Dwarf};
 use layout::Layout;
 pub use variables::{FrameState, Variable, WasmValue};
 
+/// Symbols shared by a debug session (which steps by line) and its front end. A mutex, because
+/// symbolization caches lazily and is not `Sync`.
+pub type SharedSymbols = std::sync::Arc<std::sync::Mutex<ModuleSymbols>>;
+
 /// Why a module could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

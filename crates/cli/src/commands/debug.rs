@@ -10,9 +10,9 @@ use clap::Args;
 use wobs_runtime::{DebugSession, Engine, EngineOptions, SharedSymbols};
 use wobs_symbolize::ModuleSymbols;
 
-use crate::debugger::{Debugger, Flow};
 use crate::flags::GuestFlags;
 use crate::guest::{compile, load_modules, run_options};
+use wobs_debugger::{Debugger, Flow, Session};
 
 /// Debug a WASI program: breakpoints, stepping, backtraces, variables (gdb's commands).
 #[derive(Args, Debug)]
@@ -87,7 +87,11 @@ impl DebugCommand {
             }
             interrupter.interrupt();
         });
-        let mut debugger = Debugger::new(session, symbols);
+        let mut debugger = Debugger::new(
+            Box::new(RuntimeSession(session)),
+            symbols,
+            Box::new(std::io::stdout()),
+        );
 
         let mut script = self.commands.clone();
         if let Some(path) = &self.script {
@@ -137,4 +141,17 @@ impl DebugCommand {
 /// The guest's exit code when it finished; 0 when the session ended with the guest still alive.
 fn exit_code(debugger: &Debugger) -> i32 {
     debugger.outcome().map_or(0, |outcome| outcome.exit_code())
+}
+
+/// The runtime's session as the command layer drives it.
+struct RuntimeSession(DebugSession);
+
+impl Session for RuntimeSession {
+    fn send(&self, command: wobs_events::DebugCommand) -> bool {
+        self.0.send(command)
+    }
+
+    fn next_event(&self) -> Option<wobs_events::DebugEvent> {
+        self.0.next_event()
+    }
 }

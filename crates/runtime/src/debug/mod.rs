@@ -29,15 +29,12 @@ use wasmtime::{AsContextMut, Linker, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::I32Exit;
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, RawOutcome};
-use wobs_symbolize::ModuleSymbols;
 
 use crate::invoke::{self, Entry};
 use crate::{CompiledModule, Engine, RunOptions};
 use handler::{Handler, Mode};
 
-/// Symbols shared by a session (which steps by line) and its front end. A mutex, because
-/// symbolization caches lazily and is not `Sync`.
-pub type SharedSymbols = Arc<Mutex<ModuleSymbols>>;
+pub use wobs_symbolize::SharedSymbols;
 
 /// A running debug session. Dropping it lets the guest thread finish on its own once it next
 /// waits for a command (it then runs to completion).

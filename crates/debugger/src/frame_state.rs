@@ -2,14 +2,15 @@
 //! stop's snapshot, linear memory on demand from the session.
 
 use wobs_events::{DebugCommand, DebugEvent, DebugFrame, DebugValue};
-use wobs_runtime::DebugSession;
 use wobs_symbolize::{FrameState, WasmValue};
+
+use crate::Session;
 
 /// One frame of the current stop.
 pub(crate) struct StoppedFrame<'a> {
     pub frame: &'a DebugFrame,
     pub globals: &'a [DebugValue],
-    pub session: &'a DebugSession,
+    pub session: &'a dyn Session,
 }
 
 /// A snapshot value as the evaluator takes it; `None` for references and vectors.
@@ -43,7 +44,7 @@ impl FrameState for StoppedFrame<'_> {
 
 /// Reads linear memory of `module`'s instance from a stopped session.
 pub(crate) fn read_memory(
-    session: &DebugSession,
+    session: &dyn Session,
     module: u32,
     address: u64,
     len: usize,

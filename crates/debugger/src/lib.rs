@@ -1,18 +1,21 @@
-//! The gdb-compatible command layer of `wobs debug`: parses commands, drives a
-//! [`DebugSession`], and prints what gdb prints. Batch mode (`-ex`, `-x`) and the line-mode prompt
-//! both feed it one command at a time.
+//! gdb's command language over a wobs debug session: parses commands, drives the session, and
+//! writes what gdb prints. Batch mode (`-ex`, `-x`), the `(wobs)` prompt and the terminal UI all
+//! feed it one command at a time.
+//!
+//! The session is anything that implements [`Session`] (wobs-runtime's `DebugSession` does): this
+//! crate depends on the event types and symbols only, never on the runtime.
 
 mod frame_state;
 mod source;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use wobs_events::{
     CodeLocation, DebugCommand, DebugEvent, DebugStop, RawOutcome, Resume, StopReason,
 };
-use wobs_runtime::{DebugSession, SharedSymbols};
-use wobs_symbolize::Location;
+use wobs_symbolize::{Location, SharedSymbols};
 
 use frame_state::{read_memory, StoppedFrame};
 use source::Sources;
@@ -35,9 +38,27 @@ list                  source around the selected line
 kill, quit            end the session
 ";
 
+/// A debug session as the command layer drives it.
+pub trait Session {
+    /// Sends a command; false when the session is gone.
+    fn send(&self, command: DebugCommand) -> bool;
+    /// The next event, waiting for it; `None` once the session has ended.
+    fn next_event(&self) -> Option<DebugEvent>;
+}
+
+/// Writes one line of output (gdb's `printf` is this layer's only side effect).
+macro_rules! say {
+    ($self:expr) => {{
+        let _ = writeln!($self.out.borrow_mut());
+    }};
+    ($self:expr, $($arg:tt)*) => {{
+        let _ = writeln!($self.out.borrow_mut(), $($arg)*);
+    }};
+}
+
 /// What to do after a command.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Flow {
+pub enum Flow {
     /// Read the next command.
     Next,
     /// Stop reading commands (`quit`, `kill`).
@@ -53,8 +74,9 @@ struct Breakpoint {
 }
 
 /// The debugger's state between commands.
-pub(crate) struct Debugger {
-    session: DebugSession,
+pub struct Debugger {
+    session: Box<dyn Session>,
+    out: std::cell::RefCell<Box<dyn std::io::Write>>,
     symbols: Vec<Option<SharedSymbols>>,
     /// The entry function (`main`, or the invoked export), for `run`'s first stop and `list`.
     breakpoints: Vec<Breakpoint>,
@@ -72,10 +94,15 @@ pub(crate) struct Debugger {
 }
 
 impl Debugger {
-    /// A debugger over `session`; `symbols[i]` are module i's.
-    pub fn new(session: DebugSession, symbols: Vec<Option<SharedSymbols>>) -> Debugger {
+    /// A debugger over `session`; `symbols[i]` are module i's; output goes to `out`.
+    pub fn new(
+        session: Box<dyn Session>,
+        symbols: Vec<Option<SharedSymbols>>,
+        out: Box<dyn std::io::Write>,
+    ) -> Debugger {
         Debugger {
             session,
+            out: std::cell::RefCell::new(out),
             symbols,
             breakpoints: Vec::new(),
             next_breakpoint: 1,
@@ -123,7 +150,7 @@ impl Debugger {
             "list" | "l" => self.list(),
             "kill" | "k" | "quit" | "q" => Ok(Flow::Quit),
             "help" | "h" => {
-                print!("{HELP}");
+                let _ = write!(self.out.borrow_mut(), "{HELP}");
                 Ok(Flow::Next)
             }
             x if x.starts_with("x/") || x == "x" => self.examine(x, rest),
@@ -132,7 +159,7 @@ impl Debugger {
         match result {
             Ok(flow) => flow,
             Err(message) => {
-                println!("{message}");
+                say!(self, "{message}");
                 Flow::Next
             }
         }
@@ -170,7 +197,7 @@ impl Debugger {
         } else {
             String::new()
         };
-        println!("{kind} {id} at {:#x}{where_}{extra}", first.offset);
+        say!(self, "{kind} {id} at {:#x}{where_}{extra}", first.offset);
         self.breakpoints.push(Breakpoint {
             id,
             spec,
@@ -278,22 +305,25 @@ impl Debugger {
         match rest.split_whitespace().next().unwrap_or("") {
             "breakpoints" | "b" | "break" => {
                 if self.breakpoints.is_empty() {
-                    println!("No breakpoints or watchpoints.");
+                    say!(self, "No breakpoints or watchpoints.");
                     return Ok(Flow::Next);
                 }
-                println!("Num     Type           Disp Enb Address    What");
+                say!(self, "Num     Type           Disp Enb Address    What");
                 for b in self.breakpoints.iter().filter(|b| b.id != u32::MAX) {
                     let disp = if b.temporary { "del " } else { "keep" };
                     let what = self
                         .source_of(b.locations[0])
                         .map(|(file, line)| format!("at {file}:{line}"))
                         .unwrap_or_else(|| b.spec.clone());
-                    println!(
+                    say!(
+                        self,
                         "{:<7} breakpoint     {disp} y   {:#010x} {what}",
-                        b.id, b.locations[0].offset
+                        b.id,
+                        b.locations[0].offset
                     );
                     if b.hits > 0 {
-                        println!(
+                        say!(
+                            self,
                             "\tbreakpoint already hit {} time{}",
                             b.hits,
                             if b.hits == 1 { "" } else { "s" }
@@ -356,7 +386,7 @@ impl Debugger {
 
     /// Waits for the next stop or the end, and prints it.
     fn wait(&mut self, previous_function: Option<u32>, continuing: bool) {
-        crate::guest::flush_guest_stdout();
+        let _ = self.out.borrow_mut().flush();
         match self.session.next_event() {
             Some(DebugEvent::Stopped(stop)) => {
                 let location = stop.frames.first().map(|f| f.location);
@@ -386,20 +416,20 @@ impl Debugger {
                         self.stop = Some(stop);
                         if let Some((u32::MAX, _)) = label.filter(|_| self.advancing) {
                             // `advance` arrived: report it like a finished step.
-                            println!("{}", self.describe_frame(0, false));
+                            say!(self, "{}", self.describe_frame(0, false));
                         } else if let Some((id, temporary)) = label {
                             let kind = if temporary {
                                 "Temporary breakpoint"
                             } else {
                                 "Breakpoint"
                             };
-                            println!("\n{kind} {id}, {}", self.describe_frame(0, false));
+                            say!(self, "\n{kind} {id}, {}", self.describe_frame(0, false));
                             if temporary {
                                 self.breakpoints.retain(|b| b.id != id);
                                 self.sync_breakpoints();
                             }
                         } else {
-                            println!("{}", self.describe_frame(0, false));
+                            say!(self, "{}", self.describe_frame(0, false));
                         }
                     }
                     StopReason::Step => {
@@ -409,7 +439,7 @@ impl Debugger {
                         }
                         let has_line = location.and_then(|l| self.source_of(l)).is_some();
                         if continuing || function != previous_function {
-                            println!("{}", self.describe_frame(0, false));
+                            say!(self, "{}", self.describe_frame(0, false));
                         } else if !has_line {
                             // No line to show: say where, as gdb does for code without lines.
                             let name = self
@@ -418,19 +448,19 @@ impl Debugger {
                                 .next()
                                 .map_or_else(|| "??".to_string(), |f| f.function);
                             let offset = location.map_or(0, |l| l.offset);
-                            println!("{offset:#010x} in {name} ()");
+                            say!(self, "{offset:#010x} in {name} ()");
                         }
                     }
                     StopReason::Interrupted => {
                         self.stop = Some(stop);
-                        println!("\nProgram received signal SIGINT, Interrupt.");
-                        println!("{}", self.describe_frame(0, false));
+                        say!(self, "\nProgram received signal SIGINT, Interrupt.");
+                        say!(self, "{}", self.describe_frame(0, false));
                     }
                     StopReason::Trap(message) => {
                         let message = message.clone();
                         self.stop = Some(stop);
-                        println!("\nProgram received a wasm trap: {message}");
-                        println!("{}", self.describe_frame(0, false));
+                        say!(self, "\nProgram received a wasm trap: {message}");
+                        say!(self, "{}", self.describe_frame(0, false));
                     }
                 }
                 self.print_source_line(0);
@@ -438,22 +468,22 @@ impl Debugger {
             Some(DebugEvent::Finished(outcome)) => {
                 match &outcome {
                     RawOutcome::Exited(0) | RawOutcome::Returned(_) => {
-                        println!("[Inferior 1 (wasm) exited normally]")
+                        say!(self, "[Inferior 1 (wasm) exited normally]")
                     }
                     RawOutcome::Exited(code) => {
-                        println!("[Inferior 1 (wasm) exited with code {code:02o}]")
+                        say!(self, "[Inferior 1 (wasm) exited with code {code:02o}]")
                     }
                     RawOutcome::Trapped { message, .. } => {
-                        println!("\nProgram terminated with a wasm trap: {message}")
+                        say!(self, "\nProgram terminated with a wasm trap: {message}")
                     }
-                    RawOutcome::Failed(message) => println!("error: {message}"),
+                    RawOutcome::Failed(message) => say!(self, "error: {message}"),
                     RawOutcome::Interrupted | RawOutcome::TimedOut(_) => {
-                        println!("[Inferior 1 (wasm) stopped]")
+                        say!(self, "[Inferior 1 (wasm) stopped]")
                     }
                 }
                 if let RawOutcome::Returned(values) = &outcome {
                     for value in values {
-                        println!("{value}");
+                        say!(self, "{value}");
                     }
                 }
                 self.outcome = Some(outcome);
@@ -494,7 +524,8 @@ impl Debugger {
         }
         let frame = &stop.frames[self.selected];
         let (location, function) = (frame.location, frame.function);
-        println!(
+        say!(
+            self,
             "Run till exit from #{} {}",
             self.selected,
             self.describe_frame(self.selected, true)
@@ -532,7 +563,7 @@ impl Debugger {
             .or_else(|| frame_state::wasm_value(raw).map(raw_text));
         if let Some(text) = text {
             self.history.push(text.clone());
-            println!("Value returned is ${} = {text}", self.history.len());
+            say!(self, "Value returned is ${} = {text}", self.history.len());
         }
         Ok(Flow::Next)
     }
@@ -548,7 +579,7 @@ impl Debugger {
             };
             let inner = self.source_frames(frame.location).into_iter().next();
             if inner.is_none_or(|f| f.function != function) {
-                println!("{}", self.describe_frame(0, false));
+                say!(self, "{}", self.describe_frame(0, false));
                 self.print_source_line(0);
                 return Ok(Flow::Next);
             }
@@ -579,7 +610,7 @@ impl Debugger {
         let mut number = 0;
         for index in 0..stop.frames.len() {
             for line in self.describe_physical(index, number) {
-                println!("{line}");
+                say!(self, "{line}");
                 number += 1;
             }
         }
@@ -681,7 +712,7 @@ impl Debugger {
         let state = StoppedFrame {
             frame,
             globals: &stop.globals,
-            session: &self.session,
+            session: &*self.session,
         };
         Ok(f(&symbols, pc, &state))
     }
@@ -699,7 +730,8 @@ impl Debugger {
                 .collect::<Vec<_>>()
         })?;
         if lines.is_empty() {
-            println!(
+            say!(
+                self,
                 "{}",
                 if parameters {
                     "No arguments."
@@ -709,7 +741,7 @@ impl Debugger {
             );
         }
         for line in lines {
-            println!("{line}");
+            say!(self, "{line}");
         }
         Ok(Flow::Next)
     }
@@ -726,7 +758,7 @@ impl Debugger {
         for (i, value) in frame.stack.iter().enumerate() {
             let _ = writeln!(out, " stack[{i}] = {}", value_text(value));
         }
-        print!("{out}");
+        let _ = write!(self.out.borrow_mut(), "{out}");
         Ok(Flow::Next)
     }
 
@@ -737,7 +769,7 @@ impl Debugger {
             return Err("No frame at level ".to_string() + &index.to_string() + ".");
         }
         self.selected = index;
-        println!("#{index}  {}", self.describe_frame(index, false));
+        say!(self, "#{index}  {}", self.describe_frame(index, false));
         self.print_source_line(index);
         Ok(Flow::Next)
     }
@@ -753,14 +785,14 @@ impl Debugger {
                 .ok_or_else(|| format!("History has not yet reached ${n}."))?
                 .clone();
             self.history.push(value.clone());
-            println!("${} = {value}", self.history.len());
+            say!(self, "${} = {value}", self.history.len());
             return Ok(Flow::Next);
         }
         let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
             symbols.evaluate(pc, expression, state)
         })??;
         self.history.push(value.clone());
-        println!("${} = {value}", self.history.len());
+        say!(self, "${} = {value}", self.history.len());
         Ok(Flow::Next)
     }
 
@@ -800,7 +832,7 @@ impl Debugger {
                     .ok_or_else(|| format!("Cannot access memory for \"{rest}\""))?
             }
         };
-        let bytes = read_memory(&self.session, frame.location.module, address, count * size)
+        let bytes = read_memory(&*self.session, frame.location.module, address, count * size)
             .ok_or_else(|| format!("Cannot access memory at address {address:#x}"))?;
         let per_line = if size == 1 { 8 } else { 16 / size };
         for (line, chunk) in bytes.chunks(per_line * size).enumerate() {
@@ -821,7 +853,7 @@ impl Debugger {
                     _ => write!(text, "\t{:#0width$x}", value, width = size * 2 + 2),
                 };
             }
-            println!("{text}");
+            say!(self, "{text}");
         }
         Ok(Flow::Next)
     }
@@ -844,7 +876,7 @@ impl Debugger {
         let first = line.saturating_sub(5).max(1);
         for number in first..first + 10 {
             if let Some(text) = self.sources.line(&file, number) {
-                println!("{number}\t{text}");
+                say!(self, "{number}\t{text}");
             }
         }
         Ok(Flow::Next)
@@ -856,8 +888,8 @@ impl Debugger {
         };
         if let Some((file, line)) = self.source_of(location) {
             match self.sources.line(&file, line) {
-                Some(text) => println!("{line}\t{text}"),
-                None => println!("{line}\tin {file}"),
+                Some(text) => say!(self, "{line}\t{text}"),
+                None => say!(self, "{line}\tin {file}"),
             }
         }
     }
