@@ -7,6 +7,9 @@
 
 mod frame_state;
 mod source;
+mod view;
+
+pub use view::{BreakpointView, FrameView, RunState, View};
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -75,8 +78,8 @@ struct Breakpoint {
 
 /// The debugger's state between commands.
 pub struct Debugger {
-    session: Box<dyn Session>,
-    out: std::cell::RefCell<Box<dyn std::io::Write>>,
+    session: Box<dyn Session + Send>,
+    out: std::cell::RefCell<Box<dyn std::io::Write + Send>>,
     symbols: Vec<Option<SharedSymbols>>,
     /// The entry function (`main`, or the invoked export), for `run`'s first stop and `list`.
     breakpoints: Vec<Breakpoint>,
@@ -96,9 +99,9 @@ pub struct Debugger {
 impl Debugger {
     /// A debugger over `session`; `symbols[i]` are module i's; output goes to `out`.
     pub fn new(
-        session: Box<dyn Session>,
+        session: Box<dyn Session + Send>,
         symbols: Vec<Option<SharedSymbols>>,
-        out: Box<dyn std::io::Write>,
+        out: Box<dyn std::io::Write + Send>,
     ) -> Debugger {
         Debugger {
             session,
@@ -262,6 +265,16 @@ impl Debugger {
             return Err(not_found());
         }
         Ok(found)
+    }
+
+    /// The entry function's opening source position (`main`).
+    fn entry_source(&self) -> Option<(String, u32)> {
+        let location = {
+            let symbols = self.symbols(0)?;
+            let offset = *symbols.function_offsets("main").first()?;
+            CodeLocation { module: 0, offset }
+        };
+        self.source_of(location)
     }
 
     /// The file of the selected frame, else of `main`.

@@ -30,7 +30,7 @@ mod tracer;
 
 pub use debug::{DebugSession, Interrupter, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
-pub use options::{EngineOptions, RunOptions};
+pub use options::{CapturedOutput, EngineOptions, RunOptions};
 pub use run::{run, RunResult};
 
 /// Collapses a (possibly multi-line, pretty-printed) error into one line for terminal output.

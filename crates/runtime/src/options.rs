@@ -42,6 +42,42 @@ pub struct RunOptions {
     /// Set to `true` (e.g. from a Ctrl-C handler) to stop the guest at its next check.
     /// Default: a flag nobody sets.
     pub interrupt: Arc<AtomicBool>,
+    /// Capture the guest's stdout and stderr here (and give it an empty stdin) instead of sharing
+    /// the terminal: for a terminal UI. Default: `None` (inherit).
+    pub capture_output: Option<CapturedOutput>,
+}
+
+/// The guest's stdout and stderr, interleaved as written, kept in memory (up to 64 MiB; writes
+/// beyond fail in the guest). Cheap to clone; readable from any thread while the guest runs.
+#[derive(Clone)]
+pub struct CapturedOutput {
+    pub(crate) pipe: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+}
+
+impl CapturedOutput {
+    /// An empty capture.
+    pub fn new() -> CapturedOutput {
+        CapturedOutput {
+            pipe: wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(64 << 20),
+        }
+    }
+
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.pipe.contents().to_vec()
+    }
+}
+
+impl Default for CapturedOutput {
+    fn default() -> Self {
+        CapturedOutput::new()
+    }
+}
+
+impl std::fmt::Debug for CapturedOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CapturedOutput").finish_non_exhaustive()
+    }
 }
 
 impl Default for RunOptions {
@@ -56,6 +92,7 @@ impl Default for RunOptions {
             max_samples: 20_000_000,
             trap_unknown_imports: false,
             interrupt: Arc::new(AtomicBool::new(false)),
+            capture_output: None,
         }
     }
 }

@@ -117,7 +117,17 @@ pub fn run(
 
 pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> {
     let mut builder = WasiCtxBuilder::new();
-    builder.inherit_stdio().args(&options.args);
+    match &options.capture_output {
+        Some(captured) => {
+            builder
+                .stdout(captured.pipe.clone())
+                .stderr(captured.pipe.clone());
+        }
+        None => {
+            builder.inherit_stdio();
+        }
+    }
+    builder.args(&options.args);
     for (name, value) in &options.env {
         builder.env(name, value);
     }

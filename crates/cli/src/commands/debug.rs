@@ -1,13 +1,13 @@
 //! `wobs debug`: a source-level debugger with gdb's commands, in batch mode (`--batch -ex CMD`,
 //! `-x FILE`) or at a `(wobs)` prompt on stdin.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::Args;
-use wobs_runtime::{DebugSession, Engine, EngineOptions, SharedSymbols};
+use wobs_runtime::{CapturedOutput, DebugSession, Engine, EngineOptions, SharedSymbols};
 use wobs_symbolize::ModuleSymbols;
 
 use crate::flags::GuestFlags;
@@ -72,6 +72,11 @@ impl DebugCommand {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut options = run_options(&self.guest, &main, &self.module_and_args[1..])?;
         options.interval = None;
+        // Without --batch on a terminal: the terminal UI, with the guest's output captured so it
+        // never draws over the screen.
+        let tui = !self.batch && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        let captured = tui.then(CapturedOutput::new);
+        options.capture_output = captured.clone();
         let session = DebugSession::start(
             &engine,
             &compiled[0],
@@ -79,19 +84,23 @@ impl DebugCommand {
             &options,
             symbols.clone(),
         );
-        // Ctrl-C stops a running guest (gdb's SIGINT); a second one before it stops exits.
         let interrupter = session.interrupter();
-        let _ = ctrlc::set_handler(move || {
-            if interrupter.pending() {
-                std::process::exit(130);
-            }
-            interrupter.interrupt();
-        });
-        let mut debugger = Debugger::new(
-            Box::new(RuntimeSession(session)),
-            symbols,
-            Box::new(std::io::stdout()),
-        );
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let sink: Box<dyn std::io::Write + Send> = if tui {
+            Box::new(SharedSink(messages.clone()))
+        } else {
+            // Ctrl-C stops a running guest (gdb's SIGINT); a second one before it stops exits.
+            // (The terminal UI reads Ctrl-C as a key instead.)
+            let interrupter = interrupter.clone();
+            let _ = ctrlc::set_handler(move || {
+                if interrupter.pending() {
+                    std::process::exit(130);
+                }
+                interrupter.interrupt();
+            });
+            Box::new(std::io::stdout())
+        };
+        let mut debugger = Debugger::new(Box::new(RuntimeSession(session)), symbols, sink);
 
         let mut script = self.commands.clone();
         if let Some(path) = &self.script {
@@ -119,6 +128,18 @@ impl DebugCommand {
                 return Ok(exit_code(&debugger));
             }
         }
+        if let Some(captured) = captured {
+            let code = wobs_tui::run(
+                debugger,
+                wobs_tui::Options {
+                    guest_output: Box::new(move || captured.contents()),
+                    interrupt: Box::new(move || interrupter.interrupt()),
+                    messages,
+                },
+            )
+            .context("terminal UI")?;
+            return Ok(code.unwrap_or(0));
+        }
         if !self.batch {
             let stdin = std::io::stdin();
             loop {
@@ -141,6 +162,22 @@ impl DebugCommand {
 /// The guest's exit code when it finished; 0 when the session ended with the guest still alive.
 fn exit_code(debugger: &Debugger) -> i32 {
     debugger.outcome().map_or(0, |outcome| outcome.exit_code())
+}
+
+/// The debugger's output, kept for the terminal UI's output pane.
+struct SharedSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut buffer) = self.0.lock() {
+            buffer.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The runtime's session as the command layer drives it.

@@ -1,0 +1,138 @@
+//! The terminal UI in a real terminal: the real binary driven through tmux (`send-keys`,
+//! `capture-pane`), polling for text, never sleeping a fixed time. Skipped (with a message) when
+//! tmux is not installed; CI installs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of this test's own, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `command` in a detached 100×30 session, or `None` without tmux.
+    fn start(name: &str, command: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("skipping: tmux is not installed");
+            return None;
+        }
+        let tmux = Tmux {
+            socket: format!("wobs-{name}-{}", std::process::id()),
+        };
+        let status = tmux
+            .command()
+            .args(["new-session", "-d", "-x", "100", "-y", "30", command])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Some(tmux)
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket]);
+        command
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = self.command().arg("send-keys").args(keys).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let output = self
+            .command()
+            .args(["capture-pane", "-p"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`; returns the screen.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} on the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").status();
+    }
+}
+
+/// The shell command that runs `wobs debug ARGS` and then reports how it ended and whether the
+/// terminal echoes again (raw mode left).
+fn session(env: &str, args: &str) -> String {
+    format!(
+        "cd {} && {env} WOBS_CACHE_DIR={} {} debug {args}; echo EXITED-$?; \
+         stty -a | grep -q ' echo ' && echo ECHO-ON; sleep 120",
+        common::root().display(),
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("cache")
+            .display(),
+        env!("CARGO_BIN_EXE_wobs"),
+    )
+}
+
+#[test]
+fn break_continue_next_and_quit_in_a_real_terminal() {
+    let Some(tmux) = Tmux::start("e2e", &session("", "examples/wasm/debugme.wasm")) else {
+        return;
+    };
+    // Before the run: main's source, and how to start.
+    let screen = tmux.wait_for("not started");
+    assert!(screen.contains("int main(void) {"), "{screen}");
+    tmux.keys(&[":", "break area", "Enter"]);
+    tmux.wait_for("Breakpoint 1 at 0x");
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("stopped at examples/c/debugme.c:41 in area (r=0x112a0)");
+    assert!(screen.contains("#1 main ()"), "{screen}");
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for("stopped at examples/c/debugme.c:42");
+    // The variables pane has the value `int w = r->width;` just stored.
+    assert!(screen.contains("w = 4"), "{screen}");
+    // The help overlay opens and closes.
+    tmux.keys(&["?"]);
+    tmux.wait_for("toggle breakpoint at cursor");
+    tmux.keys(&["?"]);
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("exited with 0");
+    // The guest's stdout went to the output pane, not over the screen.
+    assert!(screen.contains("2 3 10 2 hello A"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED-0");
+    // The terminal is back: echo on, the UI gone.
+    let screen = tmux.wait_for("ECHO-ON");
+    assert!(!screen.contains("exited with 0"), "{screen}");
+}
+
+#[test]
+fn the_terminal_is_restored_after_a_panic() {
+    let command = session("WOBS_TUI_TEST_PANIC=1", "examples/wasm/debugme.wasm");
+    let Some(tmux) = Tmux::start("panic", &command) else {
+        return;
+    };
+    let screen = tmux.wait_for("EXITED-");
+    assert!(
+        screen.contains("injected by WOBS_TUI_TEST_PANIC"),
+        "{screen}"
+    );
+    assert!(screen.contains("EXITED-101"), "{screen}");
+    tmux.wait_for("ECHO-ON");
+}

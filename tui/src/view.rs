@@ -1,0 +1,209 @@
+//! Drawing: a pure function of [`State`].
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, Paragraph};
+use ratatui::Frame;
+
+use crate::input::KEYS;
+use crate::state::{Pane, State};
+
+/// Draws the whole screen.
+pub fn render(state: &State, frame: &mut Frame<'_>) {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(6),
+            Constraint::Length(8),
+            Constraint::Length(1),
+        ])
+        .split(frame.area());
+    frame.render_widget(
+        Paragraph::new(state.status()).style(Style::default().add_modifier(Modifier::REVERSED)),
+        rows[0],
+    );
+    let middle = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(60), Constraint::Percentage(40)])
+        .split(rows[1]);
+    source(state, frame, middle[0]);
+    let side = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+        .split(middle[1]);
+    stack(state, frame, side[0]);
+    variables(state, frame, side[1]);
+    output(state, frame, rows[2]);
+    let command = match &state.command_line {
+        Some(text) => format!(":{text}"),
+        None => ": command  ? keys  q quit".to_string(),
+    };
+    frame.render_widget(Paragraph::new(command), rows[3]);
+    if state.help {
+        help(frame);
+    }
+}
+
+fn block(title: String, focused: bool) -> Block<'static> {
+    let style = if focused {
+        Style::default().fg(Color::Yellow)
+    } else {
+        Style::default()
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(style)
+        .title(title)
+}
+
+fn source(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let title = state.file.clone().unwrap_or_else(|| "source".to_string());
+    let block = block(title, state.focus == Pane::Source);
+    let Some(lines) = state.lines() else {
+        let message = match &state.file {
+            Some(file) => {
+                format!("cannot read {file} (run from the directory the paths are relative to)")
+            }
+            None => "no source for this code (no line information)".to_string(),
+        };
+        frame.render_widget(Paragraph::new(message).block(block), area);
+        return;
+    };
+    let height = area.height.saturating_sub(2) as usize;
+    let cursor = state.cursor as usize;
+    let first = cursor.saturating_sub(height / 2).max(1);
+    let breakpoints: Vec<u32> = state
+        .view
+        .breakpoints
+        .iter()
+        .filter(|b| b.file == state.file)
+        .filter_map(|b| b.line)
+        .collect();
+    let items: Vec<ListItem<'_>> = (first..first + height)
+        .filter_map(|number| {
+            let text = lines.get(number - 1)?;
+            let number = number as u32;
+            let marker = if breakpoints.contains(&number) {
+                "●"
+            } else {
+                " "
+            };
+            let arrow = if state.current_line == Some(number) {
+                "▶"
+            } else {
+                " "
+            };
+            let mut style = Style::default();
+            if state.current_line == Some(number) {
+                style = style.bg(Color::Blue).fg(Color::White);
+            }
+            if state.cursor == number {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Some(ListItem::new(Line::from(vec![
+                Span::styled(marker, Style::default().fg(Color::Red)),
+                Span::raw(arrow),
+                Span::raw(format!("{number:>5} ")),
+                Span::styled(text.clone(), style),
+            ])))
+        })
+        .collect();
+    frame.render_widget(List::new(items).block(block), area);
+}
+
+fn stack(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let items: Vec<ListItem<'_>> = state
+        .view
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let inlined = if f.inlined { " [inlined]" } else { "" };
+            let at = match (&f.file, f.line) {
+                (Some(file), Some(line)) => format!(" {}:{line}", short(file)),
+                _ => String::new(),
+            };
+            let style = if f.physical == state.view.selected {
+                Style::default().add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            ListItem::new(Span::styled(
+                format!("#{i} {}{inlined}{at}", f.label),
+                style,
+            ))
+        })
+        .collect();
+    frame.render_widget(
+        List::new(items).block(block("stack".into(), state.focus == Pane::Stack)),
+        area,
+    );
+}
+
+fn variables(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let items: Vec<ListItem<'_>> = state
+        .view
+        .variables
+        .iter()
+        .map(|(name, value)| {
+            let changed = state
+                .previous_values
+                .get(name)
+                .is_some_and(|before| before != value);
+            let style = if changed {
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            ListItem::new(Span::styled(format!("{name} = {value}"), style))
+        })
+        .collect();
+    frame.render_widget(
+        List::new(items).block(block("variables".into(), state.focus == Pane::Variables)),
+        area,
+    );
+}
+
+fn output(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let height = area.height.saturating_sub(2) as usize;
+    let start = state.output.len().saturating_sub(height);
+    let text: Vec<Line<'_>> = state.output[start..]
+        .iter()
+        .map(|l| Line::raw(l.clone()))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(text).block(block("output".into(), state.focus == Pane::Output)),
+        area,
+    );
+}
+
+fn help(frame: &mut Frame<'_>) {
+    let area = frame.area();
+    let width = 62.min(area.width);
+    let height = (KEYS.len() as u16 + 2).min(area.height);
+    let rect = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    let lines: Vec<Line<'_>> = KEYS
+        .iter()
+        .map(|(key, what)| Line::raw(format!("{key:<20} {what}")))
+        .collect();
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title("keys")),
+        rect,
+    );
+}
+
+/// The last two path components: enough to recognize a file in a narrow pane.
+fn short(path: &str) -> String {
+    let parts: Vec<&str> = path.rsplit('/').take(2).collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
+}

@@ -1,0 +1,126 @@
+//! Screens drawn from a known state into ratatui's TestBackend, at 80×24 and at a large size.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use wobs_debugger::{BreakpointView, FrameView, RunState, View};
+use wobs_tui::{render, State};
+
+fn source() -> String {
+    format!("{}/../examples/c/debugme.c", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stopped_in_area() -> View {
+    View {
+        state: RunState::Stopped,
+        frames: vec![
+            FrameView {
+                label: "area (r=0x112a0)".into(),
+                file: Some(source()),
+                line: Some(42),
+                inlined: false,
+                physical: 0,
+            },
+            FrameView {
+                label: "main ()".into(),
+                file: Some(source()),
+                line: Some(82),
+                inlined: false,
+                physical: 1,
+            },
+        ],
+        selected: 0,
+        variables: vec![
+            ("r".into(), "0x112a0".into()),
+            ("w".into(), "4".into()),
+            ("h".into(), "0".into()),
+        ],
+        breakpoints: vec![BreakpointView {
+            id: 1,
+            file: Some(source()),
+            line: Some(41),
+        }],
+        entry: None,
+    }
+}
+
+fn screen(state: &State, width: u16, height: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| render(state, frame)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_stop_shows_status_source_stack_variables_and_breakpoints() {
+    let state = State::new(stopped_in_area());
+    for (width, height) in [(80, 24), (200, 60)] {
+        let rows = screen(&state, width, height);
+        let all = rows.join("\n");
+        assert!(
+            rows[0].starts_with("stopped at ")
+                && rows[0].contains("debugme.c:42 in area (r=0x112a0)"),
+            "{all}"
+        );
+        // The current line is marked, the breakpoint line has its dot.
+        let current = rows
+            .iter()
+            .find(|r| r.contains("▶") && r.contains("42"))
+            .expect(&all);
+        assert!(current.contains("int h = r->height;"), "{all}");
+        let breakpoint = rows.iter().find(|r| r.contains("●")).expect(&all);
+        assert!(
+            breakpoint.contains("41") && breakpoint.contains("int w = r->width;"),
+            "{all}"
+        );
+        assert!(all.contains("#0 area (r=0x112a0)"), "{all}");
+        assert!(all.contains("#1 main ()"), "{all}");
+        assert!(all.contains("w = 4"), "{all}");
+        assert!(all.contains(": command  ? keys  q quit"), "{all}");
+    }
+}
+
+#[test]
+fn changed_values_are_remembered_and_the_cursor_moves_within_the_file() {
+    let mut state = State::new(stopped_in_area());
+    let mut next = stopped_in_area();
+    next.frames[0].line = Some(43);
+    next.variables[2].1 = "5".into();
+    state.update(next);
+    assert_eq!(state.current_line, Some(43));
+    assert_eq!(
+        state.previous_values.get("h").map(String::as_str),
+        Some("0")
+    );
+    state.move_cursor(-1000);
+    assert_eq!(state.cursor, 1);
+    state.cursor_to(true);
+    assert_eq!(state.cursor as usize, state.lines().unwrap().len());
+    // The breakpoint under the cursor is found for F9.
+    state.cursor = 41;
+    assert_eq!(state.breakpoint_at_cursor(), Some(1));
+}
+
+#[test]
+fn before_the_run_the_entry_function_is_shown_and_missing_files_say_so() {
+    let mut view = stopped_in_area();
+    view.state = RunState::NotStarted;
+    view.frames.clear();
+    view.entry = Some((source(), 60));
+    let state = State::new(view);
+    let all = screen(&state, 80, 24).join("\n");
+    assert!(all.contains("int main(void) {"), "{all}");
+    assert!(all.starts_with("not started"), "{all}");
+
+    let mut view = stopped_in_area();
+    view.frames[0].file = Some("/no/such/file.c".into());
+    let all = screen(&State::new(view), 80, 24).join("\n");
+    assert!(all.contains("cannot read /no/such/file.c"), "{all}");
+}
