@@ -95,6 +95,8 @@ pub(crate) struct Control {
     pub mode: Mode,
     /// While a step runs a call at full speed: the temporary breakpoint where it returns.
     pub returning: Option<CodeLocation>,
+    /// Instructions of called code the current step has single-stepped through.
+    pub skipped_steps: u64,
 }
 
 impl DebugSession {
@@ -232,6 +234,7 @@ fn guest_thread(
             installed: Vec::new(),
             mode: Mode::Continue,
             returning: None,
+            skipped_steps: 0,
         }),
     });
     let wasi = match crate::run::wasi_context(options) {
