@@ -21,6 +21,8 @@ pub enum Action {
     NextPane,
     /// Open the command line.
     OpenCommandLine,
+    /// Search the source (`/`).
+    Search,
     /// Show or hide the key help.
     Help,
     /// Stop the running guest.
@@ -54,6 +56,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('G') | KeyCode::End => Some(Action::CursorEnd),
         KeyCode::Tab => Some(Action::NextPane),
         KeyCode::Char(':') => Some(Action::OpenCommandLine),
+        KeyCode::Char('/') => Some(Action::Search),
         KeyCode::Char('?') => Some(Action::Help),
         KeyCode::Char('q') => Some(Action::Quit),
         _ => None,
@@ -73,6 +76,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓ PgUp PgDn g G", "move the source cursor"),
     ("Tab", "next pane"),
     (":", "command line (every gdb command); ↑↓ history"),
+    ("/", "search the source (Enter alone repeats)"),
     ("Ctrl-C", "interrupt the running guest"),
     ("q", "quit"),
 ];

@@ -133,6 +133,28 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             }
             continue;
         }
+        if let Some(text) = &mut state.search {
+            match key.code {
+                KeyCode::Enter => {
+                    let mut text = std::mem::take(text);
+                    state.search = None;
+                    if text.is_empty() {
+                        text = state.last_search.clone();
+                    }
+                    if !text.is_empty() && !state.search(&text) {
+                        state.output.push(format!("Search: \"{text}\" not found"));
+                    }
+                    state.last_search = text;
+                }
+                KeyCode::Esc => state.search = None,
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Char(c) => text.push(c),
+                _ => {}
+            }
+            continue;
+        }
         if state.confirm_quit {
             if key.code == KeyCode::Char('y') {
                 break;
@@ -179,6 +201,7 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             Action::CursorEnd => state.cursor_to(true),
             Action::NextPane => state.next_pane(),
             Action::OpenCommandLine => state.command_line = Some(String::new()),
+            Action::Search => state.search = Some(String::new()),
             Action::Help => state.help = !state.help,
             Action::Interrupt => (options.interrupt)(),
             Action::Quit => {

@@ -32,8 +32,14 @@ impl Pane {
 pub struct State {
     /// The debugger's view after the last command.
     pub view: View,
-    /// The file shown in the source pane and its lines (`None`: unreadable).
+    /// The file shown in the source pane, as DWARF names it.
     pub file: Option<String>,
+    /// Where that file is read from.
+    pub path: Option<String>,
+    /// The `/` search being typed, and the last one searched.
+    pub search: Option<String>,
+    /// The last search, for `/` then Enter.
+    pub last_search: String,
     /// Lines of files read so far.
     pub sources: HashMap<String, Option<Vec<String>>>,
     /// The line the execution is at in `file` (highlighted).
@@ -68,6 +74,9 @@ impl State {
         let mut state = State {
             view,
             file: None,
+            path: None,
+            search: None,
+            last_search: String::new(),
             sources: HashMap::new(),
             current_line: None,
             cursor: 1,
@@ -99,32 +108,49 @@ impl State {
             .frames
             .iter()
             .find(|f| f.physical == self.view.selected && f.file.is_some());
-        let (file, line) = match selected {
-            Some(frame) => (frame.file.clone(), frame.line),
+        let (file, path, line) = match selected {
+            Some(frame) => (frame.file.clone(), frame.path.clone(), frame.line),
             None => match &self.view.entry {
-                Some((file, line)) if self.view.state == RunState::NotStarted => {
-                    (Some(file.clone()), Some(*line))
+                Some((path, line)) if self.view.state == RunState::NotStarted => {
+                    (Some(path.clone()), Some(path.clone()), Some(*line))
                 }
-                _ => (self.file.clone(), None),
+                _ => (self.file.clone(), self.path.clone(), None),
             },
         };
-        if let Some(file) = &file {
-            self.sources.entry(file.clone()).or_insert_with(|| {
-                std::fs::read_to_string(file)
+        if let Some(path) = &path {
+            self.sources.entry(path.clone()).or_insert_with(|| {
+                std::fs::read_to_string(path)
                     .ok()
                     .map(|text| text.lines().map(expand_tabs).collect())
             });
         }
         self.file = file;
+        self.path = path;
         self.current_line = line;
         if let Some(line) = line {
             self.cursor = line;
         }
     }
 
+    /// Moves the cursor to the next line (after the cursor, wrapping) that contains `text`.
+    pub fn search(&mut self, text: &str) -> bool {
+        let Some(lines) = self.lines() else {
+            return false;
+        };
+        let count = lines.len();
+        let start = self.cursor as usize; // the line after the cursor, 0-based
+        let found = (0..count)
+            .map(|i| (start + i) % count)
+            .find(|&i| lines[i].contains(text));
+        if let Some(index) = found {
+            self.cursor = index as u32 + 1;
+        }
+        found.is_some()
+    }
+
     /// Lines of the shown file.
     pub fn lines(&self) -> Option<&[String]> {
-        self.sources.get(self.file.as_ref()?)?.as_deref()
+        self.sources.get(self.path.as_ref()?)?.as_deref()
     }
 
     /// Moves the source cursor, within the file.

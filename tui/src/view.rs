@@ -36,9 +36,10 @@ pub fn render(state: &State, frame: &mut Frame<'_>) {
     stack(state, frame, side[0]);
     variables(state, frame, side[1]);
     output(state, frame, rows[2]);
-    let command = match &state.command_line {
-        Some(text) => format!(":{text}"),
-        None => ": command  ? keys  q quit".to_string(),
+    let command = match (&state.command_line, &state.search) {
+        (Some(text), _) => format!(":{text}"),
+        (_, Some(text)) => format!("/{text}"),
+        _ => ": command  / search  ? keys  q quit".to_string(),
     };
     frame.render_widget(Paragraph::new(command), rows[3]);
     if state.help {

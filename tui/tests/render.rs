@@ -18,6 +18,7 @@ fn stopped_in_area() -> View {
             FrameView {
                 label: "area (r=0x112a0)".into(),
                 file: Some(source()),
+                path: Some(source()),
                 line: Some(42),
                 inlined: false,
                 physical: 0,
@@ -25,6 +26,7 @@ fn stopped_in_area() -> View {
             FrameView {
                 label: "main ()".into(),
                 file: Some(source()),
+                path: Some(source()),
                 line: Some(82),
                 inlined: false,
                 physical: 1,
@@ -83,7 +85,7 @@ fn a_stop_shows_status_source_stack_variables_and_breakpoints() {
         assert!(all.contains("#0 area (r=0x112a0)"), "{all}");
         assert!(all.contains("#1 main ()"), "{all}");
         assert!(all.contains("w = 4"), "{all}");
-        assert!(all.contains(": command  ? keys  q quit"), "{all}");
+        assert!(all.contains(": command  / search  ? keys  q quit"), "{all}");
     }
 }
 
@@ -121,6 +123,22 @@ fn before_the_run_the_entry_function_is_shown_and_missing_files_say_so() {
 
     let mut view = stopped_in_area();
     view.frames[0].file = Some("/no/such/file.c".into());
+    view.frames[0].path = Some("/no/such/file.c".into());
     let all = screen(&State::new(view), 80, 24).join("\n");
     assert!(all.contains("cannot read /no/such/file.c"), "{all}");
+}
+
+#[test]
+fn search_moves_the_cursor_to_the_next_match_and_wraps() {
+    let mut state = State::new(stopped_in_area());
+    state.cursor = 1;
+    assert!(state.search("int sum_list"));
+    assert_eq!(
+        state.lines().unwrap()[state.cursor as usize - 1],
+        "int sum_list(struct Node *head) {"
+    );
+    let first = state.cursor;
+    assert!(state.search("int area("));
+    assert!(state.cursor < first, "wrapped to the top");
+    assert!(!state.search("no such text anywhere"));
 }

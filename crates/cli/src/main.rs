@@ -48,12 +48,13 @@ fn main() -> ExitCode {
 /// module (the first argument ending in `.wasm`) are wobs's, so later ones go to the guest as given.
 fn gdb_style_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     // Flags of `wobs debug` that take a value (which may itself end in `.wasm`).
-    const WITH_VALUE: [&str; 7] = [
+    const WITH_VALUE: [&str; 8] = [
         "--dir",
         "--env",
         "--invoke",
         "--preload",
         "--timeout",
+        "--source-map",
         "--ex",
         "-x",
     ];

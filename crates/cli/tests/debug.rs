@@ -561,3 +561,38 @@ fn golden_sessions() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn source_files_are_found_through_source_maps_and_directories() {
+    // From another directory the DWARF's relative paths do not resolve...
+    let elsewhere = common::scratch();
+    let module = common::root().join(example("debugme"));
+    let sources = common::root().join("examples/c");
+    let debug = |extra: &[&str], commands: &[&str]| -> String {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wobs"));
+        command.args(["debug", "--batch"]).args(extra);
+        for c in commands {
+            command.args(["-ex", c]);
+        }
+        let output = command
+            .arg(&module)
+            .current_dir(elsewhere.path())
+            .env(
+                "WOBS_CACHE_DIR",
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+            )
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let lost = debug(&[], &["break area", "run", "kill"]);
+    assert!(lost.contains("41\tin examples/c/debugme.c"), "{lost}");
+    // ...a map of the prefix does,
+    let map = format!("examples/c={}", sources.display());
+    let mapped = debug(&["--source-map", &map], &["break area", "run", "kill"]);
+    assert!(mapped.contains("41\t    int w = r->width;"), "{mapped}");
+    // ...and so does a directory holding the file.
+    let dir = format!("directory {}", sources.display());
+    let found = debug(&[], &[&dir, "break area", "run", "kill"]);
+    assert!(found.contains("41\t    int w = r->width;"), "{found}");
+}

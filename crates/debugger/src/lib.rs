@@ -38,6 +38,7 @@ backtrace|bt, frame N, up [N], down [N]
 print|p EXPR          a variable, a.b, p->x, a[i], *p, &x, $N
 x/NFU ADDR            examine memory (N units, F in x d u c, U in b h w g)
 list                  source around the selected line
+directory PATH        look for source files in PATH too
 kill, quit            end the session
 ";
 
@@ -90,6 +91,10 @@ pub struct Debugger {
     outcome: Option<RawOutcome>,
     history: Vec<String>,
     sources: Sources,
+    /// `--source-map FROM=TO` prefixes, tried in order.
+    source_maps: Vec<(String, String)>,
+    /// `directory PATH`s where source files are looked for, newest first.
+    directories: Vec<String>,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
     /// Set while `until`/`advance LOCATION` runs to its internal breakpoint.
@@ -115,9 +120,55 @@ impl Debugger {
             outcome: None,
             history: Vec::new(),
             sources: Sources::default(),
+            source_maps: Vec::new(),
+            directories: Vec::new(),
             quiet: false,
             advancing: false,
         }
+    }
+
+    /// Reads source files whose DWARF path starts with `from` under `to` instead (e.g. Rust's
+    /// `/rustc/<hash>/` or a build machine's checkout).
+    pub fn add_source_map(&mut self, from: &str, to: &str) {
+        self.source_maps.push((from.to_string(), to.to_string()));
+    }
+
+    /// Where to read the source file DWARF calls `file`: mapped by `--source-map`, else as is
+    /// when it exists, else found in a `directory` (by its path, then its name).
+    pub fn source_path(&self, file: &str) -> String {
+        for (from, to) in &self.source_maps {
+            if let Some(rest) = file.strip_prefix(from.as_str()) {
+                return format!("{to}{rest}");
+            }
+        }
+        if std::path::Path::new(file).exists() {
+            return file.to_string();
+        }
+        let name = file.rsplit('/').next().unwrap_or(file);
+        for directory in &self.directories {
+            for candidate in [
+                format!("{directory}/{}", file.trim_start_matches('/')),
+                format!("{directory}/{name}"),
+            ] {
+                if std::path::Path::new(&candidate).exists() {
+                    return candidate;
+                }
+            }
+        }
+        file.to_string()
+    }
+
+    /// `directory PATH`: look for source files there too (`directory` alone forgets them).
+    fn directory(&mut self, path: &str) -> Result<Flow, String> {
+        if path.is_empty() {
+            self.directories.clear();
+            say!(self, "Source directories searched: $cwd");
+        } else {
+            self.directories.insert(0, path.to_string());
+            self.sources = Sources::default();
+            say!(self, "Source directories searched: {path}:$cwd");
+        }
+        Ok(Flow::Next)
     }
 
     /// How the guest ended, once it has.
@@ -151,6 +202,7 @@ impl Debugger {
             "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
             "print" | "p" => self.print(rest),
             "list" | "l" => self.list(),
+            "directory" | "dir" => self.directory(rest),
             "kill" | "k" | "quit" | "q" => Ok(Flow::Quit),
             "help" | "h" => {
                 let _ = write!(self.out.borrow_mut(), "{HELP}");
@@ -888,7 +940,7 @@ impl Debugger {
             .ok_or("No line number information available.")?;
         let first = line.saturating_sub(5).max(1);
         for number in first..first + 10 {
-            if let Some(text) = self.sources.line(&file, number) {
+            if let Some(text) = self.sources.line(&self.source_path(&file), number) {
                 say!(self, "{number}\t{text}");
             }
         }
@@ -900,7 +952,7 @@ impl Debugger {
             return;
         };
         if let Some((file, line)) = self.source_of(location) {
-            match self.sources.line(&file, line) {
+            match self.sources.line(&self.source_path(&file), line) {
                 Some(text) => say!(self, "{line}\t{text}"),
                 None => say!(self, "{line}\tin {file}"),
             }

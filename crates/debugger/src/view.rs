@@ -22,8 +22,10 @@ pub enum RunState {
 pub struct FrameView {
     /// `function (args)`.
     pub label: String,
-    /// Source file, when known.
+    /// Source file as DWARF names it, when known.
     pub file: Option<String>,
+    /// Where to read that file (after `--source-map` and `directory`).
+    pub path: Option<String>,
     /// Line, when known.
     pub line: Option<u32>,
     /// Inlined into the next frame out.
@@ -56,7 +58,7 @@ pub struct View {
     pub variables: Vec<(String, String)>,
     /// User breakpoints.
     pub breakpoints: Vec<BreakpointView>,
-    /// The file and line to show when nothing is selected: the entry function's.
+    /// The file (where to read it) and line to show when nothing is selected: the entry function's.
     pub entry: Option<(String, u32)>,
 }
 
@@ -84,6 +86,7 @@ impl Debugger {
                     };
                     frames.push(FrameView {
                         label: format!("{} ({args})", source.function),
+                        path: source.file.as_deref().map(|f| self.source_path(f)),
                         file: source.file,
                         line: source.line.filter(|&l| l > 0),
                         inlined: source.inlined,
@@ -123,7 +126,9 @@ impl Debugger {
             selected: self.selected,
             variables,
             breakpoints,
-            entry: self.entry_source(),
+            entry: self
+                .entry_source()
+                .map(|(file, line)| (self.source_path(&file), line)),
         }
     }
 }

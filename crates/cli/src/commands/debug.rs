@@ -29,6 +29,11 @@ pub struct DebugCommand {
     #[arg(long = "ex", value_name = "COMMAND", allow_hyphen_values = true)]
     commands: Vec<String>,
 
+    /// Read source files whose path starts with FROM under TO instead (repeatable), e.g.
+    /// `--source-map /rustc/HASH=/usr/src/rustc-1.63.0`.
+    #[arg(long = "source-map", value_name = "FROM=TO")]
+    source_maps: Vec<String>,
+
     /// A file of commands, one per line (`#` starts a comment).
     #[arg(short = 'x', value_name = "FILE")]
     script: Option<PathBuf>,
@@ -101,6 +106,12 @@ impl DebugCommand {
             Box::new(std::io::stdout())
         };
         let mut debugger = Debugger::new(Box::new(RuntimeSession(session)), symbols, sink);
+        for map in &self.source_maps {
+            let (from, to) = map
+                .split_once('=')
+                .with_context(|| format!("--source-map {map:?}: expected FROM=TO"))?;
+            debugger.add_source_map(from, to);
+        }
 
         let mut script = self.commands.clone();
         if let Some(path) = &self.script {
