@@ -27,6 +27,12 @@ pub use input::{action, Action, KEYS};
 pub use state::{Pane, State};
 pub use view::render;
 
+/// Leaves the alternate screen and raw mode: for a signal handler that ends the process while the
+/// UI runs (SIGTERM, SIGHUP), which skips the guard's `Drop`.
+pub fn restore_terminal() {
+    term::restore();
+}
+
 /// How the UI reaches what it does not own.
 pub struct Options {
     /// Everything the guest has written so far (stdout and stderr, captured).

@@ -136,3 +136,31 @@ fn the_terminal_is_restored_after_a_panic() {
     assert!(screen.contains("EXITED-101"), "{screen}");
     tmux.wait_for("ECHO-ON");
 }
+
+#[test]
+fn the_terminal_is_restored_after_sigterm() {
+    let Some(tmux) = Tmux::start("term", &session("", "examples/wasm/debugme.wasm")) else {
+        return;
+    };
+    tmux.wait_for("not started");
+    let shell = tmux
+        .command()
+        .args(["display", "-p", "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+    let children = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let wobs = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &wobs])
+        .status()
+        .unwrap()
+        .success());
+    tmux.wait_for("EXITED-143");
+    let screen = tmux.wait_for("ECHO-ON");
+    assert!(!screen.contains("not started"), "{screen}");
+}

@@ -140,6 +140,11 @@ impl DebugCommand {
             }
         }
         if let Some(captured) = captured {
+            // SIGTERM or SIGHUP while the UI runs: give the terminal back before dying.
+            let _ = ctrlc::set_handler(|| {
+                wobs_tui::restore_terminal();
+                std::process::exit(143);
+            });
             let code = wobs_tui::run(
                 debugger,
                 wobs_tui::Options {
