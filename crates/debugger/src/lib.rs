@@ -909,12 +909,7 @@ impl Debugger {
                 let _ = match style {
                     'd' => write!(text, "\t{}", sign_extend(value, size)),
                     'u' => write!(text, "\t{value}"),
-                    'c' => write!(
-                        text,
-                        "\t{} '{}'",
-                        value,
-                        char::from(unit[0]).escape_default()
-                    ),
+                    'c' => write!(text, "\t{} '{}'", sign_extend(value, 1), gdb_char(unit[0])),
                     _ => write!(text, "\t{:#0width$x}", value, width = size * 2 + 2),
                 };
             }
@@ -995,6 +990,18 @@ fn value_text(value: &wobs_events::DebugValue) -> String {
         wobs_events::DebugValue::F32(b) => format!("f32 {}", f32::from_bits(*b)),
         wobs_events::DebugValue::F64(b) => format!("f64 {}", f64::from_bits(*b)),
         wobs_events::DebugValue::Other => "<reference or vector>".to_string(),
+    }
+}
+
+/// A byte as gdb shows a `char`: itself when printable, else a C escape (`\n`, `\020`).
+fn gdb_char(byte: u8) -> String {
+    match byte {
+        b'\n' => "\\n".to_string(),
+        b'\t' => "\\t".to_string(),
+        b'\\' => "\\\\".to_string(),
+        b'\'' => "\\'".to_string(),
+        0x20..=0x7e => char::from(byte).to_string(),
+        _ => format!("\\{byte:03o}"),
     }
 }
 
