@@ -885,16 +885,22 @@ impl Debugger {
         let address = match parse_number(rest) {
             Some(address) => address,
             None => {
-                let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
-                    symbols.evaluate(pc, rest, state)
-                })??;
-                let token = value
-                    .split_whitespace()
-                    .find(|t| t.starts_with("0x"))
-                    .unwrap_or(&value)
-                    .to_string();
-                parse_number(&token)
-                    .ok_or_else(|| format!("Cannot access memory for \"{rest}\""))?
+                // A pointer gives its value; an object (an array, a struct) its address, as gdb.
+                let address_of = |expression: &str| -> Result<Option<u64>, String> {
+                    let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
+                        symbols.evaluate(pc, expression, state)
+                    })??;
+                    Ok(value
+                        .split_whitespace()
+                        .find(|t| t.starts_with("0x"))
+                        .and_then(parse_number))
+                };
+                let direct = address_of(rest)?;
+                let address = match direct {
+                    Some(address) => Some(address),
+                    None => address_of(&format!("&{rest}")).ok().flatten(),
+                };
+                address.ok_or_else(|| format!("Cannot access memory for \"{rest}\""))?
             }
         };
         let bytes = read_memory(&*self.session, frame.location.module, address, count * size)
