@@ -73,7 +73,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("F9 / b", "toggle breakpoint at cursor"),
     ("r", "run to cursor"),
     ("u / d", "frame up / down"),
-    ("↑ ↓ PgUp PgDn g G", "move the source cursor"),
+    (
+        "↑ ↓ PgUp PgDn",
+        "source cursor / frame / output scrollback (focused pane)",
+    ),
+    ("g G", "first / last source line"),
     ("Tab", "next pane"),
     (":", "command line (every gdb command); ↑↓ history"),
     ("/", "search the source (Enter alone repeats)"),

@@ -202,7 +202,18 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
                     }
                 }
             }
-            Action::Cursor(by) => state.move_cursor(by),
+            // ↑↓ act on the focused pane: the source cursor, the selected frame, the scrollback.
+            Action::Cursor(by) => match state.focus {
+                Pane::Source | Pane::Variables => state.move_cursor(by),
+                Pane::Stack => {
+                    let frames = state.view.frames.last().map_or(0, |f| f.physical + 1);
+                    let target = (state.view.selected as isize + by).clamp(0, frames as isize - 1);
+                    if frames > 0 && target as usize != state.view.selected {
+                        send(&mut state, &command_tx, &format!("frame {target}"));
+                    }
+                }
+                Pane::Output => state.scroll_output(by),
+            },
             Action::CursorHome => state.cursor_to(false),
             Action::CursorEnd => state.cursor_to(true),
             Action::NextPane => state.next_pane(),

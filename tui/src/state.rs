@@ -52,6 +52,8 @@ pub struct State {
     pub output: Vec<String>,
     /// The focused pane.
     pub focus: Pane,
+    /// Lines the output pane is scrolled back from its end.
+    pub output_scroll: usize,
     /// The command line while open.
     pub command_line: Option<String>,
     /// Commands entered, for ↑↓.
@@ -83,6 +85,7 @@ impl State {
             previous_values: HashMap::new(),
             output: Vec::new(),
             focus: Pane::Source,
+            output_scroll: 0,
             command_line: None,
             history: Vec::new(),
             history_at: None,
@@ -166,6 +169,12 @@ impl State {
         } else {
             1
         };
+    }
+
+    /// Scrolls the output pane back (negative) or forward, within what it holds.
+    pub fn scroll_output(&mut self, by: isize) {
+        let back = self.output_scroll as isize - by;
+        self.output_scroll = back.clamp(0, self.output.len() as isize) as usize;
     }
 
     /// Focus the next pane.

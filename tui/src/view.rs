@@ -171,13 +171,19 @@ fn variables(state: &State, frame: &mut Frame<'_>, area: Rect) {
 
 fn output(state: &State, frame: &mut Frame<'_>, area: Rect) {
     let height = area.height.saturating_sub(2) as usize;
-    let start = state.output.len().saturating_sub(height);
-    let text: Vec<Line<'_>> = state.output[start..]
+    let end = state.output.len().saturating_sub(state.output_scroll);
+    let start = end.saturating_sub(height);
+    let text: Vec<Line<'_>> = state.output[start..end]
         .iter()
         .map(|l| Line::raw(l.clone()))
         .collect();
+    let title = if state.output_scroll > 0 {
+        format!("output (scrolled back {} lines)", state.output_scroll)
+    } else {
+        "output".to_string()
+    };
     frame.render_widget(
-        Paragraph::new(text).block(block("output".into(), state.focus == Pane::Output)),
+        Paragraph::new(text).block(block(title, state.focus == Pane::Output)),
         area,
     );
 }

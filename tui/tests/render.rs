@@ -142,3 +142,18 @@ fn search_moves_the_cursor_to_the_next_match_and_wraps() {
     assert!(state.cursor < first, "wrapped to the top");
     assert!(!state.search("no such text anywhere"));
 }
+
+#[test]
+fn the_output_pane_scrolls_back_within_what_it_holds() {
+    let mut state = State::new(stopped_in_area());
+    state.output = (1..=100).map(|i| format!("line {i}")).collect();
+    state.scroll_output(-10);
+    assert_eq!(state.output_scroll, 10);
+    let all = screen(&state, 80, 24).join("\n");
+    assert!(all.contains("scrolled back 10 lines"), "{all}");
+    assert!(all.contains("line 90") && !all.contains("line 95"), "{all}");
+    state.scroll_output(-1000);
+    assert_eq!(state.output_scroll, 100);
+    state.scroll_output(1000);
+    assert_eq!(state.output_scroll, 0);
+}

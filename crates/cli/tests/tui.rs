@@ -107,6 +107,13 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
     let screen = tmux.wait_for("stopped at examples/c/debugme.c:42");
     // The variables pane has the value `int w = r->width;` just stored.
     assert!(screen.contains("w = 4"), "{screen}");
+    // In the stack pane, ↓ selects the caller: the source pane follows it to main's call.
+    tmux.keys(&["Tab", "Down"]);
+    tmux.wait_for("#1  main () at examples/c/debugme.c:82");
+    let screen = tmux.wait_for("▶   82");
+    assert!(screen.contains("int a = area(&rect);"), "{screen}");
+    tmux.keys(&["Up", "Tab", "Tab", "Tab"]);
+    tmux.wait_for("#0  area (r=0x112a0) at examples/c/debugme.c:42");
     // The help overlay opens and closes.
     tmux.keys(&["?"]);
     tmux.wait_for("toggle breakpoint at cursor");
