@@ -21,6 +21,8 @@ pub enum Action {
     NextPane,
     /// Open the command line.
     OpenCommandLine,
+    /// Open the command line with `memory ` typed (the memory pane's expression).
+    Memory,
     /// Search the source (`/`).
     Search,
     /// Show or hide the key help.
@@ -57,6 +59,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Tab => Some(Action::NextPane),
         KeyCode::Char(':') => Some(Action::OpenCommandLine),
         KeyCode::Char('/') => Some(Action::Search),
+        KeyCode::Char('m') => Some(Action::Memory),
         KeyCode::Char('?') => Some(Action::Help),
         KeyCode::Char('q') => Some(Action::Quit),
         _ => None,
@@ -81,6 +84,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Tab", "next pane"),
     (":", "command line (every gdb command); ↑↓ history"),
     ("/", "search the source (Enter alone repeats)"),
+    ("m", "memory pane: 64 bytes at an expression"),
     ("Ctrl-C", "interrupt the running guest"),
     ("q", "quit"),
 ];

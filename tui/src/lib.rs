@@ -219,6 +219,7 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             Action::NextPane => state.next_pane(),
             Action::OpenCommandLine => state.command_line = Some(String::new()),
             Action::Search => state.search = Some(String::new()),
+            Action::Memory => state.command_line = Some("memory ".to_string()),
             Action::Help => state.help = !state.help,
             Action::Interrupt => (options.interrupt)(),
             Action::Quit => {

@@ -29,12 +29,31 @@ pub fn render(state: &State, frame: &mut Frame<'_>) {
         .constraints([Constraint::Percentage(60), Constraint::Percentage(40)])
         .split(rows[1]);
     source(state, frame, middle[0]);
+    let side_constraints: &[Constraint] = if state.view.memory.is_some() {
+        &[
+            Constraint::Percentage(30),
+            Constraint::Percentage(35),
+            Constraint::Percentage(35),
+        ]
+    } else {
+        &[Constraint::Percentage(45), Constraint::Percentage(55)]
+    };
     let side = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+        .constraints(side_constraints)
         .split(middle[1]);
     stack(state, frame, side[0]);
     variables(state, frame, side[1]);
+    if let Some((expression, lines)) = &state.view.memory {
+        let text: Vec<Line<'_>> = lines
+            .iter()
+            .map(|l| Line::raw(l.replace('\t', " ")))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(text).block(block(format!("memory: {expression}"), false)),
+            side[2],
+        );
+    }
     output(state, frame, rows[2]);
     let command = match (&state.command_line, &state.search) {
         (Some(text), _) => format!(":{text}"),

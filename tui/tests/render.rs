@@ -44,6 +44,7 @@ fn stopped_in_area() -> View {
             line: Some(41),
         }],
         entry: None,
+        memory: None,
     }
 }
 
@@ -156,4 +157,13 @@ fn the_output_pane_scrolls_back_within_what_it_holds() {
     assert_eq!(state.output_scroll, 100);
     state.scroll_output(1000);
     assert_eq!(state.output_scroll, 0);
+}
+
+#[test]
+fn the_memory_pane_shows_its_expression_and_bytes() {
+    let mut view = stopped_in_area();
+    view.memory = Some(("r".into(), vec!["0x112a0:\t0x01\t0x00\t0x00\t0x00".into()]));
+    let all = screen(&State::new(view), 100, 30).join("\n");
+    assert!(all.contains("memory: r"), "{all}");
+    assert!(all.contains("0x112a0: 0x01 0x00 0x00 0x00"), "{all}");
 }

@@ -114,6 +114,10 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
     assert!(screen.contains("int a = area(&rect);"), "{screen}");
     tmux.keys(&["Up", "Tab", "Tab", "Tab"]);
     tmux.wait_for("#0  area (r=0x112a0) at examples/c/debugme.c:42");
+    // The memory pane: the Rect r points to, {{1, 2}, 4, 5, GREEN}, little-endian.
+    tmux.keys(&["m", "*r", "Enter"]);
+    tmux.wait_for("memory: *r");
+    tmux.wait_for("0x112a0: 0x01 0x00 0x00 0x00 0x02");
     // The help overlay opens and closes.
     tmux.keys(&["?"]);
     tmux.wait_for("toggle breakpoint at cursor");

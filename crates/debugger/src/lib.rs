@@ -39,6 +39,7 @@ print|p EXPR          a variable, a.b, p->x, a[i], *p, &x, $N
 x/NFU ADDR            examine memory (N units, F in x d u c, U in b h w g)
 list                  source around the selected line
 directory PATH        look for source files in PATH too
+memory EXPR           64 bytes at EXPR, kept in the UI's memory pane (memory: hide)
 kill, quit            end the session
 ";
 
@@ -95,6 +96,8 @@ pub struct Debugger {
     source_maps: Vec<(String, String)>,
     /// `directory PATH`s where source files are looked for, newest first.
     directories: Vec<String>,
+    /// `memory EXPR`: what the memory pane shows.
+    memory_watch: Option<String>,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
     /// Set while `until`/`advance LOCATION` runs to its internal breakpoint.
@@ -122,6 +125,7 @@ impl Debugger {
             sources: Sources::default(),
             source_maps: Vec::new(),
             directories: Vec::new(),
+            memory_watch: None,
             quiet: false,
             advancing: false,
         }
@@ -203,6 +207,7 @@ impl Debugger {
             "print" | "p" => self.print(rest),
             "list" | "l" => self.list(),
             "directory" | "dir" => self.directory(rest),
+            "memory" => self.memory(rest),
             "kill" | "k" | "quit" | "q" => Ok(Flow::Quit),
             "help" | "h" => {
                 let _ = write!(self.out.borrow_mut(), "{HELP}");
@@ -863,6 +868,14 @@ impl Debugger {
 
     /// `x/NFU ADDRESS`: N units of size U (b, h, w, g) in format F (x, d, u, c).
     fn examine(&self, verb: &str, rest: &str) -> Result<Flow, String> {
+        for line in self.examine_lines(verb, rest)? {
+            say!(self, "{line}");
+        }
+        Ok(Flow::Next)
+    }
+
+    /// The lines `x/NFU ADDR` prints.
+    fn examine_lines(&self, verb: &str, rest: &str) -> Result<Vec<String>, String> {
         let frame = self.current()?;
         let format = verb.strip_prefix("x/").unwrap_or("");
         let count: usize = format
@@ -906,6 +919,7 @@ impl Debugger {
         let bytes = read_memory(&*self.session, frame.location.module, address, count * size)
             .ok_or_else(|| format!("Cannot access memory at address {address:#x}"))?;
         let per_line = if size == 1 { 8 } else { 16 / size };
+        let mut lines = Vec::new();
         for (line, chunk) in bytes.chunks(per_line * size).enumerate() {
             let mut text = format!("{:#x}:", address + (line * per_line * size) as u64);
             for unit in chunk.chunks(size) {
@@ -919,9 +933,34 @@ impl Debugger {
                     _ => write!(text, "\t{:#0width$x}", value, width = size * 2 + 2),
                 };
             }
-            say!(self, "{text}");
+            lines.push(text);
         }
+        Ok(lines)
+    }
+
+    /// `memory EXPR`: show 64 bytes at EXPR (a pointer's target, an object's storage) in the
+    /// terminal UI's memory pane after every stop; `memory` alone hides it. In batch mode it
+    /// prints them once, like `x/64xb EXPR`.
+    fn memory(&mut self, expression: &str) -> Result<Flow, String> {
+        if expression.is_empty() {
+            self.memory_watch = None;
+            return Ok(Flow::Next);
+        }
+        let lines = self.examine_lines("x/64xb", expression)?;
+        for line in &lines {
+            say!(self, "{line}");
+        }
+        self.memory_watch = Some(expression.to_string());
         Ok(Flow::Next)
+    }
+
+    /// The memory pane: the watched expression and its bytes now (or why they cannot be read).
+    pub(crate) fn memory_view(&self) -> Option<(String, Vec<String>)> {
+        let expression = self.memory_watch.clone()?;
+        let lines = self
+            .examine_lines("x/64xb", &expression)
+            .unwrap_or_else(|message| vec![message]);
+        Some((expression, lines))
     }
 
     fn list(&mut self) -> Result<Flow, String> {

@@ -60,6 +60,8 @@ pub struct View {
     pub breakpoints: Vec<BreakpointView>,
     /// The file (where to read it) and line to show when nothing is selected: the entry function's.
     pub entry: Option<(String, u32)>,
+    /// `memory EXPR`: the expression and its hex dump lines.
+    pub memory: Option<(String, Vec<String>)>,
 }
 
 impl Debugger {
@@ -129,6 +131,7 @@ impl Debugger {
             entry: self
                 .entry_source()
                 .map(|(file, line)| (self.source_path(&file), line)),
+            memory: self.memory_view(),
         }
     }
 }
