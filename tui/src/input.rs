@@ -25,6 +25,8 @@ pub enum Action {
     Memory,
     /// Search the source (`/`).
     Search,
+    /// Switch between source and instructions.
+    ToggleLayout,
     /// Show or hide the key help.
     Help,
     /// Stop the running guest.
@@ -60,6 +62,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char(':') => Some(Action::OpenCommandLine),
         KeyCode::Char('/') => Some(Action::Search),
         KeyCode::Char('m') => Some(Action::Memory),
+        KeyCode::Char('a') => Some(Action::ToggleLayout),
         KeyCode::Char('?') => Some(Action::Help),
         KeyCode::Char('q') => Some(Action::Quit),
         _ => None,
@@ -85,6 +88,7 @@ pub const KEYS: &[(&str, &str)] = &[
     (":", "command line (every gdb command); ↑↓ history"),
     ("/", "search the source (Enter alone repeats)"),
     ("m", "memory pane: 64 bytes at an expression"),
+    ("a", "instructions instead of source (and back)"),
     ("Ctrl-C", "interrupt the running guest"),
     ("q", "quit"),
 ];

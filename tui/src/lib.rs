@@ -220,6 +220,14 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             Action::OpenCommandLine => state.command_line = Some(String::new()),
             Action::Search => state.search = Some(String::new()),
             Action::Memory => state.command_line = Some("memory ".to_string()),
+            Action::ToggleLayout => {
+                let layout = if state.view.disassembly.is_some() {
+                    "src"
+                } else {
+                    "asm"
+                };
+                send(&mut state, &command_tx, &format!("layout {layout}"));
+            }
             Action::Help => state.help = !state.help,
             Action::Interrupt => (options.interrupt)(),
             Action::Quit => {

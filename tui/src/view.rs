@@ -79,6 +79,9 @@ fn block(title: String, focused: bool) -> Block<'static> {
 }
 
 fn source(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    if let Some((lines, at)) = &state.view.disassembly {
+        return disassembly(state, frame, area, lines, *at);
+    }
     let title = state.file.clone().unwrap_or_else(|| "source".to_string());
     let block = block(title, state.focus == Pane::Source);
     let Some(lines) = state.lines() else {
@@ -131,6 +134,38 @@ fn source(state: &State, frame: &mut Frame<'_>, area: Rect) {
         })
         .collect();
     frame.render_widget(List::new(items).block(block), area);
+}
+
+/// The assembly layout: the selected frame's instructions, the current one marked.
+fn disassembly(state: &State, frame: &mut Frame<'_>, area: Rect, lines: &[(u32, String)], at: u32) {
+    let height = area.height.saturating_sub(2) as usize;
+    let current = lines
+        .iter()
+        .position(|(offset, _)| *offset == at)
+        .unwrap_or(0);
+    let first = current.saturating_sub(height / 2);
+    let items: Vec<ListItem<'_>> = lines
+        .iter()
+        .skip(first)
+        .take(height)
+        .map(|(offset, text)| {
+            let here = *offset == at;
+            let style = if here {
+                Style::default().bg(Color::Blue).fg(Color::White)
+            } else {
+                Style::default()
+            };
+            let arrow = if here { "▶" } else { " " };
+            ListItem::new(Span::styled(
+                format!("{arrow} {offset:#08x}  {text}"),
+                style,
+            ))
+        })
+        .collect();
+    frame.render_widget(
+        List::new(items).block(block("instructions".into(), state.focus == Pane::Source)),
+        area,
+    );
 }
 
 fn stack(state: &State, frame: &mut Frame<'_>, area: Rect) {

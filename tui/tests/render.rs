@@ -45,6 +45,7 @@ fn stopped_in_area() -> View {
         }],
         entry: None,
         memory: None,
+        disassembly: None,
     }
 }
 
@@ -166,4 +167,25 @@ fn the_memory_pane_shows_its_expression_and_bytes() {
     let all = screen(&State::new(view), 100, 30).join("\n");
     assert!(all.contains("memory: r"), "{all}");
     assert!(all.contains("0x112a0: 0x01 0x00 0x00 0x00"), "{all}");
+}
+
+#[test]
+fn the_assembly_layout_marks_the_current_instruction() {
+    let mut view = stopped_in_area();
+    view.disassembly = Some((
+        vec![
+            (0x1b0, "local.get 0".into()),
+            (0x1b2, "i32.load offset=8".into()),
+            (0x1b5, "local.set 1".into()),
+        ],
+        0x1b2,
+    ));
+    let rows = screen(&State::new(view), 80, 24);
+    let all = rows.join("\n");
+    assert!(all.contains("instructions"), "{all}");
+    let current = rows.iter().find(|r| r.contains("▶")).expect(&all);
+    assert!(
+        current.contains("0x0001b2") && current.contains("i32.load offset=8"),
+        "{all}"
+    );
 }

@@ -118,6 +118,12 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
     tmux.keys(&["m", "*r", "Enter"]);
     tmux.wait_for("memory: *r");
     tmux.wait_for("0x112a0: 0x01 0x00 0x00 0x00 0x02");
+    // The assembly layout marks the instruction the frame is at; `a` again returns to source.
+    tmux.keys(&["a"]);
+    let screen = tmux.wait_for("instructions");
+    assert!(screen.contains("▶ 0x"), "{screen}");
+    tmux.keys(&["a"]);
+    tmux.wait_for("▶   42");
     // The help overlay opens and closes.
     tmux.keys(&["?"]);
     tmux.wait_for("toggle breakpoint at cursor");

@@ -5,6 +5,7 @@
 //! The session is anything that implements [`Session`] (wobs-runtime's `DebugSession` does): this
 //! crate depends on the event types and symbols only, never on the runtime.
 
+mod disasm;
 mod frame_state;
 mod source;
 mod view;
@@ -40,6 +41,8 @@ x/NFU ADDR            examine memory (N units, F in x d u c, U in b h w g)
 list                  source around the selected line
 directory PATH        look for source files in PATH too
 memory EXPR           64 bytes at EXPR, kept in the UI's memory pane (memory: hide)
+disassemble           the selected frame's function, => at its instruction
+layout asm|src        the UI shows instructions or source
 kill, quit            end the session
 ";
 
@@ -98,6 +101,10 @@ pub struct Debugger {
     directories: Vec<String>,
     /// `memory EXPR`: what the memory pane shows.
     memory_watch: Option<String>,
+    /// Module bytes, for `disassemble` (index = module).
+    module_bytes: Vec<Option<std::sync::Arc<Vec<u8>>>>,
+    /// `layout asm`: the UI shows instructions instead of source.
+    layout_asm: bool,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
     /// Set while `until`/`advance LOCATION` runs to its internal breakpoint.
@@ -126,6 +133,8 @@ impl Debugger {
             source_maps: Vec::new(),
             directories: Vec::new(),
             memory_watch: None,
+            module_bytes: Vec::new(),
+            layout_asm: false,
             quiet: false,
             advancing: false,
         }
@@ -175,6 +184,45 @@ impl Debugger {
         Ok(Flow::Next)
     }
 
+    /// Gives `disassemble` and the assembly layout module `module`'s bytes.
+    pub fn set_module_bytes(&mut self, module: u32, bytes: std::sync::Arc<Vec<u8>>) {
+        let index = module as usize;
+        if self.module_bytes.len() <= index {
+            self.module_bytes.resize(index + 1, None);
+        }
+        self.module_bytes[index] = Some(bytes);
+    }
+
+    /// The selected frame's function as (offset, instruction), and the offset it is at.
+    fn disassembly(&self) -> Result<(Vec<(u32, String)>, u32), String> {
+        let frame = self.current()?;
+        let location = frame.location;
+        let bytes = self
+            .module_bytes
+            .get(location.module as usize)
+            .and_then(Option::as_ref)
+            .ok_or("No module bytes to disassemble.")?;
+        let lines = disasm::function_at(bytes, location.offset)
+            .ok_or_else(|| format!("No function contains address {:#x}.", location.offset))?;
+        Ok((lines, location.offset))
+    }
+
+    /// `disassemble`: the selected frame's function, `=>` at its instruction, as gdb prints.
+    fn disassemble(&self) -> Result<Flow, String> {
+        let (lines, at) = self.disassembly()?;
+        let name = self
+            .source_frames(self.current()?.location)
+            .last()
+            .map_or_else(|| "??".to_string(), |f| f.function.clone());
+        say!(self, "Dump of assembler code for function {name}:");
+        for (offset, text) in lines {
+            let marker = if offset == at { "=> " } else { "   " };
+            say!(self, "{marker}{offset:#010x}:\t{text}");
+        }
+        say!(self, "End of assembler dump.");
+        Ok(Flow::Next)
+    }
+
     /// How the guest ended, once it has.
     pub fn outcome(&self) -> Option<&RawOutcome> {
         self.outcome.as_ref()
@@ -208,6 +256,18 @@ impl Debugger {
             "list" | "l" => self.list(),
             "directory" | "dir" => self.directory(rest),
             "memory" => self.memory(rest),
+            "disassemble" | "disas" => self.disassemble(),
+            "layout" => match rest {
+                "asm" => {
+                    self.layout_asm = true;
+                    Ok(Flow::Next)
+                }
+                "src" => {
+                    self.layout_asm = false;
+                    Ok(Flow::Next)
+                }
+                _ => Err("Usage: layout src|asm".to_string()),
+            },
             "kill" | "k" | "quit" | "q" => Ok(Flow::Quit),
             "help" | "h" => {
                 let _ = write!(self.out.borrow_mut(), "{HELP}");

@@ -62,6 +62,8 @@ pub struct View {
     pub entry: Option<(String, u32)>,
     /// `memory EXPR`: the expression and its hex dump lines.
     pub memory: Option<(String, Vec<String>)>,
+    /// `layout asm`: the selected frame's instructions (offset, text) and the current offset.
+    pub disassembly: Option<(Vec<(u32, String)>, u32)>,
 }
 
 impl Debugger {
@@ -132,6 +134,7 @@ impl Debugger {
                 .entry_source()
                 .map(|(file, line)| (self.source_path(&file), line)),
             memory: self.memory_view(),
+            disassembly: self.layout_asm.then(|| self.disassembly().ok()).flatten(),
         }
     }
 }

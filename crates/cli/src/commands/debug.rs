@@ -106,6 +106,9 @@ impl DebugCommand {
             Box::new(std::io::stdout())
         };
         let mut debugger = Debugger::new(Box::new(RuntimeSession(session)), symbols, sink);
+        for (index, module) in all.iter().enumerate() {
+            debugger.set_module_bytes(index as u32, module.bytes.clone());
+        }
         for map in &self.source_maps {
             let (from, to) = map
                 .split_once('=')

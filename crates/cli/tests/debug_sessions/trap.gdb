@@ -2,4 +2,5 @@
 run
 bt
 info frame
+disassemble
 continue
