@@ -27,6 +27,8 @@ pub enum Action {
     Search,
     /// Switch between source and instructions.
     ToggleLayout,
+    /// Expand or collapse the variable under the variables cursor.
+    Expand,
     /// Show or hide the key help.
     Help,
     /// Stop the running guest.
@@ -63,6 +65,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('/') => Some(Action::Search),
         KeyCode::Char('m') => Some(Action::Memory),
         KeyCode::Char('a') => Some(Action::ToggleLayout),
+        KeyCode::Enter | KeyCode::Right | KeyCode::Left => Some(Action::Expand),
         KeyCode::Char('?') => Some(Action::Help),
         KeyCode::Char('q') => Some(Action::Quit),
         _ => None,
@@ -89,6 +92,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("/", "search the source (Enter alone repeats)"),
     ("m", "memory pane: 64 bytes at an expression"),
     ("a", "instructions instead of source (and back)"),
+    (
+        "Enter ← →",
+        "expand / collapse a struct or array (variables pane)",
+    ),
     ("Ctrl-C", "interrupt the running guest"),
     ("q", "quit"),
 ];

@@ -13,6 +13,7 @@
 mod input;
 mod state;
 mod term;
+mod tree;
 mod view;
 
 use std::io;
@@ -25,6 +26,7 @@ use wobs_debugger::{Debugger, Flow, RunState, View};
 
 pub use input::{action, Action, KEYS};
 pub use state::{Pane, State};
+pub use tree::{children, rows, Row};
 pub use view::render;
 
 /// Leaves the alternate screen and raw mode: for a signal handler that ends the process while the
@@ -204,7 +206,8 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             }
             // ↑↓ act on the focused pane: the source cursor, the selected frame, the scrollback.
             Action::Cursor(by) => match state.focus {
-                Pane::Source | Pane::Variables => state.move_cursor(by),
+                Pane::Source => state.move_cursor(by),
+                Pane::Variables => state.move_variable_cursor(by),
                 Pane::Stack => {
                     let frames = state.view.frames.last().map_or(0, |f| f.physical + 1);
                     let target = (state.view.selected as isize + by).clamp(0, frames as isize - 1);
@@ -219,6 +222,7 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             Action::NextPane => state.next_pane(),
             Action::OpenCommandLine => state.command_line = Some(String::new()),
             Action::Search => state.search = Some(String::new()),
+            Action::Expand => state.toggle_expanded(),
             Action::Memory => state.command_line = Some("memory ".to_string()),
             Action::ToggleLayout => {
                 let layout = if state.view.disassembly.is_some() {

@@ -54,6 +54,10 @@ pub struct State {
     pub focus: Pane,
     /// Lines the output pane is scrolled back from its end.
     pub output_scroll: usize,
+    /// Paths of expanded aggregates in the variables pane (`rect`, `rect.origin`).
+    pub expanded: std::collections::HashSet<String>,
+    /// The row under the variables pane's cursor.
+    pub variable_cursor: usize,
     /// The command line while open.
     pub command_line: Option<String>,
     /// Commands entered, for ↑↓.
@@ -86,6 +90,8 @@ impl State {
             output: Vec::new(),
             focus: Pane::Source,
             output_scroll: 0,
+            expanded: std::collections::HashSet::new(),
+            variable_cursor: 0,
             command_line: None,
             history: Vec::new(),
             history_at: None,
@@ -175,6 +181,28 @@ impl State {
     pub fn scroll_output(&mut self, by: isize) {
         let back = self.output_scroll as isize - by;
         self.output_scroll = back.clamp(0, self.output.len() as isize) as usize;
+    }
+
+    /// The variables pane's rows as they are shown.
+    pub fn variable_rows(&self) -> Vec<crate::tree::Row> {
+        crate::tree::rows(&self.view.variables, &self.expanded)
+    }
+
+    /// Moves the variables cursor, within the rows.
+    pub fn move_variable_cursor(&mut self, by: isize) {
+        let last = self.variable_rows().len().saturating_sub(1) as isize;
+        self.variable_cursor = (self.variable_cursor as isize + by).clamp(0, last.max(0)) as usize;
+    }
+
+    /// Expands or collapses the aggregate under the variables cursor.
+    pub fn toggle_expanded(&mut self) {
+        let rows = self.variable_rows();
+        let Some(row) = rows.get(self.variable_cursor).filter(|r| r.expandable) else {
+            return;
+        };
+        if !self.expanded.remove(&row.path) {
+            self.expanded.insert(row.path.clone());
+        }
     }
 
     /// Focus the next pane.

@@ -198,27 +198,38 @@ fn stack(state: &State, frame: &mut Frame<'_>, area: Rect) {
 }
 
 fn variables(state: &State, frame: &mut Frame<'_>, area: Rect) {
+    let focused = state.focus == Pane::Variables;
     let items: Vec<ListItem<'_>> = state
-        .view
-        .variables
-        .iter()
-        .map(|(name, value)| {
-            let changed = state
-                .previous_values
-                .get(name)
-                .is_some_and(|before| before != value);
-            let style = if changed {
+        .variable_rows()
+        .into_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            // A variable whose value changed since the last stop stands out.
+            let name = row.path.split('.').next().unwrap_or_default();
+            let changed = row.depth == 0
+                && state.previous_values.get(name).is_some_and(|before| {
+                    state
+                        .view
+                        .variables
+                        .iter()
+                        .any(|(n, now)| n == name && now != before)
+                });
+            let mut style = if changed {
                 Style::default()
                     .fg(Color::Yellow)
                     .add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
-            ListItem::new(Span::styled(format!("{name} = {value}"), style))
+            if focused && index == state.variable_cursor {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            let indent = "  ".repeat(row.depth);
+            ListItem::new(Span::styled(format!("{indent}{}", row.text), style))
         })
         .collect();
     frame.render_widget(
-        List::new(items).block(block("variables".into(), state.focus == Pane::Variables)),
+        List::new(items).block(block("variables".into(), focused)),
         area,
     );
 }

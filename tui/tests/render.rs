@@ -189,3 +189,26 @@ fn the_assembly_layout_marks_the_current_instruction() {
         "{all}"
     );
 }
+
+#[test]
+fn aggregates_expand_in_the_variables_pane() {
+    let mut view = stopped_in_area();
+    view.variables.push((
+        "rect".into(),
+        "{origin = {x = 1, y = 2}, width = 4, height = 5, color = GREEN}".into(),
+    ));
+    let mut state = State::new(view);
+    state.focus = wobs_tui::Pane::Variables;
+    state.move_variable_cursor(3);
+    state.toggle_expanded();
+    let all = screen(&state, 100, 30).join("\n");
+    assert!(all.contains("▾ rect = {origin"), "{all}");
+    assert!(all.contains("  ▸ origin = {x = 1, y = 2}"), "{all}");
+    assert!(all.contains("  color = GREEN"), "{all}");
+    state.toggle_expanded();
+    let all = screen(&state, 100, 30).join("\n");
+    assert!(
+        all.contains("▸ rect = {origin") && !all.contains("color = GREEN\n"),
+        "{all}"
+    );
+}
