@@ -105,6 +105,8 @@ pub struct Debugger {
     module_bytes: Vec<Option<std::sync::Arc<Vec<u8>>>>,
     /// `layout asm`: the UI shows instructions instead of source.
     layout_asm: bool,
+    /// The entry function's source position, once looked up.
+    entry: std::sync::OnceLock<Option<(String, u32)>>,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
     /// Set while `until`/`advance LOCATION` runs to its internal breakpoint.
@@ -135,6 +137,7 @@ impl Debugger {
             memory_watch: None,
             module_bytes: Vec::new(),
             layout_asm: false,
+            entry: std::sync::OnceLock::new(),
             quiet: false,
             advancing: false,
         }
@@ -385,13 +388,19 @@ impl Debugger {
     }
 
     /// The entry function's opening source position (`main`).
+    /// Found once: resolving a name scans the module's DWARF (tens of ms on a 50 MB module), and
+    /// every view asks.
     fn entry_source(&self) -> Option<(String, u32)> {
-        let location = {
-            let symbols = self.symbols(0)?;
-            let offset = *symbols.function_offsets("main").first()?;
-            CodeLocation { module: 0, offset }
-        };
-        self.source_of(location)
+        self.entry
+            .get_or_init(|| {
+                let location = {
+                    let symbols = self.symbols(0)?;
+                    let offset = *symbols.function_offsets("main").first()?;
+                    CodeLocation { module: 0, offset }
+                };
+                self.source_of(location)
+            })
+            .clone()
     }
 
     /// The file of the selected frame, else of `main`.
