@@ -181,3 +181,24 @@ fn the_terminal_is_restored_after_sigterm() {
     let screen = tmux.wait_for("ECHO-ON");
     assert!(!screen.contains("not started"), "{screen}");
 }
+
+#[test]
+fn a_trap_shows_in_the_status_line_and_quitting_asks_first() {
+    let Some(tmux) = Tmux::start("trap", &session("", "examples/wasm/trap.wasm")) else {
+        return;
+    };
+    tmux.wait_for("not started");
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("trapped (wasm trap: integer divide by zero)");
+    // Post-mortem: the trapping frame, its arguments and the guest's output before the trap.
+    assert!(screen.contains("#0 divide (a=42, b=0)"), "{screen}");
+    assert!(screen.contains("trap: about to divide by zero"), "{screen}");
+    // The guest is alive (post-mortem), so `q` asks; anything but `y` keeps the session.
+    tmux.keys(&["q"]);
+    tmux.wait_for("Quit anyway? (y or n)");
+    tmux.keys(&["n"]);
+    tmux.keys(&["q"]);
+    tmux.keys(&["y"]);
+    tmux.wait_for("EXITED-0");
+    tmux.wait_for("ECHO-ON");
+}
