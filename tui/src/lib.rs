@@ -222,7 +222,11 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             Action::NextPane => state.next_pane(),
             Action::OpenCommandLine => state.command_line = Some(String::new()),
             Action::Search => state.search = Some(String::new()),
-            Action::Expand => state.toggle_expanded(),
+            Action::Expand => {
+                if let Some(command) = state.toggle_expanded() {
+                    send(&mut state, &command_tx, &command);
+                }
+            }
             Action::Memory => state.command_line = Some("memory ".to_string()),
             Action::ToggleLayout => {
                 let layout = if state.view.disassembly.is_some() {

@@ -185,7 +185,7 @@ impl State {
 
     /// The variables pane's rows as they are shown.
     pub fn variable_rows(&self) -> Vec<crate::tree::Row> {
-        crate::tree::rows(&self.view.variables, &self.expanded)
+        crate::tree::rows(&self.view.variables, &self.expanded, &self.view.followed)
     }
 
     /// Moves the variables cursor, within the rows.
@@ -194,15 +194,18 @@ impl State {
         self.variable_cursor = (self.variable_cursor as isize + by).clamp(0, last.max(0)) as usize;
     }
 
-    /// Expands or collapses the aggregate under the variables cursor.
-    pub fn toggle_expanded(&mut self) {
+    /// Expands or collapses the aggregate under the variables cursor. A pointer is followed by
+    /// the debugger: the returned command asks it to (`follow EXPR`).
+    pub fn toggle_expanded(&mut self) -> Option<String> {
         let rows = self.variable_rows();
-        let Some(row) = rows.get(self.variable_cursor).filter(|r| r.expandable) else {
-            return;
-        };
+        let row = rows.get(self.variable_cursor).filter(|r| r.expandable)?;
+        if row.pointer {
+            return Some(format!("follow {}", crate::tree::expression(&row.path)));
+        }
         if !self.expanded.remove(&row.path) {
             self.expanded.insert(row.path.clone());
         }
+        None
     }
 
     /// Focus the next pane.

@@ -14,28 +14,80 @@ pub struct Row {
     pub expandable: bool,
     /// See [`Row::expandable`].
     pub expanded: bool,
+    /// A pointer: expanding it asks the debugger to follow it.
+    pub pointer: bool,
 }
 
-/// The rows of `variables`, aggregates expanded where `expanded` holds their path.
+/// The rows of `variables`, aggregates expanded where `expanded` holds their path, pointers
+/// followed where `followed` has their target (by expression, see [`expression`]).
 pub fn rows(
     variables: &[(String, String)],
     expanded: &std::collections::HashSet<String>,
+    followed: &std::collections::BTreeMap<String, String>,
 ) -> Vec<Row> {
     let mut out = Vec::new();
+    let context = Context { expanded, followed };
     for (name, value) in variables {
-        push(&mut out, 0, name, name, value, expanded);
+        push(&mut out, 0, name, name, value, &context);
     }
     out
 }
 
-fn push(
-    out: &mut Vec<Row>,
-    depth: usize,
-    path: &str,
-    name: &str,
-    value: &str,
-    expanded: &std::collections::HashSet<String>,
-) {
+struct Context<'a> {
+    expanded: &'a std::collections::HashSet<String>,
+    followed: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// The C expression a tree path names: `rect.origin`, `numbers[2]`, and through a followed
+/// pointer `(*head).next`.
+pub fn expression(path: &str) -> String {
+    let mut parts = path.split('.');
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        if part == "*" {
+            out = format!("(*{out})");
+        } else if part.starts_with('[') {
+            out.push_str(part);
+        } else {
+            out = format!("{out}.{part}");
+        }
+    }
+    out
+}
+
+/// Whether `value` is a pointer the UI can follow (`0x10f0`, `(struct Node *) 0x10f0`).
+pub fn is_pointer(value: &str) -> bool {
+    let value = value.trim();
+    let address = match value.split_once(") ") {
+        Some((cast, rest)) if cast.starts_with('(') && cast.ends_with('*') => rest,
+        _ => value,
+    };
+    address.starts_with("0x") && address.len() > 2 && !address.contains(' ') && address != "0x0"
+}
+
+fn push(out: &mut Vec<Row>, depth: usize, path: &str, name: &str, value: &str, cx: &Context<'_>) {
+    let target = is_pointer(value)
+        .then(|| cx.followed.get(&expression(path)))
+        .flatten();
+    if is_pointer(value) {
+        out.push(Row {
+            depth,
+            path: path.to_string(),
+            text: format!(
+                "{} {name} = {value}",
+                if target.is_some() { "▾" } else { "→" }
+            ),
+            expandable: true,
+            expanded: target.is_some(),
+            pointer: true,
+        });
+        if let Some(target) = target {
+            let child = format!("{path}.*");
+            push(out, depth + 1, &child, &format!("*{name}"), target, cx);
+        }
+        return;
+    }
+    let expanded = cx.expanded;
     let children = children(value);
     let is_open = children.is_some() && expanded.contains(path);
     let marker = match (&children, is_open) {
@@ -49,11 +101,12 @@ fn push(
         text: format!("{marker}{name} = {value}"),
         expandable: children.is_some(),
         expanded: is_open,
+        pointer: false,
     });
     if let (Some(children), true) = (children, is_open) {
         for (child, child_value) in children {
             let child_path = format!("{path}.{child}");
-            push(out, depth + 1, &child_path, &child, &child_value, expanded);
+            push(out, depth + 1, &child_path, &child, &child_value, cx);
         }
     }
 }
@@ -138,6 +191,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pointers_are_followed_where_the_debugger_has_their_target() {
+        assert!(is_pointer("0x112a0"));
+        assert!(is_pointer("(struct Node *) 0x112c0"));
+        assert!(!is_pointer("0x0"));
+        assert!(!is_pointer("0x41d \"hello\""));
+        assert_eq!(expression("numbers.[2]"), "numbers[2]");
+        assert_eq!(expression("head.*.next"), "(*head).next");
+        let variables = vec![("r".to_string(), "0x112a0".to_string())];
+        let open = std::collections::HashSet::new();
+        let mut followed = std::collections::BTreeMap::new();
+        assert_eq!(rows(&variables, &open, &followed)[0].text, "→ r = 0x112a0");
+        followed.insert("r".to_string(), "{width = 4, height = 5}".to_string());
+        let shown = rows(&variables, &open, &followed);
+        assert_eq!(shown[0].text, "▾ r = 0x112a0");
+        assert_eq!(
+            (shown[1].depth, shown[1].text.as_str()),
+            (1, "▸ *r = {width = 4, height = 5}")
+        );
+        assert_eq!(shown[1].path, "r.*");
+    }
+
+    #[test]
     fn aggregates_split_into_named_fields_and_indexed_elements() {
         let rect = "{origin = {x = 1, y = 2}, width = 4, height = 5, color = GREEN}";
         let fields = children(rect).unwrap();
@@ -160,10 +235,11 @@ mod tests {
             "{origin = {x = 1, y = 2}, width = 4}".to_string(),
         )];
         let mut open = std::collections::HashSet::new();
-        assert_eq!(rows(&variables, &open).len(), 1);
+        let none = std::collections::BTreeMap::new();
+        assert_eq!(rows(&variables, &open, &none).len(), 1);
         open.insert("rect".to_string());
         open.insert("rect.origin".to_string());
-        let rows = rows(&variables, &open);
+        let rows = rows(&variables, &open, &none);
         let texts: Vec<_> = rows.iter().map(|r| (r.depth, r.text.as_str())).collect();
         assert_eq!(
             texts,

@@ -46,6 +46,7 @@ fn stopped_in_area() -> View {
         entry: None,
         memory: None,
         disassembly: None,
+        followed: Default::default(),
     }
 }
 

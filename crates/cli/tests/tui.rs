@@ -124,6 +124,10 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
     assert!(screen.contains("▶ 0x"), "{screen}");
     tmux.keys(&["a"]);
     tmux.wait_for("▶   42");
+    // In the variables pane, Enter on the pointer `r` follows it: its struct appears under it.
+    tmux.keys(&["Tab", "Tab", "Enter"]);
+    tmux.wait_for("▾ r = 0x112a0");
+    tmux.wait_for("▸ *r = {origin = {x = 1, y = 2}");
     // The help overlay opens and closes.
     tmux.keys(&["?"]);
     tmux.wait_for("toggle breakpoint at cursor");

@@ -43,6 +43,7 @@ directory PATH        look for source files in PATH too
 memory EXPR           64 bytes at EXPR, kept in the UI's memory pane (memory: hide)
 disassemble           the selected frame's function, => at its instruction
 layout asm|src        the UI shows instructions or source
+follow EXPR           the UI shows what pointer EXPR points to in the variables tree
 kill, quit            end the session
 ";
 
@@ -101,6 +102,8 @@ pub struct Debugger {
     directories: Vec<String>,
     /// `memory EXPR`: what the memory pane shows.
     memory_watch: Option<String>,
+    /// `follow EXPR`: pointers whose targets the variables tree shows.
+    followed: std::collections::BTreeSet<String>,
     /// Module bytes, for `disassemble` (index = module).
     module_bytes: Vec<Option<std::sync::Arc<Vec<u8>>>>,
     /// `layout asm`: the UI shows instructions instead of source.
@@ -135,6 +138,7 @@ impl Debugger {
             source_maps: Vec::new(),
             directories: Vec::new(),
             memory_watch: None,
+            followed: std::collections::BTreeSet::new(),
             module_bytes: Vec::new(),
             layout_asm: false,
             entry: std::sync::OnceLock::new(),
@@ -259,6 +263,7 @@ impl Debugger {
             "list" | "l" => self.list(),
             "directory" | "dir" => self.directory(rest),
             "memory" => self.memory(rest),
+            "follow" => self.follow(rest),
             "disassemble" | "disas" => self.disassemble(),
             "layout" => match rest {
                 "asm" => {
@@ -1021,6 +1026,34 @@ impl Debugger {
         }
         self.memory_watch = Some(expression.to_string());
         Ok(Flow::Next)
+    }
+
+    /// `follow EXPR`: the UI shows what the pointer EXPR points to under it in the variables tree
+    /// (again: stop showing it).
+    fn follow(&mut self, expression: &str) -> Result<Flow, String> {
+        if expression.is_empty() {
+            return Err("Argument required (pointer expression).".to_string());
+        }
+        if !self.followed.remove(expression) {
+            self.followed.insert(expression.to_string());
+        }
+        Ok(Flow::Next)
+    }
+
+    /// What each followed pointer points to now (or why it cannot be read).
+    pub(crate) fn followed_view(&self) -> std::collections::BTreeMap<String, String> {
+        self.followed
+            .iter()
+            .map(|expression| {
+                let value = self
+                    .in_frame(self.selected, |symbols, pc, state| {
+                        symbols.evaluate(pc, &format!("*{expression}"), state)
+                    })
+                    .and_then(|result| result)
+                    .map_or_else(|message| format!("<{message}>"), |(_, value)| value);
+                (expression.clone(), value)
+            })
+            .collect()
     }
 
     /// The memory pane: the watched expression and its bytes now (or why they cannot be read).

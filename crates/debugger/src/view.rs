@@ -64,6 +64,8 @@ pub struct View {
     pub memory: Option<(String, Vec<String>)>,
     /// `layout asm`: the selected frame's instructions (offset, text) and the current offset.
     pub disassembly: Option<(Vec<(u32, String)>, u32)>,
+    /// `follow EXPR`: each followed pointer expression and what it points to.
+    pub followed: std::collections::BTreeMap<String, String>,
 }
 
 impl Debugger {
@@ -134,6 +136,7 @@ impl Debugger {
                 .entry_source()
                 .map(|(file, line)| (self.source_path(&file), line)),
             memory: self.memory_view(),
+            followed: self.followed_view(),
             disassembly: self.layout_asm.then(|| self.disassembly().ok()).flatten(),
         }
     }
