@@ -88,7 +88,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("g G", "first / last source line"),
     ("Tab", "next pane"),
-    (":", "command line (every gdb command); ↑↓ history"),
+    (":", "command line (every gdb command), ↑↓ history"),
     ("/", "search the source (Enter alone repeats)"),
     ("m", "memory pane: 64 bytes at an expression"),
     ("a", "instructions instead of source (and back)"),

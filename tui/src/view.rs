@@ -55,12 +55,17 @@ pub fn render(state: &State, frame: &mut Frame<'_>) {
         );
     }
     output(state, frame, rows[2]);
-    let command = match (&state.command_line, &state.search) {
-        (Some(text), _) => format!(":{text}"),
-        (_, Some(text)) => format!("/{text}"),
-        _ => ": command  / search  ? keys  q quit".to_string(),
+    let (command, style) = match (&state.command_line, &state.search, &state.view.error) {
+        (Some(text), _, _) => (format!(":{text}"), Style::default()),
+        (_, Some(text), _) => (format!("/{text}"), Style::default()),
+        // The last command's error, beside the command line, until the next command.
+        (_, _, Some(error)) => (format!("error: {error}"), Style::default().fg(Color::Red)),
+        _ => (
+            ": command  / search  ? keys  q quit".to_string(),
+            Style::default(),
+        ),
     };
-    frame.render_widget(Paragraph::new(command), rows[3]);
+    frame.render_widget(Paragraph::new(command).style(style), rows[3]);
     if state.help {
         help(frame);
     }
@@ -255,7 +260,12 @@ fn output(state: &State, frame: &mut Frame<'_>, area: Rect) {
 
 fn help(frame: &mut Frame<'_>) {
     let area = frame.area();
-    let width = 62.min(area.width);
+    let longest = KEYS
+        .iter()
+        .map(|(key, what)| key.chars().count().max(20) + 1 + what.chars().count())
+        .max()
+        .unwrap_or(40) as u16;
+    let width = (longest + 2).min(area.width);
     let height = (KEYS.len() as u16 + 2).min(area.height);
     let rect = Rect::new(
         area.x + (area.width - width) / 2,

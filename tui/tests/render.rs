@@ -47,6 +47,7 @@ fn stopped_in_area() -> View {
         memory: None,
         disassembly: None,
         followed: Default::default(),
+        error: None,
     }
 }
 
@@ -212,4 +213,36 @@ fn aggregates_expand_in_the_variables_pane() {
         all.contains("▸ rect = {origin") && !all.contains("color = GREEN\n"),
         "{all}"
     );
+}
+
+#[test]
+fn a_command_error_shows_beside_the_command_line() {
+    let mut view = stopped_in_area();
+    view.error = Some("No symbol \"nosuch\" in current context.".into());
+    let rows = screen(&State::new(view), 80, 24);
+    assert_eq!(
+        rows[23].trim_end(),
+        "error: No symbol \"nosuch\" in current context."
+    );
+}
+
+/// Whole screens as insta snapshots (tests/snapshots/). Review a change with `cargo insta review`
+/// or regenerate with `INSTA_UPDATE=always`. Frames name the file as DWARF does (relative), so
+/// snapshots do not depend on where the repository is.
+#[test]
+fn snapshots_of_a_stop_at_80x24_and_of_the_key_help() {
+    // DWARF's relative name on screen, the absolute path only for reading.
+    let view = || {
+        let mut view = stopped_in_area();
+        for frame in &mut view.frames {
+            frame.file = Some("examples/c/debugme.c".into());
+        }
+        view.breakpoints[0].file = Some("examples/c/debugme.c".into());
+        view
+    };
+    let state = State::new(view());
+    insta::assert_snapshot!("stop_80x24", screen(&state, 80, 24).join("\n"));
+    let mut state = State::new(view());
+    state.help = true;
+    insta::assert_snapshot!("help_80x24", screen(&state, 80, 24).join("\n"));
 }

@@ -102,6 +102,8 @@ pub struct Debugger {
     directories: Vec<String>,
     /// `memory EXPR`: what the memory pane shows.
     memory_watch: Option<String>,
+    /// The error the last command ended with, for a front end to show beside its command line.
+    last_error: Option<String>,
     /// `follow EXPR`: pointers whose targets the variables tree shows.
     followed: std::collections::BTreeSet<String>,
     /// Module bytes, for `disassemble` (index = module).
@@ -139,6 +141,7 @@ impl Debugger {
             directories: Vec::new(),
             memory_watch: None,
             followed: std::collections::BTreeSet::new(),
+            last_error: None,
             module_bytes: Vec::new(),
             layout_asm: false,
             entry: std::sync::OnceLock::new(),
@@ -237,6 +240,7 @@ impl Debugger {
 
     /// Runs one command line, printing its output; errors are printed gdb-style, never fatal.
     pub fn execute(&mut self, line: &str) -> Flow {
+        self.last_error = None;
         let line = line.trim();
         let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
         let rest = rest.trim();
@@ -288,6 +292,7 @@ impl Debugger {
             Ok(flow) => flow,
             Err(message) => {
                 say!(self, "{message}");
+                self.last_error = Some(message);
                 Flow::Next
             }
         }

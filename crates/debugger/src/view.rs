@@ -66,6 +66,8 @@ pub struct View {
     pub disassembly: Option<(Vec<(u32, String)>, u32)>,
     /// `follow EXPR`: each followed pointer expression and what it points to.
     pub followed: std::collections::BTreeMap<String, String>,
+    /// The error the last command ended with (`No symbol "x" in current context.`).
+    pub error: Option<String>,
 }
 
 impl Debugger {
@@ -137,6 +139,7 @@ impl Debugger {
                 .map(|(file, line)| (self.source_path(&file), line)),
             memory: self.memory_view(),
             followed: self.followed_view(),
+            error: self.last_error.clone(),
             disassembly: self.layout_asm.then(|| self.disassembly().ok()).flatten(),
         }
     }
