@@ -197,6 +197,26 @@ fn a_trap_shows_in_the_status_line_and_quitting_asks_first() {
     // Post-mortem: the trapping frame, its arguments and the guest's output before the trap.
     assert!(screen.contains("#0 divide (a=42, b=0)"), "{screen}");
     assert!(screen.contains("trap: about to divide by zero"), "{screen}");
+    // Resizing to 80×24 re-lays out the screen: the command line is on the new last row.
+    let resized = tmux
+        .command()
+        .args(["resize-window", "-x", "80", "-y", "24"])
+        .status()
+        .unwrap();
+    assert!(resized.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = tmux.screen();
+        let rows: Vec<&str> = screen.lines().collect();
+        if rows.len() == 24 && rows[23].starts_with(": command") && rows[0].starts_with("trapped") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not re-laid out at 80x24:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // The guest is alive (post-mortem), so `q` asks; anything but `y` keeps the session.
     tmux.keys(&["q"]);
     tmux.wait_for("Quit anyway? (y or n)");
