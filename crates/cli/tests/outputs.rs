@@ -28,13 +28,22 @@ fn outputs_are_valid_and_report_reproduces_them() {
 
     // Folded: `frame;frame;... count`, counts summing to the samples taken.
     let folded = std::fs::read_to_string(path("run.folded")).unwrap();
-    let mut sum = 0;
+    let (mut sum, mut outside_main) = (0, 0);
     for line in folded.lines() {
         let (stack, count) = line.rsplit_once(' ').expect("stack and count");
-        assert!(stack.starts_with("_start.command_export;_start;"), "{line}");
-        sum += count.parse::<u64>().expect("count");
+        let count = count.parse::<u64>().expect("count");
+        assert!(stack.starts_with("_start.command_export"), "{line}");
+        // A tick can land in start-up code before main (seen in CI): rare, never the profile.
+        if !stack.starts_with("_start.command_export;_start;") {
+            outside_main += count;
+        }
+        sum += count;
     }
     assert_eq!(sum, taken);
+    assert!(
+        outside_main * 100 <= taken,
+        "{outside_main} of {taken} outside main"
+    );
     assert!(folded.contains(";main;work_two "));
 
     // SVG: well-formed XML naming the hot function.
