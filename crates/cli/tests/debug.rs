@@ -596,3 +596,26 @@ fn source_files_are_found_through_source_maps_and_directories() {
     let found = debug(&[], &[&dir, "break area", "run", "kill"]);
     assert!(found.contains("41\t    int w = r->width;"), "{found}");
 }
+
+#[test]
+fn bad_modules_give_one_line_and_exit_1() {
+    let dir = common::scratch();
+    let bad = dir.path().join("bad.wasm");
+    std::fs::write(&bad, b"not wasm at all").unwrap();
+    for module in [bad.to_str().unwrap(), "/no/such/module.wasm"] {
+        let run = wobs(&["debug", "--batch", "-ex", "run", module]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    }
+    // A module that cannot link: the run ends with wasmtime's one-line reason.
+    let run = wobs(&["debug", "--batch", "-ex", "run", &example("driver")]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("unknown import"), "{}", run.stdout);
+    let run = batch(&["delete 99"]);
+    assert!(
+        run.stdout.contains("No breakpoint number 99."),
+        "{}",
+        run.stdout
+    );
+}

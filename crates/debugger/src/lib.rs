@@ -433,7 +433,11 @@ impl Debugger {
                 let id: u32 = id
                     .parse()
                     .map_err(|_| format!("Convenience variable must have integer value: {id}"))?;
+                let before = self.breakpoints.len();
                 self.breakpoints.retain(|b| b.id != id);
+                if self.breakpoints.len() == before {
+                    say!(self, "No breakpoint number {id}.");
+                }
             }
         }
         self.sync_breakpoints();

@@ -49,6 +49,15 @@ impl DebugCommand {
         let wasm = PathBuf::from(&self.module_and_args[0]);
         let (main, preloads) = load_modules(&self.guest, &wasm)?;
         let all: Vec<_> = std::iter::once(&main).chain(&preloads).collect();
+        let mut engine_options = EngineOptions::default();
+        engine_options.cache_dir = self.guest.cache_dir();
+        engine_options.guest_debug = true;
+        let engine = Engine::new(&engine_options)?;
+        let compiled = all
+            .iter()
+            .map(|m| compile(&engine, m))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // After compiling: a module wasmtime rejects gets exactly one message.
         let symbols: Vec<Option<SharedSymbols>> = all
             .iter()
             .map(|m| match ModuleSymbols::new(m.bytes()) {
@@ -62,19 +71,12 @@ impl DebugCommand {
                     Some(Arc::new(Mutex::new(symbols)))
                 }
                 Err(err) => {
+                    let err = wobs_runtime::one_line(&err.to_string());
                     eprintln!("wobs: warning: {}: {err}", m.info.path);
                     None
                 }
             })
             .collect();
-        let mut engine_options = EngineOptions::default();
-        engine_options.cache_dir = self.guest.cache_dir();
-        engine_options.guest_debug = true;
-        let engine = Engine::new(&engine_options)?;
-        let compiled = all
-            .iter()
-            .map(|m| compile(&engine, m))
-            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut options = run_options(&self.guest, &main, &self.module_and_args[1..])?;
         options.interval = None;
         // Without --batch on a terminal: the terminal UI, with the guest's output captured so it
