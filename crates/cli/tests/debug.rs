@@ -619,3 +619,24 @@ fn bad_modules_give_one_line_and_exit_1() {
         run.stdout
     );
 }
+
+#[test]
+fn until_runs_a_loop_to_its_end() {
+    let stop = marker("sum_list");
+    let run = batch(&[
+        &format!("break {stop}"),
+        "run",
+        "delete",
+        "until",
+        "print total",
+        "kill",
+    ]);
+    let out = &run.stdout;
+    // From inside the loop body, `until` does not stop at the loop header again: it stops at
+    // `return total;`, after all three nodes (10 + 20 + 30) were added.
+    assert!(
+        out.contains(&format!("\n{}\t    return total;", stop + 2)),
+        "{out}"
+    );
+    assert!(out.contains("$1 = 60"), "{out}");
+}

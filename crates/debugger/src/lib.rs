@@ -258,7 +258,7 @@ impl Debugger {
             "nexti" | "ni" => self.resume(Resume::NextInstruction),
             "finish" | "fin" => self.finish(),
             "until" | "u" | "advance" if !rest.is_empty() => self.advance(rest),
-            "until" | "u" => self.resume(Resume::StepLine { into: false }),
+            "until" | "u" => self.until(),
             "backtrace" | "bt" | "where" => self.backtrace(),
             "frame" | "f" => self.select_frame(rest.parse().ok()),
             "up" => self.select_frame(Some(self.selected + rest.parse().unwrap_or(1))),
@@ -723,6 +723,38 @@ impl Debugger {
 
     /// `finish` out of an inlined call: step over lines until the innermost source function is no
     /// longer `function` (an inlined call has no frame of its own to return from).
+    /// `until` alone: like `next`, but a jump back to an earlier line (a loop's back edge) does
+    /// not stop it: it runs until a line after the current one, or the frame returns.
+    fn until(&mut self) -> Result<Flow, String> {
+        const MAX_STEPS: usize = 100_000;
+        let here = |d: &Debugger| -> Option<(usize, Option<(String, u32)>)> {
+            let stop = d.stop.as_ref()?;
+            let frame = stop.frames.first()?;
+            Some((stop.frames.len(), d.source_of(frame.location)))
+        };
+        let Some((depth, Some((file, line)))) = here(self) else {
+            return self.resume(Resume::StepLine { into: false });
+        };
+        for _ in 0..MAX_STEPS {
+            self.resume_quietly(Resume::StepLine { into: false })?;
+            let Some((now_depth, now)) = here(self) else {
+                return Ok(Flow::Next); // finished: the exit was printed
+            };
+            let past = match &now {
+                Some((now_file, now_line)) => now_file != &file || *now_line > line,
+                None => true,
+            };
+            if now_depth != depth || past {
+                if now_depth != depth {
+                    say!(self, "{}", self.describe_frame(0, false));
+                }
+                self.print_source_line(0);
+                return Ok(Flow::Next);
+            }
+        }
+        Err(format!("no line after {line} in {MAX_STEPS} steps"))
+    }
+
     fn finish_inlined(&mut self, function: &str) -> Result<Flow, String> {
         const MAX_STEPS: usize = 10_000;
         for _ in 0..MAX_STEPS {
