@@ -1,7 +1,6 @@
 //! Atomic output files: written to a temporary sibling, then renamed into place, so a reader never
-//! sees half a file and an interrupted wobs never leaves one.
+//! sees half a file and an interrupted wobs never leaves one (tempfile removes it on failure).
 
-use std::fs;
 use std::io::Write;
 use std::path::Path;
 
@@ -13,22 +12,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+    if path.file_name().is_none() {
+        anyhow::bail!("{} is not a file path", path.display());
     }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    let write = || -> std::io::Result<()> {
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(contents)?;
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
 }

@@ -4,9 +4,9 @@
 //! pushes or pops a preallocated stack: no allocation per event, except the first time a new
 //! caller→callee edge is seen.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use wobs_events::{ProbeMap, RawTrace, TracedEdge, TracedFunction};
@@ -23,33 +23,9 @@ struct Stats {
 /// A probed function: (module index, probe id).
 type FuncKey = (u32, u32);
 
-/// Edge counts keyed by small integers: a multiply-rotate hash (FxHash's) instead of SipHash,
-/// which would cost more than the rest of a probe call. Keys come from our own probe ids, not
-/// from an adversary.
-type EdgeMap = HashMap<(Option<FuncKey>, FuncKey), u64, BuildHasherDefault<FxHasher>>;
-
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// Edge counts keyed by small integers: FxHash instead of SipHash, which would cost more than the
+/// rest of a probe call. Keys come from our own probe ids, not from an adversary.
+type EdgeMap = FxHashMap<(Option<FuncKey>, FuncKey), u64>;
 
 struct Frame {
     module: u32,
