@@ -31,6 +31,8 @@ use wobs_symbolize::ModuleSymbols;
 pub use dwarf::DwarfHandling;
 pub use options::Options;
 
+use options::NameFilter;
+
 use dwarf::Plan;
 use map_section::MapSection;
 use passes::memory::{memory_grow, GrowProbe};
@@ -45,6 +47,9 @@ pub enum Error {
     /// The input already carries probes.
     #[error("already instrumented ({0}); instrument the original module instead")]
     AlreadyInstrumented(String),
+    /// An `--include` or `--exclude` pattern is not a valid glob.
+    #[error("invalid pattern {0}")]
+    Pattern(String),
     /// The rewritten module failed validation (a wobs bug; please report it).
     #[error("instrumented module does not validate (a wobs bug): {0}")]
     Output(String),
@@ -79,6 +84,7 @@ pub struct Report {
 /// Instruments `wasm` as `options` say.
 pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error> {
     refuse_instrumented(wasm)?;
+    let filter = NameFilter::new(options)?;
     let symbols = ModuleSymbols::without_dwarf(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut report = Report::default();
     // DWARF addresses count from the code section's contents.
@@ -141,7 +147,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         };
         report.functions += 1;
         let name = symbols.function_name(index);
-        if wanted(&name, local, exported.contains(&id), options) {
+        if wanted(&name, local, exported.contains(&id), options, &filter) {
             let code = symbols.function_body(index).unwrap_or(0..0);
             selected.push((
                 id,
@@ -240,19 +246,18 @@ fn import_type(types: &mut walrus::ModuleTypes, params: &[ValType]) -> walrus::T
     })[0]
 }
 
-/// Whether `options` select this function.
-fn wanted(name: &str, func: &walrus::LocalFunction, exported: bool, options: &Options) -> bool {
+/// Whether `options` (with their names compiled into `filter`) select this function.
+fn wanted(
+    name: &str,
+    func: &walrus::LocalFunction,
+    exported: bool,
+    options: &Options,
+    filter: &NameFilter,
+) -> bool {
     if options.exports_only && !exported {
         return false;
     }
-    if !options.include.is_empty() && !options.include.iter().any(|g| options::glob_match(g, name))
-    {
-        return false;
-    }
-    if options.exclude.iter().any(|g| options::glob_match(g, name)) {
-        return false;
-    }
-    func.size() >= options.min_size || makes_calls(func)
+    filter.wants(name) && (func.size() >= options.min_size || makes_calls(func))
 }
 
 /// Whether the function calls anything (then it shapes the call tree and is kept whatever its size).

@@ -6,7 +6,8 @@ use wobs_events::ProbeAbi;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Options {
-    /// Only functions whose (demangled) name matches one of these globs (`*`, `?`). Default: all.
+    /// Only functions whose (demangled) name matches one of these globs (`*`, `?`, `[abc]`, `{a,b}`).
+    /// Default: all.
     pub include: Vec<String>,
     /// Skip functions whose name matches one of these globs. Default: none.
     pub exclude: Vec<String>,
@@ -37,47 +38,77 @@ impl Default for Options {
     }
 }
 
-/// `*` matches any run of characters, `?` any one character; everything else is literal.
-pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                backtrack = Some((pi, ti));
-                pi += 1;
+/// The name filters of [`Options`], compiled once per run (globset: `*`, `?`, `[abc]`, `{a,b}`;
+/// `*` also matches `::` and `/`).
+pub(crate) struct NameFilter {
+    include: Option<globset::GlobSet>,
+    exclude: globset::GlobSet,
+}
+
+impl NameFilter {
+    /// Compiles `options`' globs; an invalid one is named in the error.
+    pub fn new(options: &Options) -> Result<NameFilter, crate::Error> {
+        let set = |patterns: &[String], flag: &str| -> Result<globset::GlobSet, crate::Error> {
+            let mut builder = globset::GlobSetBuilder::new();
+            for pattern in patterns {
+                let glob = globset::Glob::new(pattern).map_err(|e| {
+                    crate::Error::Pattern(format!("{flag} {pattern:?}: {}", e.kind()))
+                })?;
+                builder.add(glob);
             }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match backtrack {
-                Some((star, matched)) => {
-                    pi = star + 1;
-                    ti = matched + 1;
-                    backtrack = Some((star, matched + 1));
-                }
-                None => return false,
+            builder
+                .build()
+                .map_err(|e| crate::Error::Pattern(format!("{flag}: {e}")))
+        };
+        Ok(NameFilter {
+            include: if options.include.is_empty() {
+                None
+            } else {
+                Some(set(&options.include, "--include")?)
             },
-        }
+            exclude: set(&options.exclude, "--exclude")?,
+        })
     }
-    p[pi..].iter().all(|&c| c == '*')
+
+    /// Whether a function named `name` passes the filters.
+    pub fn wants(&self, name: &str) -> bool {
+        self.include.as_ref().is_none_or(|set| set.is_match(name)) && !self.exclude.is_match(name)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::glob_match;
+    use super::*;
+
+    fn matches(pattern: &str, name: &str) -> bool {
+        let options = Options {
+            include: vec![pattern.to_string()],
+            ..Options::default()
+        };
+        NameFilter::new(&options).unwrap().wants(name)
+    }
 
     #[test]
     fn globs() {
-        assert!(glob_match("work_*", "work_two"));
-        assert!(glob_match("*::run", "demo::worker::run"));
-        assert!(glob_match("f?b", "fib"));
-        assert!(glob_match("*", ""));
-        assert!(!glob_match("work_*", "main"));
-        assert!(!glob_match("fib", "fibonacci"));
-        assert!(glob_match("a*b*c", "axxbyyc"));
-        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(matches("work_*", "work_two"));
+        assert!(matches("*::run", "demo::worker::run"));
+        assert!(matches("f?b", "fib"));
+        assert!(matches("*", ""));
+        assert!(!matches("work_*", "main"));
+        assert!(!matches("fib", "fibonacci"));
+        assert!(matches("a*b*c", "axxbyyc"));
+        assert!(!matches("a*b*c", "axxbyy"));
+        assert!(matches("{fib,main}", "main"));
+        let mut options = Options {
+            exclude: vec!["work_*".into()],
+            ..Options::default()
+        };
+        let filter = NameFilter::new(&options).unwrap();
+        assert!(filter.wants("main") && !filter.wants("work_one"));
+        options.include = vec!["[".into()];
+        assert!(matches!(
+            NameFilter::new(&options),
+            Err(crate::Error::Pattern(_))
+        ));
     }
 }
