@@ -35,7 +35,10 @@ impl Tmux {
 
     fn command(&self) -> Command {
         let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket]);
+        // UTF-8 whatever the CI machine's locale: the UI draws box and arrow characters.
+        command
+            .args(["-u", "-L", &self.socket])
+            .env("LANG", "C.UTF-8");
         command
     }
 
