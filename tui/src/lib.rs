@@ -209,9 +209,7 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
                 Pane::Source => state.move_cursor(by),
                 Pane::Variables => state.move_variable_cursor(by),
                 Pane::Stack => {
-                    let frames = state.view.frames.last().map_or(0, |f| f.physical + 1);
-                    let target = (state.view.selected as isize + by).clamp(0, frames as isize - 1);
-                    if frames > 0 && target as usize != state.view.selected {
+                    if let Some(target) = state.frame_after(by) {
                         send(&mut state, &command_tx, &format!("frame {target}"));
                     }
                 }

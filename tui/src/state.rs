@@ -183,6 +183,14 @@ impl State {
         self.output_scroll = back.clamp(0, self.output.len() as isize) as usize;
     }
 
+    /// The physical frame `by` frames from the selected one, within the stack; `None` when that is
+    /// the selected one already or there is no stack (not started, finished).
+    pub fn frame_after(&self, by: isize) -> Option<usize> {
+        let frames = self.view.frames.last()?.physical + 1;
+        let target = self.view.selected.saturating_add_signed(by).min(frames - 1);
+        (target != self.view.selected).then_some(target)
+    }
+
     /// The variables pane's rows as they are shown.
     pub fn variable_rows(&self) -> Vec<crate::tree::Row> {
         crate::tree::rows(&self.view.variables, &self.expanded, &self.view.followed)

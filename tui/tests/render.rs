@@ -246,3 +246,16 @@ fn snapshots_of_a_stop_at_80x24_and_of_the_key_help() {
     state.help = true;
     insta::assert_snapshot!("help_80x24", screen(&state, 80, 24).join("\n"));
 }
+
+#[test]
+fn frame_selection_stays_within_the_stack_and_needs_one() {
+    let state = State::new(stopped_in_area());
+    assert_eq!(state.frame_after(1), Some(1));
+    assert_eq!(state.frame_after(100), Some(1));
+    assert_eq!(state.frame_after(-1), None);
+    let mut view = stopped_in_area();
+    view.state = wobs_debugger::RunState::NotStarted;
+    view.frames.clear();
+    // No stack (before the run): nothing to select, and no panic.
+    assert_eq!(State::new(view).frame_after(1), None);
+}

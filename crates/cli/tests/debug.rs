@@ -612,6 +612,21 @@ fn bad_modules_give_one_line_and_exit_1() {
     let run = wobs(&["debug", "--batch", "-ex", "run", &example("driver")]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("unknown import"), "{}", run.stdout);
+    // Counts beyond any memory are an error message, not an overflow.
+    let run = batch(&[
+        "break area",
+        "run",
+        "x/9223372036854775807xg r",
+        "up 18446744073709551615",
+        "kill",
+    ]);
+    assert!(
+        run.stdout
+            .contains("Cannot access memory at address 0x112a0"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("No frame at level"), "{}", run.stdout);
     let run = batch(&["delete 99"]);
     assert!(
         run.stdout.contains("No breakpoint number 99."),

@@ -261,7 +261,9 @@ impl Debugger {
             "until" | "u" => self.until(),
             "backtrace" | "bt" | "where" => self.backtrace(),
             "frame" | "f" => self.select_frame(rest.parse().ok()),
-            "up" => self.select_frame(Some(self.selected + rest.parse().unwrap_or(1))),
+            "up" => self.select_frame(Some(
+                self.selected.saturating_add(rest.parse().unwrap_or(1)),
+            )),
             "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
             "print" | "p" => self.print(rest),
             "list" | "l" => self.list(),
@@ -1031,8 +1033,13 @@ impl Debugger {
                 address.ok_or_else(|| format!("Cannot access memory for \"{rest}\""))?
             }
         };
-        let bytes = read_memory(&*self.session, frame.location.module, address, count * size)
-            .ok_or_else(|| format!("Cannot access memory at address {address:#x}"))?;
+        let bytes = read_memory(
+            &*self.session,
+            frame.location.module,
+            address,
+            count.saturating_mul(size),
+        )
+        .ok_or_else(|| format!("Cannot access memory at address {address:#x}"))?;
         let per_line = if size == 1 { 8 } else { 16 / size };
         let mut lines = Vec::new();
         for (line, chunk) in bytes.chunks(per_line * size).enumerate() {
