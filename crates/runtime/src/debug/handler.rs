@@ -124,17 +124,26 @@ impl DebugHandler for Handler {
         mut store: StoreContextMut<'_, DebugHost>,
         event: WasmtimeEvent<'_>,
     ) -> impl std::future::Future<Output = ()> + Send {
-        let reason = match event {
-            WasmtimeEvent::Breakpoint => self.should_stop(&mut store),
-            WasmtimeEvent::Trap(trap) => Some(StopReason::Trap(trap.to_string())),
+        // The stack is walked once per event that can stop, and shared by the decision, the
+        // snapshot and the memory reads while stopped.
+        let stopped = match event {
+            WasmtimeEvent::Breakpoint => {
+                let stack = frames(&self.shared, &mut store);
+                self.should_stop(&mut store, &stack)
+                    .map(|reason| (reason, stack))
+            }
+            WasmtimeEvent::Trap(trap) => Some((
+                StopReason::Trap(trap.to_string()),
+                frames(&self.shared, &mut store),
+            )),
             // The front end bumped the epoch to stop a running guest (Ctrl-C).
             WasmtimeEvent::EpochYield if self.shared.interrupt.swap(false, Ordering::SeqCst) => {
-                Some(StopReason::Interrupted)
+                Some((StopReason::Interrupted, frames(&self.shared, &mut store)))
             }
             _ => None,
         };
-        if let Some(reason) = reason {
-            serve(&self.shared, &mut store, reason);
+        if let Some((reason, stack)) = stopped {
+            serve(&self.shared, &mut store, reason, stack);
         }
         std::future::ready(())
     }
@@ -143,8 +152,11 @@ impl DebugHandler for Handler {
 impl Handler {
     /// Whether the guest stops here, and why. Calls that a step goes over run at full speed: a
     /// temporary breakpoint where they return replaces single-stepping until then.
-    fn should_stop(&self, store: &mut StoreContextMut<'_, DebugHost>) -> Option<StopReason> {
-        let stack = frames(&self.shared, store);
+    fn should_stop(
+        &self,
+        store: &mut StoreContextMut<'_, DebugHost>,
+        stack: &[Frame],
+    ) -> Option<StopReason> {
         let here = stack.first()?.location;
         let depth = stack.len();
         let mut control = self.shared.control.lock().ok()?;
@@ -248,10 +260,14 @@ fn line_at(shared: &Shared, location: CodeLocation) -> Option<(Option<String>, u
 }
 
 /// Reports the stop, then answers commands until one resumes the guest.
-fn serve(shared: &Shared, store: &mut StoreContextMut<'_, DebugHost>, reason: StopReason) {
+fn serve(
+    shared: &Shared,
+    store: &mut StoreContextMut<'_, DebugHost>,
+    reason: StopReason,
+    stack: Vec<Frame>,
+) {
     let trapped = matches!(reason, StopReason::Trap(_));
-    let stop = snapshot(shared, store, reason);
-    let stack: Vec<Frame> = frames(shared, store);
+    let stop = snapshot(store, &stack, reason);
     if shared.events.send(DebugEvent::Stopped(stop)).is_err() {
         return let_it_run(shared, store);
     }

@@ -60,11 +60,10 @@ fn frame(
 
 /// Everything a front end shows about a stop.
 pub(crate) fn snapshot(
-    shared: &Shared,
     store: &mut StoreContextMut<'_, DebugHost>,
+    stack: &[Frame],
     reason: StopReason,
 ) -> DebugStop {
-    let stack = frames(shared, store);
     let frames = stack
         .iter()
         .map(|frame| DebugFrame {
