@@ -71,8 +71,7 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
         .map_err(|_| io::Error::other("the debugger thread ended"))?;
     let mut state = State::new(first);
     let mut guard = term::TerminalGuard::enter()?;
-    let mut seen = (0usize, 0usize);
-    let mut text = String::new();
+    let mut collector = OutputCollector::default();
     let mut dirty = true;
     // `WOBS_TUI_TIMING=FILE` appends each command's key-to-redrawn-screen time (bench figures).
     let timing = std::env::var_os("WOBS_TUI_TIMING").map(std::path::PathBuf::from);
@@ -85,7 +84,7 @@ pub fn run(debugger: Debugger, options: Options) -> io::Result<Option<i32>> {
             dirty = true;
             arrived = true;
         }
-        dirty |= collect_output(&options, &mut seen, &mut text, &mut state);
+        dirty |= collector.collect(&options, &mut state);
         if let Some(sent) = state.sent_at.take() {
             measuring = Some(sent);
         }
@@ -288,42 +287,64 @@ fn browse_history(state: &mut State, older: bool) {
     state.command_line = Some(state.history[at].clone());
 }
 
-/// Appends new guest output and debugger messages to the output pane; true when anything came.
-fn collect_output(
-    options: &Options,
-    seen: &mut (usize, usize),
-    text: &mut String,
-    state: &mut State,
-) -> bool {
-    let guest = (options.guest_output)();
-    // The debugger's messages come with its view, when the command is done: what the screen shows
-    // is then always one consistent state (and a key after a message acts on it).
-    let messages = if state.busy {
-        Vec::new()
-    } else {
-        options
-            .messages
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default()
-    };
-    let mut changed = false;
-    for (bytes, at) in [(&guest, &mut seen.0), (&messages, &mut seen.1)] {
-        if bytes.len() > *at {
-            text.push_str(&String::from_utf8_lossy(&bytes[*at..]));
-            *at = bytes.len();
-            changed = true;
+/// Moves new guest output and debugger messages into the output pane, a line at a time.
+#[derive(Default)]
+struct OutputCollector {
+    /// Bytes of guest output and of debugger messages already taken.
+    seen: (usize, usize),
+    /// The unfinished last line (text after the last newline).
+    partial: String,
+    /// When the guest's output was last read: reading copies all of it, so not on every busy tick.
+    guest_read: Option<std::time::Instant>,
+}
+
+impl OutputCollector {
+    /// Appends what is new; true when anything came.
+    fn collect(&mut self, options: &Options, state: &mut State) -> bool {
+        let mut changed = false;
+        // While a command runs the loop ticks every 2 ms; the output is read at most every 50 ms
+        // then, and on every (idle) tick otherwise, so it is complete when a command's view comes.
+        if !state.busy || self.guest_read.is_none_or(|at| at.elapsed() >= IDLE_TICK) {
+            self.guest_read = Some(std::time::Instant::now());
+            let guest = (options.guest_output)();
+            let new = guest.get(self.seen.0..).unwrap_or_default();
+            self.seen.0 = guest.len();
+            changed |= self.append(new, state);
         }
+        // The debugger's messages come with its view, when the command is done: what the screen
+        // shows is then always one consistent state (and a key after a message acts on it).
+        if !state.busy {
+            let messages = options
+                .messages
+                .lock()
+                .map(|m| m.get(self.seen.1..).unwrap_or_default().to_vec())
+                .unwrap_or_default();
+            self.seen.1 += messages.len();
+            changed |= self.append(&messages, state);
+        }
+        changed
     }
-    if changed {
-        let keep: Vec<String> = state
+
+    fn append(&mut self, bytes: &[u8], state: &mut State) -> bool {
+        if bytes.is_empty() {
+            return false;
+        }
+        // The unfinished line was shown as the last row; it is replaced as it grows.
+        if !self.partial.is_empty()
+            && state.output.last() == Some(&state::expand_tabs(&self.partial))
+        {
+            state.output.pop();
+        }
+        self.partial.push_str(&String::from_utf8_lossy(bytes));
+        let mut lines: Vec<&str> = self.partial.split('\n').collect();
+        let rest = lines.pop().unwrap_or_default().to_string();
+        state
             .output
-            .iter()
-            .filter(|l| l.starts_with("The guest is still alive"))
-            .cloned()
-            .collect();
-        state.output = text.lines().map(state::expand_tabs).collect();
-        state.output.extend(keep);
+            .extend(lines.into_iter().map(state::expand_tabs));
+        if !rest.is_empty() {
+            state.output.push(state::expand_tabs(&rest));
+        }
+        self.partial = rest;
+        true
     }
-    changed
 }
