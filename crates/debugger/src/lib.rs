@@ -114,8 +114,8 @@ pub struct Debugger {
     entry: std::sync::OnceLock<Option<(String, u32)>>,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
-    /// Set while `until`/`advance LOCATION` runs to its internal breakpoint.
-    advancing: bool,
+    /// Where `until`/`advance LOCATION` runs to: breakpoints of its own, never listed.
+    advance_to: Vec<CodeLocation>,
 }
 
 impl Debugger {
@@ -146,7 +146,7 @@ impl Debugger {
             layout_asm: false,
             entry: std::sync::OnceLock::new(),
             quiet: false,
-            advancing: false,
+            advance_to: Vec::new(),
         }
     }
 
@@ -451,6 +451,7 @@ impl Debugger {
             .breakpoints
             .iter()
             .flat_map(|b| b.locations.iter().copied())
+            .chain(self.advance_to.iter().copied())
             .collect();
         self.session
             .send(DebugCommand::SetBreakpoints(set.into_iter().collect()));
@@ -464,7 +465,7 @@ impl Debugger {
                     return Ok(Flow::Next);
                 }
                 say!(self, "Num     Type           Disp Enb Address    What");
-                for b in self.breakpoints.iter().filter(|b| b.id != u32::MAX) {
+                for b in &self.breakpoints {
                     let disp = if b.temporary { "del " } else { "keep" };
                     let what = self
                         .source_of(b.locations[0])
@@ -548,28 +549,25 @@ impl Debugger {
                 let function = stop.frames.first().map(|f| f.function);
                 match &stop.reason {
                     StopReason::Breakpoint => {
-                        // wasmtime slips a breakpoint between instructions forward to the next one.
+                        // wasmtime slips a breakpoint between instructions forward to the next one:
+                        // the nearest location at or before the stop is the one that was hit.
                         let hit = location.and_then(|l| {
                             self.breakpoints
                                 .iter_mut()
-                                .filter_map(|b| {
-                                    let distance = b
-                                        .locations
-                                        .iter()
-                                        .filter(|b| b.module == l.module && b.offset <= l.offset)
-                                        .map(|b| l.offset - b.offset)
-                                        .min()?;
-                                    Some((distance, b))
-                                })
+                                .filter_map(|b| Some((slip(&b.locations, l)?, b)))
                                 .min_by_key(|(distance, _)| *distance)
-                                .map(|(_, b)| b)
                         });
-                        let label = hit.map(|b| {
-                            b.hits += 1;
-                            (b.id, b.temporary)
-                        });
+                        let advanced = location.and_then(|l| slip(&self.advance_to, l));
+                        let label = match (hit, advanced) {
+                            (Some((distance, _)), Some(arrived)) if arrived < distance => None,
+                            (Some((_, b)), _) => {
+                                b.hits += 1;
+                                Some((b.id, b.temporary))
+                            }
+                            (None, _) => None,
+                        };
                         self.stop = Some(stop);
-                        if let Some((u32::MAX, _)) = label.filter(|_| self.advancing) {
+                        if label.is_none() && advanced.is_some() {
                             // `advance` arrived: report it like a finished step.
                             say!(self, "{}", self.describe_frame(0, false));
                         } else if let Some((id, temporary)) = label {
@@ -654,20 +652,10 @@ impl Debugger {
         if self.stop.is_none() {
             return Err("The program is not being run.".to_string());
         }
-        let locations = self.resolve(spec)?;
-        let id = u32::MAX; // internal: never listed, never reported as a user breakpoint
-        self.breakpoints.push(Breakpoint {
-            id,
-            spec: spec.to_string(),
-            locations,
-            temporary: true,
-            hits: 0,
-        });
+        self.advance_to = self.resolve(spec)?;
         self.sync_breakpoints();
-        self.advancing = true;
         let result = self.resume(Resume::Continue);
-        self.advancing = false;
-        self.breakpoints.retain(|b| b.id != id);
+        self.advance_to.clear();
         self.sync_breakpoints();
         result
     }
@@ -1166,6 +1154,15 @@ fn at(source: &Location) -> String {
         (Some(file), Some(line)) if line > 0 => format!(" at {file}:{line}"),
         _ => String::new(),
     }
+}
+
+/// How far `stop` is past the nearest of `locations` at or before it in the same module.
+fn slip(locations: &[CodeLocation], stop: CodeLocation) -> Option<u32> {
+    locations
+        .iter()
+        .filter(|l| l.module == stop.module && l.offset <= stop.offset)
+        .map(|l| stop.offset - l.offset)
+        .min()
 }
 
 /// A wasm value as a number, for values without a DWARF type.

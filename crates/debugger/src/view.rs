@@ -118,7 +118,6 @@ impl Debugger {
         let breakpoints = self
             .breakpoints
             .iter()
-            .filter(|b| b.id != u32::MAX)
             .map(|b| {
                 let source = self.source_of(b.locations[0]);
                 BreakpointView {
