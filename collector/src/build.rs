@@ -93,6 +93,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
         .map(|s| Sample {
             stack: s.stack,
             time_ns: s.time_ns,
+            span_id: s.span.is_valid().then_some(s.span),
         })
         .collect();
     recording.trace = input.trace.cloned();

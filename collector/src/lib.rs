@@ -14,8 +14,11 @@
 mod build;
 pub mod export;
 mod label;
+pub mod spans;
 mod summary;
+mod trace_context;
 
 pub use build::{build_recording, RecordingInput};
 pub use label::LabelOptions;
 pub use summary::{summarize, EntryLines};
+pub use trace_context::TraceContext;

@@ -4,14 +4,19 @@
 //! is the caller's job.
 
 mod backtrace;
+mod chrome_trace;
 mod flamegraph;
 mod folded;
+pub mod otlp;
+pub mod pprof;
 mod speedscope;
 mod table;
 
 pub use backtrace::render_backtrace;
+pub use chrome_trace::chrome_trace_json;
 pub use flamegraph::flamegraph_svg;
 pub use folded::folded_stacks;
+pub use pprof::pprof_gz;
 pub use speedscope::speedscope_json;
 pub use table::{render_summary, render_table};
 
@@ -24,4 +29,7 @@ pub enum ExportError {
     /// serialization failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// compressing the pprof profile failed.
+    #[error("pprof: {0}")]
+    Pprof(String),
 }

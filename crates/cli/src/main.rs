@@ -4,10 +4,12 @@
 //! code; this file only parses flags and reports errors as one line.
 
 mod commands;
+mod deferred;
 mod flags;
 mod guest;
 mod outputs;
 mod progress;
+mod spans;
 mod write;
 
 use std::process::ExitCode;

@@ -23,6 +23,16 @@ pub struct OutputFlags {
     #[arg(long, value_name = "PATH")]
     pub speedscope: Option<PathBuf>,
 
+    /// Write the spans as Chrome trace-event JSON (open it in ui.perfetto.dev); implies `--trace`
+    /// for a module without probes.
+    #[arg(long, value_name = "PATH")]
+    pub chrome_trace: Option<PathBuf>,
+
+    /// Write a gzipped pprof profile (`go tool pprof`, Grafana Pyroscope); samples inside a span
+    /// carry a `span_id` label.
+    #[arg(long, value_name = "PATH")]
+    pub pprof: Option<PathBuf>,
+
     /// Label frames with `file:line` as well as the function name.
     #[arg(long)]
     pub lines: bool,
@@ -84,6 +94,20 @@ impl OutputFlags {
                 export::speedscope_json(recording, labels, title)
                     .map_err(anyhow::Error::from)
                     .and_then(|json| write_atomic(path, json.as_bytes())),
+            );
+        }
+        if let Some(path) = &self.chrome_trace {
+            keep(
+                export::chrome_trace_json(recording)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|json| write_atomic(path, json.as_bytes())),
+            );
+        }
+        if let Some(path) = &self.pprof {
+            keep(
+                export::pprof_gz(recording)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|bytes| write_atomic(path, &bytes)),
             );
         }
         match first_error {

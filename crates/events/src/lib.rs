@@ -11,6 +11,7 @@ pub mod debug;
 pub mod probe_map;
 pub mod raw;
 pub mod recording;
+pub mod span;
 
 pub use debug::{
     CodeLocation, DebugCommand, DebugEvent, DebugFrame, DebugStop, DebugValue, Resume, StopReason,
@@ -23,3 +24,7 @@ pub use recording::{
     Frame, FunctionSummary, ModuleInfo, Outcome, Recording, RunInfo, Sample, Stack, TraceFrame,
     RECORDING_FORMAT, RECORDING_VERSION,
 };
+/// The wasmtime version wobs runs guests on: part of trace resources and bench fingerprints.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+pub use span::{MemoryGrow, RawSpan, SpanFunction, SpanId, SpanRecord, SpanSet, TraceId};

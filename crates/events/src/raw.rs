@@ -22,6 +22,9 @@ pub struct RawSample {
     pub stack: u32,
     /// Nanoseconds since the guest started running.
     pub time_ns: u64,
+    /// The innermost kept span open at the time (the run's root span when no probed call was
+    /// open); 0 when the run made no spans.
+    pub span: crate::SpanId,
 }
 
 /// Every sample of one run, with stacks interned.
@@ -90,6 +93,12 @@ pub struct RawTrace {
     pub memory_grows: u64,
     /// Total pages requested by `memory.grow`.
     pub pages_requested: u64,
+    /// Spans handed to the span queue.
+    #[serde(default)]
+    pub spans_emitted: u64,
+    /// Spans lost because the span queue was full or its reader gone (never blocks the guest).
+    #[serde(default)]
+    pub spans_dropped: u64,
 }
 
 /// Exact figures for one probed function.

@@ -15,6 +15,10 @@
 //!   "functions": [{ "name", "module", "file", "line", "self_samples", "total_samples",
 //!                   "calls"?, "self_ns"?, "total_ns"? }],
 //!   "trace"?:    { "functions", "edges": [{ "caller", "callee", "calls" }], "unbalanced", ... }
+//!   "spans"?:    { "trace_id", "root_span_id", "remote_parent"?, "min_duration_ns",
+//!                  "functions": [{ "module", "index", "name", "file"?, "line"? }],
+//!                  "spans": [{ "function", "span_id", "parent_span_id", "start_unix_ns",
+//!                              "end_unix_ns", "filtered_calls"?, ... }], "dropped" }
 //! }
 //! ```
 //!
@@ -50,6 +54,9 @@ pub struct Recording {
     /// Exact call figures and caller→callee edges, for instrumented runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<crate::RawTrace>,
+    /// Kept spans of an instrumented run, for `wobs report --otlp`, Chrome traces and pprof labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spans: Option<crate::SpanSet>,
 }
 
 /// One module that took part in the run.
@@ -197,6 +204,10 @@ pub struct Sample {
     pub stack: u32,
     /// Nanoseconds since the guest started.
     pub time_ns: u64,
+    /// The innermost kept span open when the sample was taken (the root span outside probed
+    /// calls); absent when the run made no spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_id: Option<crate::SpanId>,
 }
 
 /// Totals for one function (all call sites merged).
@@ -255,6 +266,7 @@ impl Recording {
             samples: Vec::new(),
             functions: Vec::new(),
             trace: None,
+            spans: None,
         }
     }
 
@@ -327,6 +339,7 @@ mod tests {
         rec.samples.push(Sample {
             stack: 0,
             time_ns: 5,
+            span_id: None,
         });
         let json = serde_json::to_string(&rec).unwrap();
         assert!(json.contains(r#""kind":"trapped""#), "{json}");
@@ -343,6 +356,7 @@ mod tests {
         rec.samples.push(Sample {
             stack: 3,
             time_ns: 0,
+            span_id: None,
         });
         assert!(rec.incompatibility().unwrap().contains("stack 3"));
         rec.samples.clear();

@@ -26,12 +26,14 @@ mod invoke;
 mod options;
 mod run;
 mod sampler;
+mod spans;
 mod tracer;
 
 pub use debug::{DebugSession, Interrupter, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
 pub use options::{CapturedOutput, EngineOptions, RunOptions};
-pub use run::{run, RunResult};
+pub use run::{run, RunResult, RunSpans};
+pub use spans::SpanOptions;
 
 /// Collapses a (possibly multi-line, pretty-printed) error into one line for terminal output.
 pub fn one_line(message: &str) -> String {

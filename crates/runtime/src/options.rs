@@ -45,6 +45,9 @@ pub struct RunOptions {
     /// Capture the guest's stdout and stderr here (and give it an empty stdin) instead of sharing
     /// the terminal: for a terminal UI. Default: `None` (inherit).
     pub capture_output: Option<CapturedOutput>,
+    /// Emit a span for every probed call that lasts long enough (instrumented modules only).
+    /// Default: `None` (no spans).
+    pub spans: Option<crate::SpanOptions>,
 }
 
 /// The guest's stdout and stderr, interleaved as written, kept in memory (up to 64 MiB; writes
@@ -93,6 +96,7 @@ impl Default for RunOptions {
             trap_unknown_imports: false,
             interrupt: Arc::new(AtomicBool::new(false)),
             capture_output: None,
+            spans: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::{Linker, Store, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
-use wobs_events::{ProbeAbi, RawOutcome, RawProfile, RawTrace};
+use wobs_events::{MemoryGrow, ProbeAbi, RawOutcome, RawProfile, RawTrace};
 
 use crate::invoke::{self, Entry};
 use crate::sampler::{Sampler, Stop, Ticker};
@@ -25,8 +25,22 @@ pub struct RunResult {
     pub trace: Option<RawTrace>,
     /// Wall time from linking the first module to the end of the call.
     pub duration: Duration,
-    /// When the run started, milliseconds since the Unix epoch.
+    /// When the guest started, milliseconds since the Unix epoch.
     pub start_unix_ms: u64,
+    /// The same moment in nanoseconds: the anchor of span and sample times.
+    pub start_unix_ns: u64,
+    /// What the run's spans left for its root span, when it made spans.
+    pub spans: Option<RunSpans>,
+}
+
+/// Span facts that belong to the run's root span.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RunSpans {
+    /// Outermost probed calls too short to keep.
+    pub root_filtered_calls: u64,
+    /// `memory.grow` calls made outside any kept span.
+    pub root_memory_grows: Vec<MemoryGrow>,
 }
 
 /// The store's data.
@@ -45,9 +59,11 @@ pub fn run(
     preloads: &[CompiledModule],
     options: &RunOptions,
 ) -> RunResult {
-    let start_unix_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let unix_now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    };
     let ticks = Arc::new(AtomicU64::new(0));
     let modules = std::iter::once(main)
         .chain(preloads)
@@ -59,6 +75,7 @@ pub fn run(
             .chain(preloads)
             .map(|m| m.probes.clone())
             .collect(),
+        options.spans.clone(),
     );
     let wasi = match wasi_context(options) {
         Ok(wasi) => wasi,
@@ -68,7 +85,9 @@ pub fn run(
                 profile: RawProfile::default(),
                 trace: None,
                 duration: Duration::ZERO,
-                start_unix_ms,
+                start_unix_ms: unix_now() / 1_000_000,
+                start_unix_ns: unix_now(),
+                spans: None,
             }
         }
     };
@@ -87,14 +106,18 @@ pub fn run(
         }
         if cx.data().sampler.sampling() {
             let trace = WasmBacktrace::capture(&cx);
-            cx.data_mut().sampler.record(&trace);
+            let host = cx.data_mut();
+            let span = host.tracer.sample_span();
+            host.sampler.record(&trace, span);
         }
         Ok(UpdateDeadline::Continue(1))
     });
 
     let ticker = Ticker::start(&engine.inner, options.interval, ticks);
-    store.data_mut().sampler.start_clock();
     let started = Instant::now();
+    let start_unix_ns = unix_now();
+    store.data_mut().sampler.start_clock(started);
+    store.data_mut().tracer.start_clock(started, start_unix_ns);
     let result = execute(&mut store, engine, main, preloads, options);
     let duration = started.elapsed();
     drop(ticker);
@@ -106,12 +129,28 @@ pub fn run(
     let Host {
         sampler, tracer, ..
     } = store.into_data();
+    let (trace, spans) = match tracer.active() {
+        true => {
+            let (trace, spans) = tracer.finish();
+            (Some(trace), spans)
+        }
+        false => (None, None),
+    };
+    let profile = match &spans {
+        Some(spans) => sampler.into_profile(|span| spans.kept(span)),
+        None => sampler.into_profile(|span| span),
+    };
     RunResult {
         outcome,
-        trace: tracer.active().then(|| tracer.finish()),
-        profile: sampler.into_profile(),
+        trace,
+        profile,
         duration,
-        start_unix_ms,
+        start_unix_ms: start_unix_ns / 1_000_000,
+        start_unix_ns,
+        spans: spans.map(|s| RunSpans {
+            root_filtered_calls: s.root_filtered_calls,
+            root_memory_grows: s.root_memory_grows,
+        }),
     }
 }
 
@@ -225,7 +264,9 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
 fn sample_if_due(cx: &mut wasmtime::Caller<'_, Host>) {
     if cx.data().sampler.tick_due() {
         let trace = WasmBacktrace::capture(&*cx);
-        cx.data_mut().sampler.record_at_probe(&trace);
+        let host = cx.data_mut();
+        let span = host.tracer.sample_span();
+        host.sampler.record_at_probe(&trace, span);
     }
 }
 

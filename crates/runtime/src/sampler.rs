@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use wobs_events::{RawFrame, RawProfile, RawSample};
+use wobs_events::{RawFrame, RawProfile, RawSample, SpanId};
 
 /// Tick period when sampling is off: only timeouts and Ctrl-C are checked then.
 const CHECK_PERIOD: Duration = Duration::from_millis(10);
@@ -56,9 +56,9 @@ impl Sampler {
         }
     }
 
-    /// Restarts the clock: sample times count from the moment the guest starts.
-    pub fn start_clock(&mut self) {
-        self.start = Instant::now();
+    /// Sample times count from `start`, the moment the guest starts.
+    pub fn start_clock(&mut self, start: Instant) {
+        self.start = start;
         self.last_tick = self.ticks.load(Ordering::Relaxed);
     }
 
@@ -91,14 +91,14 @@ impl Sampler {
     }
 
     /// Records one stack taken inside a probe call.
-    pub fn record_at_probe(&mut self, trace: &wasmtime::WasmBacktrace) {
+    pub fn record_at_probe(&mut self, trace: &wasmtime::WasmBacktrace, span: SpanId) {
         let before = self.profile.samples.len();
-        self.record(trace);
+        self.record(trace, span);
         self.profile.at_probes += (self.profile.samples.len() - before) as u64;
     }
 
-    /// Records one stack (innermost frame first, as wasmtime reports it).
-    pub fn record(&mut self, trace: &wasmtime::WasmBacktrace) {
+    /// Records one stack (innermost frame first, as wasmtime reports it), taken inside `span`.
+    pub fn record(&mut self, trace: &wasmtime::WasmBacktrace, span: SpanId) {
         let tick = self.ticks.load(Ordering::Relaxed);
         if tick == self.last_tick {
             // A probe already sampled this tick; this epoch check only noticed it late.
@@ -132,7 +132,11 @@ impl Sampler {
             }
         };
         let time_ns = self.start.elapsed().as_nanos() as u64;
-        self.profile.samples.push(RawSample { stack, time_ns });
+        self.profile.samples.push(RawSample {
+            stack,
+            time_ns,
+            span,
+        });
     }
 
     /// Maps a wasmtime frame to (module index, module offset); `None` for frames without an
@@ -141,8 +145,11 @@ impl Sampler {
         crate::invoke::raw_frame(&self.modules, frame)
     }
 
-    /// Hands over the samples.
-    pub fn into_profile(self) -> RawProfile {
+    /// Hands over the samples, each sample's span passed through `kept`.
+    pub fn into_profile(mut self, kept: impl Fn(SpanId) -> SpanId) -> RawProfile {
+        for sample in &mut self.profile.samples {
+            sample.span = kept(sample.span);
+        }
         self.profile
     }
 }

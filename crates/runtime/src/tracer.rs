@@ -9,7 +9,9 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use std::time::Instant;
 
-use wobs_events::{ProbeMap, RawTrace, TracedEdge, TracedFunction};
+use wobs_events::{ProbeMap, RawTrace, SpanId, TracedEdge, TracedFunction};
+
+use crate::spans::{ClosedCall, OpenSpan, SpanEmitter, SpanOptions, SpanTotals};
 
 #[derive(Default, Clone, Copy)]
 struct Stats {
@@ -32,11 +34,17 @@ struct Frame {
     id: u32,
     start_ns: u64,
     child_ns: u64,
+    /// Empty (id 0, no allocation) when the run makes no spans.
+    span: OpenSpan,
 }
 
 /// Exact call statistics of one run.
 pub(crate) struct Tracer {
     start: Instant,
+    /// `start` on the wall clock, ns since the Unix epoch: span times are this plus monotonic
+    /// deltas.
+    start_unix_ns: u64,
+    spans: Option<SpanEmitter>,
     maps: Vec<Option<Arc<ProbeMap>>>,
     stats: Vec<Vec<Stats>>,
     stack: Vec<Frame>,
@@ -48,8 +56,9 @@ pub(crate) struct Tracer {
 }
 
 impl Tracer {
-    /// A tracer for modules with these probe maps (`None`: not instrumented).
-    pub fn new(maps: Vec<Option<Arc<ProbeMap>>>) -> Tracer {
+    /// A tracer for modules with these probe maps (`None`: not instrumented), emitting spans
+    /// when `spans` says how.
+    pub fn new(maps: Vec<Option<Arc<ProbeMap>>>, spans: Option<SpanOptions>) -> Tracer {
         let stats = maps
             .iter()
             .map(|map| {
@@ -60,8 +69,11 @@ impl Tracer {
                 vec![Stats::default(); ids]
             })
             .collect();
+        let active = maps.iter().any(Option::is_some);
         Tracer {
             start: Instant::now(),
+            start_unix_ns: 0,
+            spans: spans.filter(|_| active).map(SpanEmitter::new),
             maps,
             stats,
             stack: Vec::with_capacity(1024),
@@ -78,8 +90,22 @@ impl Tracer {
         self.maps.iter().any(Option::is_some)
     }
 
+    /// Times count from `start`, which is `start_unix_ns` on the wall clock.
+    pub fn start_clock(&mut self, start: Instant, start_unix_ns: u64) {
+        self.start = start;
+        self.start_unix_ns = start_unix_ns;
+    }
+
     fn now(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
+    }
+
+    /// The span a sample taken now belongs to (0 when the run makes no spans).
+    pub fn sample_span(&mut self) -> SpanId {
+        match &mut self.spans {
+            Some(spans) => spans.sample(self.stack.last_mut().map(|f| &mut f.span)),
+            None => SpanId::default(),
+        }
     }
 
     /// `enter(id)` from module `module`.
@@ -93,11 +119,17 @@ impl Tracer {
         stats.active += 1;
         let caller = self.stack.last().map(|f| (f.module, f.id));
         *self.edges.entry((caller, (module, id))).or_insert(0) += 1;
+        let span = self
+            .spans
+            .as_mut()
+            .map(SpanEmitter::open)
+            .unwrap_or_default();
         self.stack.push(Frame {
             module,
             id,
             start_ns: now,
             child_ns: 0,
+            span,
         });
     }
 
@@ -116,7 +148,7 @@ impl Tracer {
         let skipped = (self.stack.len() - depth - 1) as u64;
         self.unbalanced += skipped;
         while self.stack.len() > depth {
-            self.close_top(now);
+            self.close_top(now, false);
         }
     }
 
@@ -124,12 +156,27 @@ impl Tracer {
     pub fn memory_grow(&mut self, pages: u32) {
         self.memory_grows += 1;
         self.pages_requested += u64::from(pages);
+        if let Some(spans) = &mut self.spans {
+            let time = self.start_unix_ns + self.start.elapsed().as_nanos() as u64;
+            spans.memory_grow(self.stack.last_mut().map(|f| &mut f.span), time, pages);
+        }
     }
 
-    fn close_top(&mut self, now: u64) {
+    /// Closes the innermost open call at `now`; `at_end`: because the run ended.
+    fn close_top(&mut self, now: u64, at_end: bool) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
+        if let Some(spans) = &mut self.spans {
+            let call = ClosedCall {
+                module: frame.module,
+                function: frame.id,
+                start_unix_ns: self.start_unix_ns + frame.start_ns,
+                end_unix_ns: self.start_unix_ns + now.max(frame.start_ns),
+                at_end,
+            };
+            spans.close(frame.span, self.stack.last_mut().map(|f| &mut f.span), call);
+        }
         let elapsed = now.saturating_sub(frame.start_ns);
         if let Some(parent) = self.stack.last_mut() {
             parent.child_ns += elapsed;
@@ -147,13 +194,15 @@ impl Tracer {
         self.stats.get_mut(module as usize)?.get_mut(id as usize)
     }
 
-    /// Closes what is still open (a trap or exit in the middle of nested calls) and reports.
-    pub fn finish(mut self) -> RawTrace {
+    /// Closes what is still open (a trap or exit in the middle of nested calls) and reports,
+    /// with what the run's spans left for the root span (when it made spans).
+    pub fn finish(mut self) -> (RawTrace, Option<SpanTotals>) {
         let now = self.now();
         self.closed_at_end = self.stack.len() as u64;
         while !self.stack.is_empty() {
-            self.close_top(now);
+            self.close_top(now, true);
         }
+        let spans = self.spans.take().map(SpanEmitter::finish);
         let mut functions = Vec::new();
         for (module, (stats, map)) in self.stats.iter().zip(&self.maps).enumerate() {
             let Some(map) = map else { continue };
@@ -183,14 +232,17 @@ impl Tracer {
             })
             .collect();
         edges.sort_by_key(|e| (e.caller, e.callee));
-        RawTrace {
+        let trace = RawTrace {
             functions,
             edges,
             unbalanced: self.unbalanced,
             closed_at_end: self.closed_at_end,
             memory_grows: self.memory_grows,
             pages_requested: self.pages_requested,
-        }
+            spans_emitted: spans.as_ref().map_or(0, |s| s.emitted),
+            spans_dropped: spans.as_ref().map_or(0, |s| s.dropped),
+        };
+        (trace, spans)
     }
 }
 
@@ -205,10 +257,13 @@ mod tests {
             name: format!("f{id}"),
             code: 0..0,
         };
-        Tracer::new(vec![Some(Arc::new(ProbeMap {
-            probes: vec![probe(1), probe(2)],
-            ..ProbeMap::default()
-        }))])
+        Tracer::new(
+            vec![Some(Arc::new(ProbeMap {
+                probes: vec![probe(1), probe(2)],
+                ..ProbeMap::default()
+            }))],
+            None,
+        )
     }
 
     #[test]
@@ -220,7 +275,7 @@ mod tests {
         t.exit(0, 2);
         t.exit(0, 1);
         t.exit(0, 1);
-        let trace = t.finish();
+        let (trace, _) = t.finish();
         let f1 = trace.functions.iter().find(|f| f.id == 1).unwrap();
         assert_eq!(f1.calls, 2);
         assert!(f1.total_ns >= f1.self_ns);
@@ -242,7 +297,7 @@ mod tests {
         t.enter(0, 1);
         t.enter(0, 2); // trap here
         t.exit(0, 9); // unknown id
-        let trace = t.finish();
+        let (trace, _) = t.finish();
         assert_eq!(trace.unbalanced, 2);
         assert_eq!(trace.closed_at_end, 2);
         assert_eq!(trace.functions.iter().find(|f| f.id == 2).unwrap().calls, 2);

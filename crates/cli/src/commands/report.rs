@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use wobs_collector::TraceContext;
 use wobs_events::Recording;
 
 use crate::outputs::OutputFlags;
+use crate::spans::{finish_export, OtlpFlags};
 
 /// Print a saved recording's table or per-function JSON, and re-export its profile files.
 #[derive(Args, Debug)]
@@ -21,6 +23,9 @@ pub struct ReportCommand {
 
     #[command(flatten)]
     outputs: OutputFlags,
+
+    #[command(flatten)]
+    otlp: OtlpFlags,
 }
 
 /// Report formats.
@@ -46,7 +51,31 @@ impl ReportCommand {
             println!("{}", serde_json::to_string_pretty(&recording.functions)?);
         }
         let title = format!("wobs report {path}");
-        outputs.emit(&recording, &title)?;
+        let written = outputs.emit(&recording, &title);
+        self.export_spans(&recording)?;
+        written?;
         Ok(0)
+    }
+
+    /// Re-exports the recording's spans over OTLP, waiting for room rather than dropping.
+    fn export_spans(&self, recording: &Recording) -> anyhow::Result<()> {
+        let context = recording
+            .spans
+            .as_ref()
+            .map_or_else(TraceContext::new, TraceContext::of);
+        let names: Vec<String> = recording.modules.iter().map(|m| m.name.clone()).collect();
+        let service = names.first().cloned().unwrap_or_else(|| "wobs".to_string());
+        let Some(mut exporter) = self.otlp.exporter(&context, &service, names, true)? else {
+            return Ok(());
+        };
+        if let Some(spans) = &recording.spans {
+            for span in &spans.spans {
+                if let Some(function) = spans.functions.get(span.function as usize) {
+                    exporter.push(span, function);
+                }
+            }
+        }
+        finish_export(exporter, recording, self.outputs.pprof.is_some());
+        Ok(())
     }
 }

@@ -2,15 +2,19 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap};
-use wobs_runtime::{Engine, EngineOptions, RunOptions};
-use wobs_symbolize::ModuleSymbols;
+use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions};
+use wobs_symbolize::{ModuleSymbols, SharedSymbols};
+
+use crate::deferred::Deferred;
+use crate::spans::{finish_export, naming, OtlpFlags, RunSpans};
 
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
 use crate::guest::{compile, flush_guest_stdout, load_modules, run_options, Loaded};
@@ -42,6 +46,14 @@ pub struct RunCommand {
     #[command(flatten)]
     filters: InstrumentFlags,
 
+    #[command(flatten)]
+    otlp: OtlpFlags,
+
+    /// Calls shorter than this are not spans; each kept span counts the calls folded into it
+    /// (`wobs.filtered_calls`). `0` keeps every call.
+    #[arg(long, value_name = "DURATION", default_value = "100us", value_parser = parse_duration)]
+    span_min: Duration,
+
     /// The WebAssembly module to run, then its arguments. Everything after the module belongs to
     /// the guest, flags included (`wobs run -q app.wasm -q` passes the second `-q` to the guest).
     #[arg(value_name = "WASM [ARGS]...", required = true, num_args = 1.., allow_hyphen_values = true)]
@@ -53,7 +65,10 @@ impl RunCommand {
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
         let (main, preloads) = load_modules(&self.guest, &wasm)?;
-        let (main, preloads) = if self.trace {
+        // Spans come from probes: asking for them instruments a module that has none.
+        let wants_spans = self.otlp.enabled() || self.outputs.chrome_trace.is_some();
+        let trace = self.trace || (wants_spans && ProbeMap::from_module(main.bytes()).is_none());
+        let (main, preloads) = if trace {
             let options = self.filters.options();
             let main = main.instrumented(&options)?;
             let preloads = preloads
@@ -65,33 +80,7 @@ impl RunCommand {
             (main, preloads)
         };
         let all: Vec<&Loaded> = std::iter::once(&main).chain(&preloads).collect();
-
-        // Symbols are read off the guest thread while wasmtime compiles and the guest runs.
-        let symbol_inputs: Vec<(String, Arc<Vec<u8>>)> = all
-            .iter()
-            .map(|m| {
-                let bytes = m
-                    .original
-                    .as_ref()
-                    .map_or(&m.bytes, |(original, _)| original);
-                (m.info.path.clone(), bytes.clone())
-            })
-            .collect();
-        // Warnings are printed after the run, so a module wasmtime rejects gets exactly one message.
-        let symbols = std::thread::spawn(move || {
-            symbol_inputs
-                .into_iter()
-                .map(|(path, bytes)| match ModuleSymbols::new(&bytes) {
-                    Ok(symbols) => {
-                        let warning = symbols
-                            .dwarf_problem()
-                            .map(|problem| format!("{path}: {problem}; using names only"));
-                        (Some(symbols), warning)
-                    }
-                    Err(err) => (None, Some(format!("{path}: {err}; frames will be unnamed"))),
-                })
-                .collect::<Vec<_>>()
-        });
+        let symbols = Arc::new(read_symbols(&all));
 
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
@@ -101,28 +90,39 @@ impl RunCommand {
             .map(|m| compile(&engine, m))
             .collect::<anyhow::Result<Vec<_>>>()?;
 
-        let options = self.run_options(&main)?;
+        let mut options = self.run_options(&main)?;
+        let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
         install_interrupt_handler(interrupt);
         let result = wobs_runtime::run(&engine, &compiled[0], &compiled[1..], &options);
+        // The runtime's span queue closes with the run; this copy must not keep it open.
+        options.spans = None;
         flush_guest_stdout();
+        let (span_set, exporter) = match spans {
+            Some(spans) => {
+                let (set, exporter) = spans.finish(&result);
+                (Some(set), exporter)
+            }
+            None => (None, None),
+        };
 
-        let symbols = symbols
-            .join()
-            .map_err(|_| anyhow::anyhow!("symbolizer thread panicked"))?;
+        let no_symbols = Vec::new();
+        let symbols = symbols.get().unwrap_or(&no_symbols);
         for warning in symbols.iter().filter_map(|(_, warning)| warning.as_ref()) {
             eprintln!("wobs: warning: {warning}");
         }
-        let symbol_refs: Vec<Option<&ModuleSymbols>> = symbols
+        let guards: Vec<_> = symbols
             .iter()
-            .map(|(symbols, _)| symbols.as_ref())
+            .map(|(symbols, _)| symbols.as_ref().and_then(|s| s.lock().ok()))
             .collect();
+        let symbol_refs: Vec<Option<&ModuleSymbols>> =
+            guards.iter().map(|g| g.as_deref()).collect();
         let infos: Vec<ModuleInfo> = all.iter().map(|m| m.info.clone()).collect();
         let original_offsets: Vec<Option<&ProbeMap>> = all
             .iter()
             .map(|m| m.original.as_ref().map(|(_, map)| map))
             .collect();
-        let recording = build_recording(
+        let mut recording = build_recording(
             RecordingInput {
                 modules: &infos,
                 args: &options.args,
@@ -137,6 +137,7 @@ impl RunCommand {
             },
             &symbol_refs,
         );
+        recording.spans = span_set;
         if let wobs_events::RawOutcome::Returned(values) = &result.outcome {
             for value in values {
                 println!("{value}");
@@ -153,6 +154,9 @@ impl RunCommand {
                 written = written.and(Err(err));
             }
         }
+        if let Some(exporter) = exporter {
+            finish_export(exporter, &recording, self.outputs.pprof.is_some());
+        }
         let code = recording.run.outcome.exit_code();
         // A guest that succeeded but whose outputs could not be written is a failure of wobs.
         match written {
@@ -166,6 +170,72 @@ impl RunCommand {
         options.interval = (!self.interval.is_zero()).then_some(self.interval);
         Ok(options)
     }
+
+    /// Starts collecting (and exporting) spans when any module has probes.
+    fn start_spans(
+        &self,
+        all: &[&Loaded],
+        compiled: &[CompiledModule],
+        symbols: &Arc<Deferred<ModuleSymbolsList>>,
+        options: &mut RunOptions,
+    ) -> anyhow::Result<Option<RunSpans>> {
+        let probes: Vec<_> = compiled.iter().map(|c| c.probes.clone()).collect();
+        if probes.iter().all(Option::is_none) && !self.otlp.enabled() {
+            return Ok(None);
+        }
+        let (context, warning) = TraceContext::from_env();
+        if let Some(warning) = warning {
+            eprintln!("wobs: warning: {warning}");
+        }
+        let names: Vec<String> = all.iter().map(|m| m.info.name.clone()).collect();
+        let exporter = self
+            .otlp
+            .exporter(&context, &names[0], names.clone(), false)?;
+        let ahead: Vec<bool> = all.iter().map(|m| m.original.is_none()).collect();
+        let symbols = symbols.clone();
+        let (span_options, spans) =
+            RunSpans::start(&context, self.span_min, exporter, move || {
+                let shared = symbols
+                    .get()
+                    .map(|list| list.iter().map(|(s, _)| s.clone()).collect())
+                    .unwrap_or_default();
+                naming(probes, ahead, shared)
+            })?;
+        options.spans = Some(span_options);
+        Ok(Some(spans))
+    }
+}
+
+/// Each module's symbols (shared with the span collector) and a warning to print after the run.
+type ModuleSymbolsList = Vec<(Option<SharedSymbols>, Option<String>)>;
+
+/// Reads symbols off the guest thread while wasmtime compiles and the guest runs. Warnings are
+/// printed after the run, so a module wasmtime rejects gets exactly one message.
+fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
+    let inputs: Vec<(String, Arc<Vec<u8>>)> = all
+        .iter()
+        .map(|m| {
+            let bytes = m
+                .original
+                .as_ref()
+                .map_or(&m.bytes, |(original, _)| original);
+            (m.info.path.clone(), bytes.clone())
+        })
+        .collect();
+    Deferred::spawn(move || {
+        inputs
+            .into_iter()
+            .map(|(path, bytes)| match ModuleSymbols::new(&bytes) {
+                Ok(symbols) => {
+                    let warning = symbols
+                        .dwarf_problem()
+                        .map(|problem| format!("{path}: {problem}; using names only"));
+                    (Some(Arc::new(Mutex::new(symbols))), warning)
+                }
+                Err(err) => (None, Some(format!("{path}: {err}; frames will be unnamed"))),
+            })
+            .collect()
+    })
 }
 
 /// First Ctrl-C: stop the guest at its next check and write the outputs. Second: exit now (the

@@ -1,0 +1,198 @@
+//! Where and how to send spans, resolved the OpenTelemetry way: flags, then the signal-specific
+//! `OTEL_EXPORTER_OTLP_TRACES_*` variables, then the general `OTEL_EXPORTER_OTLP_*` ones, then the
+//! specification's defaults. Headers (`OTEL_EXPORTER_OTLP_HEADERS`) are read by the exporter
+//! itself; resource attributes (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`) by the SDK.
+
+use std::time::Duration;
+
+use super::OtlpError;
+
+/// The OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// OTLP/gRPC (default port 4317).
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies (default port 4318, path `/v1/traces`).
+    HttpProtobuf,
+}
+
+impl OtlpProtocol {
+    /// Parses the specification's names: `grpc`, `http/protobuf`.
+    pub fn parse(text: &str) -> Result<OtlpProtocol, OtlpError> {
+        match text.trim() {
+            "grpc" => Ok(OtlpProtocol::Grpc),
+            "http/protobuf" | "http" => Ok(OtlpProtocol::HttpProtobuf),
+            other => Err(OtlpError::Config(format!(
+                "OTLP protocol {other:?} is not supported (use grpc or http/protobuf)"
+            ))),
+        }
+    }
+
+    /// The specification's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OtlpProtocol::Grpc => "grpc",
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+        }
+    }
+}
+
+/// How to export.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OtlpConfig {
+    /// Full URL spans are sent to (for HTTP including `/v1/traces`).
+    pub endpoint: String,
+    /// Transport.
+    pub protocol: OtlpProtocol,
+    /// Per request, and the most wobs waits for the last spans after the guest ends. Default 10 s.
+    pub timeout: Duration,
+    /// `service.name` unless `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES` set one.
+    pub service_name: String,
+    /// Spans per request. Default 512 (the batch processor's default).
+    pub batch_size: usize,
+    /// Longest a finished span waits before it is sent. Default 1 s, so a long-running guest shows
+    /// up live.
+    pub batch_delay: Duration,
+    /// Batches waiting for the network at most; beyond, batches are dropped and counted.
+    /// Default 8.
+    pub queued_batches: usize,
+}
+
+impl OtlpConfig {
+    /// Resolves the configuration from the environment; `endpoint` and `protocol` (from flags)
+    /// win over it. `endpoint` is a base URL like `OTEL_EXPORTER_OTLP_ENDPOINT`: for HTTP,
+    /// `/v1/traces` is appended unless already there.
+    pub fn from_env(
+        endpoint: Option<&str>,
+        protocol: Option<&str>,
+        service_name: &str,
+    ) -> Result<OtlpConfig, OtlpError> {
+        Self::resolve(endpoint, protocol, service_name, |name| {
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+        })
+    }
+
+    fn resolve(
+        endpoint: Option<&str>,
+        protocol: Option<&str>,
+        service_name: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<OtlpConfig, OtlpError> {
+        let protocol = match protocol
+            .map(str::to_string)
+            .or_else(|| env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
+            .or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL"))
+        {
+            Some(name) => OtlpProtocol::parse(&name)?,
+            None => OtlpProtocol::HttpProtobuf,
+        };
+        let endpoint = match (endpoint, env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
+            (Some(base), _) => signal_url(base, protocol),
+            (None, Some(exact)) => exact,
+            (None, None) => match env("OTEL_EXPORTER_OTLP_ENDPOINT") {
+                Some(base) => signal_url(&base, protocol),
+                None => match protocol {
+                    OtlpProtocol::Grpc => "http://localhost:4317".to_string(),
+                    OtlpProtocol::HttpProtobuf => "http://localhost:4318/v1/traces".to_string(),
+                },
+            },
+        };
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            return Err(OtlpError::Config(format!(
+                "OTLP endpoint {endpoint:?} must start with http:// or https://"
+            )));
+        }
+        let timeout = match env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+            .or_else(|| env("OTEL_EXPORTER_OTLP_TIMEOUT"))
+        {
+            Some(ms) => Duration::from_millis(ms.trim().parse().map_err(|_| {
+                OtlpError::Config(format!(
+                    "OTEL_EXPORTER_OTLP_TIMEOUT {ms:?} is not milliseconds"
+                ))
+            })?),
+            None => Duration::from_secs(10),
+        };
+        Ok(OtlpConfig {
+            endpoint,
+            protocol,
+            timeout,
+            service_name: service_name.to_string(),
+            batch_size: 512,
+            batch_delay: Duration::from_secs(1),
+            queued_batches: 8,
+        })
+    }
+}
+
+/// The traces URL for a base endpoint.
+fn signal_url(base: &str, protocol: OtlpProtocol) -> String {
+    let base = base.trim();
+    match protocol {
+        OtlpProtocol::Grpc => base.to_string(),
+        OtlpProtocol::HttpProtobuf if base.trim_end_matches('/').ends_with("/v1/traces") => {
+            base.to_string()
+        }
+        OtlpProtocol::HttpProtobuf => format!("{}/v1/traces", base.trim_end_matches('/')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(
+        endpoint: Option<&str>,
+        protocol: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Result<OtlpConfig, OtlpError> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        OtlpConfig::resolve(endpoint, protocol, "app", |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_follow_the_specification() {
+        let c = resolve(None, None, &[]).unwrap();
+        assert_eq!(c.protocol, OtlpProtocol::HttpProtobuf);
+        assert_eq!(c.endpoint, "http://localhost:4318/v1/traces");
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        let c = resolve(None, Some("grpc"), &[]).unwrap();
+        assert_eq!(c.endpoint, "http://localhost:4317");
+    }
+
+    #[test]
+    fn signal_variables_win_and_flags_win_over_both() {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "250"),
+        ];
+        let c = resolve(None, None, &env).unwrap();
+        assert_eq!(c.protocol, OtlpProtocol::HttpProtobuf);
+        assert_eq!(c.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(c.timeout, Duration::from_millis(250));
+        let exact = [("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://x:1/custom")];
+        assert_eq!(
+            resolve(None, None, &exact).unwrap().endpoint,
+            "http://x:1/custom"
+        );
+        let c = resolve(Some("http://flag:9/v1/traces"), Some("grpc"), &env).unwrap();
+        assert_eq!(
+            (c.protocol, c.endpoint.as_str()),
+            (OtlpProtocol::Grpc, "http://flag:9/v1/traces")
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(resolve(None, Some("http/json"), &[]).is_err());
+        assert!(resolve(Some("collector:4317"), None, &[]).is_err());
+        assert!(resolve(None, None, &[("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")]).is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! Span emission from the probes: which calls become spans, their ids, and the bounded queue
+//! they leave the guest thread through.
+//!
+//! A call is kept when it lasted at least [`SpanOptions::min_duration`]. Every caller of a kept
+//! call lasted at least as long, so it is kept too: a kept span's parent is always its direct
+//! probed caller (or the root span), never a filtered one. Calls that are not kept are counted in
+//! their caller's `filtered_calls`.
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use wobs_events::{MemoryGrow, RawSpan, SpanId};
+
+/// Spans a call may carry `memory.grow` events for; further grows are counted only.
+const MAX_MEMORY_EVENTS: usize = 64;
+
+/// How a run emits spans. The receiving end gets each kept call as it returns.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SpanOptions {
+    /// Calls shorter than this are not spans (they are counted in their caller's
+    /// `filtered_calls`). `Duration::ZERO` keeps every call.
+    pub min_duration: Duration,
+    /// The run's own span: the parent of the outermost probed calls.
+    pub root_span_id: SpanId,
+    sender: SyncSender<RawSpan>,
+}
+
+impl SpanOptions {
+    /// Options and the queue's receiving end; the queue holds `capacity` spans, beyond which the
+    /// guest thread drops (and counts) spans rather than wait.
+    pub fn channel(
+        min_duration: Duration,
+        root_span_id: SpanId,
+        capacity: usize,
+    ) -> (SpanOptions, Receiver<RawSpan>) {
+        let (sender, receiver) = sync_channel(capacity);
+        let options = SpanOptions {
+            min_duration,
+            root_span_id,
+            sender,
+        };
+        (options, receiver)
+    }
+}
+
+/// Span state of a call still open.
+#[derive(Default)]
+pub(crate) struct OpenSpan {
+    pub id: SpanId,
+    filtered: u64,
+    /// A sample named this call; if it is not kept, the sample must be moved to its caller.
+    sampled: bool,
+    memory: Vec<MemoryGrow>,
+}
+
+/// A call that just closed.
+pub(crate) struct ClosedCall {
+    pub module: u32,
+    pub function: u32,
+    pub start_unix_ns: u64,
+    pub end_unix_ns: u64,
+    /// Closed because the run ended; such calls are always kept (their callers were closed at
+    /// the same moment, so they are kept too).
+    pub at_end: bool,
+}
+
+/// Span ids, span decisions and the queue, owned by the tracer on the guest thread.
+pub(crate) struct SpanEmitter {
+    options: SpanOptions,
+    min_ns: u64,
+    ids: IdSequence,
+    /// Calls at the outermost level that were not kept, and grows outside any kept call: the
+    /// root span's.
+    root: OpenSpan,
+    /// Sampled calls that were not kept → their caller's span.
+    moved_samples: FxHashMap<SpanId, SpanId>,
+    pub emitted: u64,
+    pub dropped: u64,
+}
+
+impl SpanEmitter {
+    pub fn new(options: SpanOptions) -> SpanEmitter {
+        SpanEmitter {
+            min_ns: options.min_duration.as_nanos().min(u64::MAX as u128) as u64,
+            root: OpenSpan {
+                id: options.root_span_id,
+                ..OpenSpan::default()
+            },
+            options,
+            ids: IdSequence::new(),
+            moved_samples: FxHashMap::default(),
+            emitted: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Span state for a call being entered.
+    pub fn open(&mut self) -> OpenSpan {
+        OpenSpan {
+            id: self.ids.next(),
+            ..OpenSpan::default()
+        }
+    }
+
+    /// The span a sample taken now belongs to: the innermost open call's (`top`), else the root.
+    pub fn sample(&mut self, top: Option<&mut OpenSpan>) -> SpanId {
+        let span = top.unwrap_or(&mut self.root);
+        span.sampled = true;
+        span.id
+    }
+
+    /// A `memory.grow` of `pages` at `time_unix_ns` inside `top` (the root when `None`).
+    pub fn memory_grow(&mut self, top: Option<&mut OpenSpan>, time_unix_ns: u64, pages: u32) {
+        let span = top.unwrap_or(&mut self.root);
+        if span.memory.len() < MAX_MEMORY_EVENTS {
+            span.memory.push(MemoryGrow {
+                time_unix_ns,
+                pages,
+            });
+        }
+    }
+
+    /// A call closed: emit it, or fold it into `parent` (the root when `None`).
+    pub fn close(&mut self, span: OpenSpan, parent: Option<&mut OpenSpan>, call: ClosedCall) {
+        let parent = parent.unwrap_or(&mut self.root);
+        if call.end_unix_ns - call.start_unix_ns >= self.min_ns || call.at_end {
+            let raw = RawSpan {
+                module: call.module,
+                function: call.function,
+                span_id: span.id,
+                parent_span_id: parent.id,
+                start_unix_ns: call.start_unix_ns,
+                end_unix_ns: call.end_unix_ns,
+                filtered_calls: span.filtered,
+                unfinished: call.at_end,
+                memory_grows: span.memory,
+            };
+            match self.options.sender.try_send(raw) {
+                Ok(()) => self.emitted += 1,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped += 1,
+            }
+            return;
+        }
+        parent.filtered += 1 + span.filtered;
+        let room = MAX_MEMORY_EVENTS.saturating_sub(parent.memory.len());
+        parent.memory.extend(span.memory.into_iter().take(room));
+        if span.sampled {
+            self.moved_samples.insert(span.id, parent.id);
+            parent.sampled = true;
+        }
+    }
+
+    /// What the root span carries and how samples' spans map to kept spans.
+    pub fn finish(self) -> SpanTotals {
+        SpanTotals {
+            root_filtered_calls: self.root.filtered,
+            root_memory_grows: self.root.memory,
+            moved_samples: self.moved_samples,
+            emitted: self.emitted,
+            dropped: self.dropped,
+        }
+    }
+}
+
+/// What is left when the run's spans are done.
+pub(crate) struct SpanTotals {
+    pub root_filtered_calls: u64,
+    pub root_memory_grows: Vec<MemoryGrow>,
+    moved_samples: FxHashMap<SpanId, SpanId>,
+    pub emitted: u64,
+    pub dropped: u64,
+}
+
+impl SpanTotals {
+    /// The kept span a sample recorded under `span` belongs to.
+    pub fn kept(&self, mut span: SpanId) -> SpanId {
+        // Each step goes to a caller, so the chain ends; the bound guards against a bug looping.
+        for _ in 0..=self.moved_samples.len() {
+            match self.moved_samples.get(&span) {
+                Some(&parent) => span = parent,
+                None => break,
+            }
+        }
+        span
+    }
+}
+
+/// Distinct, unpredictable, non-zero span ids: a bijective mix (SplitMix64's finalizer) of a
+/// counter offset by a per-run random seed.
+struct IdSequence {
+    next: u64,
+}
+
+impl IdSequence {
+    fn new() -> IdSequence {
+        use std::hash::BuildHasher;
+        let seed = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+        IdSequence { next: seed }
+    }
+
+    fn next(&mut self) -> SpanId {
+        loop {
+            self.next = self.next.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.next;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            if z != 0 {
+                return SpanId(z);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(function: u32, start_unix_ns: u64, end_unix_ns: u64) -> ClosedCall {
+        ClosedCall {
+            module: 0,
+            function,
+            start_unix_ns,
+            end_unix_ns,
+            at_end: false,
+        }
+    }
+
+    fn emitter(min_ns: u64) -> (SpanEmitter, Receiver<RawSpan>) {
+        let (options, receiver) = SpanOptions::channel(Duration::from_nanos(min_ns), SpanId(7), 2);
+        (SpanEmitter::new(options), receiver)
+    }
+
+    #[test]
+    fn short_calls_fold_into_the_caller_and_samples_follow() {
+        let (mut e, rx) = emitter(100);
+        let mut outer = e.open();
+        let inner = e.open();
+        let mut inner = inner;
+        let sampled = e.sample(Some(&mut inner));
+        e.close(inner, Some(&mut outer), call(2, 10, 20));
+        let outer_id = outer.id;
+        e.close(outer, None, call(1, 0, 500));
+        let span = rx.try_recv().unwrap();
+        assert_eq!(span.span_id, outer_id);
+        assert_eq!(span.parent_span_id, SpanId(7));
+        assert_eq!(span.filtered_calls, 1);
+        assert!(rx.try_recv().is_err());
+        let totals = e.finish();
+        assert_eq!(totals.kept(sampled), outer_id);
+        assert_eq!(totals.emitted, 1);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let (mut e, _rx) = emitter(0);
+        for _ in 0..5 {
+            let s = e.open();
+            e.close(s, None, call(1, 0, 1));
+        }
+        let totals = e.finish();
+        assert_eq!((totals.emitted, totals.dropped), (2, 3));
+    }
+
+    #[test]
+    fn ids_are_distinct_and_non_zero() {
+        let mut ids = IdSequence::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let id = ids.next();
+            assert!(id.is_valid());
+            assert!(seen.insert(id));
+        }
+    }
+}
