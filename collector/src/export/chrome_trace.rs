@@ -17,10 +17,12 @@ pub fn chrome_trace_json(recording: &Recording) -> Result<String, ExportError> {
             s.root_start_unix_ns
         });
     let micros = |unix_ns: u64| unix_ns.saturating_sub(start_ns) as f64 / 1000.0;
-    let module = recording.modules.first();
+    let run_name = format!(
+        "wobs run {}",
+        recording.modules.first().map_or("", |m| m.path.as_str())
+    );
     let mut events = vec![
-        json!({"ph": "M", "pid": 1, "name": "process_name",
-               "args": {"name": format!("wobs run {}", module.map_or("", |m| m.path.as_str()))}}),
+        json!({"ph": "M", "pid": 1, "name": "process_name", "args": {"name": run_name}}),
         json!({"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": "guest"}}),
     ];
     let (root_start, root_end) = match &recording.spans {
@@ -35,7 +37,7 @@ pub fn chrome_trace_json(recording: &Recording) -> Result<String, ExportError> {
     }
     events.push(json!({
         "ph": "X", "pid": 1, "tid": 1, "cat": "run",
-        "name": module.map_or_else(|| "run".to_string(), |m| m.name.clone()),
+        "name": run_name,
         "ts": micros(root_start), "dur": micros(root_end) - micros(root_start),
         "args": root_args,
     }));

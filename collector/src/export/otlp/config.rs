@@ -49,13 +49,13 @@ pub struct OtlpConfig {
     pub timeout: Duration,
     /// `service.name` unless `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES` set one.
     pub service_name: String,
-    /// Spans per request. Default 512 (the batch processor's default).
+    /// Spans per request (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512).
     pub batch_size: usize,
-    /// Longest a finished span waits before it is sent. Default 1 s, so a long-running guest shows
-    /// up live.
+    /// Longest a finished span waits before it is sent (`OTEL_BSP_SCHEDULE_DELAY`, default 1 s,
+    /// so a long-running guest shows up live).
     pub batch_delay: Duration,
-    /// Batches waiting for the network at most; beyond, batches are dropped and counted.
-    /// Default 8.
+    /// Batches waiting for the network at most (`OTEL_BSP_MAX_QUEUE_SIZE` / batch size; default
+    /// 32768 spans); beyond, batches are dropped and counted.
     pub queued_batches: usize,
 }
 
@@ -113,14 +113,25 @@ impl OtlpConfig {
             })?),
             None => Duration::from_secs(10),
         };
+        // The batch span processor's variables, with wobs's defaults: a run is a burst, so the
+        // queue is larger than the SDK's 2048 and the delay shorter than its 5 s.
+        let number = |name: &str, default: u64| -> Result<u64, OtlpError> {
+            env(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| OtlpError::Config(format!("{name} {v:?} is not a number")))
+            })
+        };
+        let batch_size = number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512)?.max(1) as usize;
+        let queue = number("OTEL_BSP_MAX_QUEUE_SIZE", 32_768)? as usize;
         Ok(OtlpConfig {
             endpoint,
             protocol,
             timeout,
             service_name: service_name.to_string(),
-            batch_size: 512,
-            batch_delay: Duration::from_secs(1),
-            queued_batches: 8,
+            batch_size,
+            batch_delay: Duration::from_millis(number("OTEL_BSP_SCHEDULE_DELAY", 1000)?),
+            queued_batches: (queue / batch_size).max(1),
         })
     }
 }

@@ -27,8 +27,20 @@ pub struct Run {
 
 /// Runs `wobs ARGS` from the repository root with a test-local compile cache.
 pub fn wobs(args: &[&str]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_wobs"))
+    wobs_env(args, &[])
+}
+
+/// Runs `wobs ARGS` with `env` set and no OpenTelemetry settings inherited from the host.
+pub fn wobs_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wobs"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("OTEL_") || name == "TRACEPARENT" || name == "TRACESTATE" {
+            command.env_remove(name);
+        }
+    }
+    let output: Output = command
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .env(
             "WOBS_CACHE_DIR",
