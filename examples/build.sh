@@ -78,6 +78,7 @@ cc recursion      recursion.c    -O1
 cc fib            fib.c          -O1
 cc inline         inline.c       -O2
 cc malloc_heavy   malloc_heavy.c -O1
+cc server         server.c       -O1
 cc trap           trap.c         -O1
 cc exit_code      exit_code.c    -O1
 cc lines          lines.c        -O0   # -O0: no line-0 rows, loop opcodes map to the for line

@@ -17,7 +17,7 @@ use wobs_symbolize::SharedSymbols;
 use crate::export::otlp::OtlpExporter;
 use crate::trace_context::TraceContext;
 
-/// Spans the recording keeps at most (~100 bytes each in memory); later ones are still exported
+/// Spans a recording keeps at most (~100 bytes each in memory); later ones are still exported
 /// and counted in [`SpanSet::not_recorded`].
 pub const MAX_RECORDED_SPANS: usize = 1_000_000;
 
@@ -39,12 +39,14 @@ pub struct SpanCollector {
 }
 
 impl SpanCollector {
-    /// Starts collecting from `receiver`. `naming` is called once, on the collector thread, and may
-    /// block until symbols are ready.
+    /// Starts collecting from `receiver`, keeping at most `max_recorded` spans in memory for the
+    /// recording (0 when nothing will read them: memory then stays bounded by the queues alone).
+    /// `naming` is called once, on the collector thread, and may block until symbols are ready.
     pub fn start(
         receiver: Receiver<RawSpan>,
         context: &TraceContext,
         min_duration: Duration,
+        max_recorded: usize,
         naming: impl FnOnce() -> Vec<SpanNaming> + Send + 'static,
         mut exporter: Option<OtlpExporter>,
     ) -> std::io::Result<SpanCollector> {
@@ -65,6 +67,7 @@ impl SpanCollector {
                     names: FunctionTable::new(naming()),
                     set,
                     exporter: exporter.take(),
+                    max_recorded,
                 };
                 loop {
                     match receiver.recv_timeout(Duration::from_millis(25)) {
@@ -104,6 +107,7 @@ struct Intake {
     names: FunctionTable,
     set: SpanSet,
     exporter: Option<OtlpExporter>,
+    max_recorded: usize,
 }
 
 impl Intake {
@@ -122,7 +126,7 @@ impl Intake {
         if let Some(exporter) = &mut self.exporter {
             exporter.push(&record, &self.names.functions[function as usize]);
         }
-        if self.set.spans.len() < MAX_RECORDED_SPANS {
+        if self.set.spans.len() < self.max_recorded {
             self.set.spans.push(record);
         } else {
             self.set.not_recorded += 1;

@@ -76,12 +76,20 @@ impl RunSpans {
     pub(crate) fn start(
         context: &TraceContext,
         min_duration: Duration,
+        max_recorded: usize,
         exporter: Option<OtlpExporter>,
         naming: impl FnOnce() -> Vec<SpanNaming> + Send + 'static,
     ) -> anyhow::Result<(SpanOptions, RunSpans)> {
         let (options, receiver) =
             SpanOptions::channel(min_duration, context.root_span_id, SPAN_QUEUE);
-        let collector = SpanCollector::start(receiver, context, min_duration, naming, exporter)?;
+        let collector = SpanCollector::start(
+            receiver,
+            context,
+            min_duration,
+            max_recorded,
+            naming,
+            exporter,
+        )?;
         Ok((options, RunSpans { collector }))
     }
 

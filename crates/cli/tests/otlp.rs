@@ -490,3 +490,56 @@ fn memory_growth_becomes_span_events() {
         assert!(pages.parse::<u32>().unwrap() >= 1);
     }
 }
+
+/// Spans stream while the guest runs: a long-running guest's finished requests reach the
+/// collector before it exits, not only at the end.
+#[test]
+fn spans_arrive_while_the_guest_still_runs() {
+    let receiver = otlp_support::http();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wobs"))
+        .args([
+            "run",
+            "-q",
+            "--otlp-endpoint",
+            &receiver.endpoint,
+            &example("server"),
+            "100", // 100 requests of 50 ms: about 5 s
+        ])
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .env(
+            "WOBS_CACHE_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+        )
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut live = 0;
+    while child.try_wait().unwrap().is_none() {
+        live = receiver
+            .inbox
+            .spans()
+            .iter()
+            .filter(|s| s.span.name == "handle_request")
+            .count();
+        if live > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        live > 0 && still_running,
+        "no request span arrived before the guest ended"
+    );
+    let requests = receiver
+        .inbox
+        .spans()
+        .iter()
+        .filter(|s| s.span.name == "handle_request")
+        .count();
+    assert_eq!(requests, 100, "every request is a span in the end");
+}

@@ -98,9 +98,10 @@ impl OtlpConfig {
                 },
             },
         };
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        let given = endpoint.strip_suffix("/v1/traces").unwrap_or(&endpoint);
+        if !(given.starts_with("http://") || given.starts_with("https://")) {
             return Err(OtlpError::Config(format!(
-                "OTLP endpoint {endpoint:?} must start with http:// or https://"
+                "OTLP endpoint {given:?} must start with http:// or https://"
             )));
         }
         let timeout = match env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")

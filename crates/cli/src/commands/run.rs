@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap};
@@ -193,8 +194,13 @@ impl RunCommand {
             .exporter(&context, &names[0], names.clone(), false)?;
         let ahead: Vec<bool> = all.iter().map(|m| m.original.is_none()).collect();
         let symbols = symbols.clone();
+        // Spans are kept in memory only for outputs that list them.
+        let keep = match self.output.is_some() || self.outputs.chrome_trace.is_some() {
+            true => MAX_RECORDED_SPANS,
+            false => 0,
+        };
         let (span_options, spans) =
-            RunSpans::start(&context, self.span_min, exporter, move || {
+            RunSpans::start(&context, self.span_min, keep, exporter, move || {
                 let shared = symbols
                     .get()
                     .map(|list| list.iter().map(|(s, _)| s.clone()).collect())
