@@ -71,7 +71,7 @@ pub struct Report {
     pub functions: u32,
     /// Functions given entry/exit probes.
     pub instrumented: u32,
-    /// `return`s rewritten to branch to the exit probe.
+    /// `return`s given an exit probe before them.
     pub returns: u32,
     /// Tail calls given an exit probe before the call.
     pub tail_calls: u32,

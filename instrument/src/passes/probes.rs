@@ -16,7 +16,7 @@
 //! Not covered: an exception thrown out of the function (the host balances frames when the next
 //! exit arrives) and traps (the host closes open frames when the run ends).
 
-use walrus::ir::{Block, Br, Instr, InstrLocId, InstrSeqId, InstrSeqType, TryTableCatch};
+use walrus::ir::{Block, Instr, InstrLocId, InstrSeqId, InstrSeqType, TryTableCatch};
 use walrus::{FunctionId, LocalFunction};
 
 use super::sequences;
@@ -33,7 +33,7 @@ pub struct ProbeFuncs {
 /// What [`entry_exit`] did to one function.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Rewritten {
-    /// `return`s turned into branches.
+    /// `return`s given an exit probe.
     pub returns: u32,
     /// Tail calls given an exit probe.
     pub tail_calls: u32,
@@ -54,33 +54,32 @@ pub fn entry_exit(
     let mut done = Rewritten::default();
     for seq in sequences(func, inner) {
         let instrs = &mut func.block_mut(seq).instrs;
-        let mut tail_calls = 0;
-        // In place: retarget labels, turn `return` into `br inner`, count tail calls.
+        // In place: retarget labels; count the ways out of the function.
+        let mut exits = 0;
         for (instr, _) in instrs.iter_mut() {
             retarget(instr, entry, inner);
             match instr {
                 Instr::Return(_) => {
                     done.returns += 1;
-                    *instr = Instr::Br(Br { block: inner });
+                    exits += 1;
                 }
                 Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) | Instr::ReturnCallRef(_) => {
-                    tail_calls += 1;
+                    done.tail_calls += 1;
+                    exits += 1;
                 }
                 _ => {}
             }
         }
-        if tail_calls == 0 {
+        if exits == 0 {
             continue;
         }
-        // Only sequences with tail calls are rebuilt, to insert the exit probe before each.
-        done.tail_calls += tail_calls;
+        // Only sequences with a `return` or tail call are rebuilt, to put the exit probe before
+        // each. (Not `br` to the end: the probes then cost the same fuel on every path, which
+        // `wobs bench` subtracts exactly.)
         let old = std::mem::take(instrs);
-        let mut new = Vec::with_capacity(old.len() + 2 * tail_calls as usize);
+        let mut new = Vec::with_capacity(old.len() + 2 * exits);
         for (instr, loc) in old {
-            if matches!(
-                instr,
-                Instr::ReturnCall(_) | Instr::ReturnCallIndirect(_) | Instr::ReturnCallRef(_)
-            ) {
+            if is_exit(&instr) {
                 new.extend(probe_call(id, probes.exit));
             }
             new.push((instr, loc));
@@ -93,6 +92,17 @@ pub fn entry_exit(
     wrapper.push((Instr::Block(Block { seq: inner }), InstrLocId::default()));
     wrapper.extend(probe_call(id, probes.exit));
     done
+}
+
+/// Whether `instr` leaves the function (other than by falling off its end).
+fn is_exit(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::Return(_)
+            | Instr::ReturnCall(_)
+            | Instr::ReturnCallIndirect(_)
+            | Instr::ReturnCallRef(_)
+    )
 }
 
 /// `i32.const id; call probe`.

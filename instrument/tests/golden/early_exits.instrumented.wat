@@ -22,7 +22,9 @@
         end
         i32.const 10
         i32.add
-        br 1 (;@1;)
+        i32.const 3
+        call 1
+        return
       end
       i32.const 20
       i32.add
@@ -39,7 +41,9 @@
         i32.eqz
         if ;; label = @3
           i32.const 42
-          br 2 (;@1;)
+          i32.const 1
+          call 1
+          return
         else
         end
       end
