@@ -28,6 +28,8 @@ enum Cli {
     Report(commands::report::ReportCommand),
     /// Debug a WASI program with gdb's commands (batch mode or a prompt).
     Debug(Box<commands::debug::DebugCommand>),
+    /// Gate performance in CI on fuel (wasm operators executed: exact run to run).
+    Bench(Box<commands::bench::BenchCommand>),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Cli::Report(command) => command.execute(),
         Cli::Instrument(command) => command.execute(),
         Cli::Debug(command) => command.execute(),
+        Cli::Bench(command) => command.execute(),
     };
     match result {
         Ok(code) => exit_code(code),

@@ -19,7 +19,9 @@ pub use debug::{
 pub use probe_map::{
     AbiNames, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX, PROBE_MAP_SECTION,
 };
-pub use raw::{RawFrame, RawOutcome, RawProfile, RawSample, RawTrace, TracedEdge, TracedFunction};
+pub use raw::{
+    RawFrame, RawOutcome, RawProfile, RawSample, RawTrace, TracedEdge, TracedFunction, TracedPath,
+};
 pub use recording::{
     Frame, FunctionSummary, ModuleInfo, Outcome, Recording, RunInfo, Sample, Stack, TraceFrame,
     RECORDING_FORMAT, RECORDING_VERSION,

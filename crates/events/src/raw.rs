@@ -99,6 +99,26 @@ pub struct RawTrace {
     /// Spans lost because the span queue was full or its reader gone (never blocks the guest).
     #[serde(default)]
     pub spans_dropped: u64,
+    /// Exact figures per call path, when asked for (`wobs bench`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<TracedPath>,
+}
+
+/// One call path: a probed function reached through its parent node's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TracedPath {
+    /// Index of the caller's node; `None` at the top.
+    pub parent: Option<u32>,
+    /// Module index.
+    pub module: u32,
+    /// Probe id.
+    pub id: u32,
+    /// Calls along this path.
+    pub calls: u64,
+    /// Units (ns, or fuel in a fuel-counting run) in the function itself on this path.
+    pub self_units: u64,
+    /// Units from entry to exit on this path, callees included.
+    pub total_units: u64,
 }
 
 /// Exact figures for one probed function.
@@ -112,9 +132,10 @@ pub struct TracedFunction {
     pub name: String,
     /// Calls.
     pub calls: u64,
-    /// Time in the function itself, excluding probed callees, ns.
+    /// Time in the function itself, excluding probed callees, ns (fuel in a fuel-counting run).
     pub self_ns: u64,
-    /// Time from entry to exit, callees included; recursive activations counted once, ns.
+    /// Time from entry to exit, callees included; recursive activations counted once, ns (fuel in
+    /// a fuel-counting run).
     pub total_ns: u64,
 }
 

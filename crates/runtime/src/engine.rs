@@ -14,6 +14,7 @@ const MAX_FRAMES: usize = 4096;
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: wasmtime::Engine,
+    pub(crate) fuel: bool,
 }
 
 /// A module compiled for an [`Engine`].
@@ -36,6 +37,12 @@ impl Engine {
             .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable)
             .wasm_backtrace_max_frames(NonZeroUsize::new(MAX_FRAMES))
             .guest_debug(options.guest_debug);
+        if options.fuel {
+            config
+                .consume_fuel(true)
+                .wasm_threads(false)
+                .shared_memory(false);
+        }
         if let Some(dir) = &options.cache_dir {
             let mut cache_config = wasmtime::CacheConfig::new();
             cache_config.with_directory(dir);
@@ -44,7 +51,10 @@ impl Engine {
             config.cache(Some(cache));
         }
         let inner = wasmtime::Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
-        Ok(Engine { inner })
+        Ok(Engine {
+            inner,
+            fuel: options.fuel,
+        })
     }
 
     /// Validates and compiles `wasm` (from the cache when possible). This is the slow step for

@@ -21,6 +21,7 @@
 //! are counted as dropped.
 
 mod debug;
+pub mod determinism;
 mod engine;
 mod invoke;
 mod options;
@@ -32,7 +33,7 @@ mod tracer;
 pub use debug::{DebugSession, Interrupter, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
 pub use options::{CapturedOutput, EngineOptions, RunOptions};
-pub use run::{run, RunResult, RunSpans};
+pub use run::{run, FuelCount, RunResult, RunSpans};
 pub use spans::SpanOptions;
 
 /// Collapses a (possibly multi-line, pretty-printed) error into one line for terminal output.

@@ -14,6 +14,9 @@ pub struct EngineOptions {
     /// Compile for a [`crate::DebugSession`] (wasmtime's guest debugging: breakpoints, frame
     /// inspection; slower code). Default: false.
     pub guest_debug: bool,
+    /// Count executed operators with wasmtime's fuel (deterministic run to run; `wobs bench`).
+    /// Also refuses threads, whose interleaving would not be. Default: false.
+    pub fuel: bool,
 }
 
 /// How to run one guest.
@@ -48,6 +51,14 @@ pub struct RunOptions {
     /// Emit a span for every probed call that lasts long enough (instrumented modules only).
     /// Default: `None` (no spans).
     pub spans: Option<crate::SpanOptions>,
+    /// WASI clocks advance by a fixed step per reading from a fixed start, and random bytes come
+    /// from a fixed seed ([`crate::determinism`]). Default: false.
+    pub deterministic: bool,
+    /// The guest's stdin. Default: `None` (the terminal's, or empty with `capture_output`).
+    pub stdin: Option<Vec<u8>>,
+    /// Keep the exact call tree by call path (`RawTrace::paths`), for differential flamegraphs.
+    /// Default: false.
+    pub call_paths: bool,
 }
 
 /// The guest's stdout and stderr, interleaved as written, kept in memory (up to 64 MiB; writes
@@ -97,6 +108,9 @@ impl Default for RunOptions {
             interrupt: Arc::new(AtomicBool::new(false)),
             capture_output: None,
             spans: None,
+            deterministic: false,
+            stdin: None,
+            call_paths: false,
         }
     }
 }

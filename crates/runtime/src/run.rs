@@ -31,7 +31,22 @@ pub struct RunResult {
     pub start_unix_ns: u64,
     /// What the run's spans left for its root span, when it made spans.
     pub spans: Option<RunSpans>,
+    /// Operators executed, when the engine counts fuel.
+    pub fuel: Option<FuelCount>,
 }
+
+/// wasmtime fuel consumed by a run: exact and identical run to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FuelCount {
+    /// While instantiating (start functions) and, for `--invoke`, running `_initialize`.
+    pub instantiation: u64,
+    /// The whole run, instantiation included.
+    pub total: u64,
+}
+
+/// Fuel a run starts with: far more than any run uses, and clear of wasmtime's i64 limit.
+const FUEL_BUDGET: u64 = u64::MAX >> 2;
 
 /// Span facts that belong to the run's root span.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +63,10 @@ struct Host {
     wasi: WasiP1Ctx,
     sampler: Sampler,
     tracer: Tracer,
+    /// Probes read fuel instead of the clock.
+    fuel: bool,
+    /// Fuel consumed when instantiation finished.
+    instantiated_fuel: Option<u64>,
 }
 
 /// Runs `main` with `preloads` linked under their names. Never panics on guest behaviour: every
@@ -75,7 +94,8 @@ pub fn run(
             .chain(preloads)
             .map(|m| m.probes.clone())
             .collect(),
-        options.spans.clone(),
+        options.spans.clone().filter(|_| !engine.fuel),
+        options.call_paths,
     );
     let wasi = match wasi_context(options) {
         Ok(wasi) => wasi,
@@ -88,6 +108,7 @@ pub fn run(
                 start_unix_ms: unix_now() / 1_000_000,
                 start_unix_ns: unix_now(),
                 spans: None,
+                fuel: None,
             }
         }
     };
@@ -97,8 +118,14 @@ pub fn run(
             wasi,
             sampler,
             tracer,
+            fuel: engine.fuel,
+            instantiated_fuel: None,
         },
     );
+    if engine.fuel {
+        // Cannot fail: the engine counts fuel.
+        let _ = store.set_fuel(FUEL_BUDGET);
+    }
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut cx| {
         if cx.data_mut().sampler.should_stop().is_some() {
@@ -126,12 +153,20 @@ pub fn run(
         Ok(outcome) => outcome,
         Err(err) => classify(&err, &store.data().sampler, options),
     };
+    let fuel = engine.fuel.then(|| FuelCount {
+        instantiation: store.data().instantiated_fuel.unwrap_or(0),
+        total: consumed(store.get_fuel().ok()),
+    });
+    let end = match fuel {
+        Some(fuel) => fuel.total,
+        None => store.data().tracer.elapsed(),
+    };
     let Host {
         sampler, tracer, ..
     } = store.into_data();
     let (trace, spans) = match tracer.active() {
         true => {
-            let (trace, spans) = tracer.finish();
+            let (trace, spans) = tracer.finish(end);
             (Some(trace), spans)
         }
         false => (None, None),
@@ -151,6 +186,20 @@ pub fn run(
             root_filtered_calls: s.root_filtered_calls,
             root_memory_grows: s.root_memory_grows,
         }),
+        fuel,
+    }
+}
+
+/// Fuel consumed, from what `get_fuel` says is left.
+fn consumed(left: Option<u64>) -> u64 {
+    FUEL_BUDGET.saturating_sub(left.unwrap_or(FUEL_BUDGET))
+}
+
+/// The probes' clock: fuel consumed when the engine counts it, else ns since the guest started.
+fn probe_now(cx: &wasmtime::Caller<'_, Host>) -> u64 {
+    match cx.data().fuel {
+        true => consumed(cx.get_fuel().ok()),
+        false => cx.data().tracer.elapsed(),
     }
 }
 
@@ -165,6 +214,17 @@ pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> 
         None => {
             builder.inherit_stdio();
         }
+    }
+    if let Some(stdin) = &options.stdin {
+        builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(stdin.clone()));
+    }
+    if options.deterministic {
+        builder
+            .wall_clock(crate::determinism::SteppingClock::default())
+            .monotonic_clock(crate::determinism::SteppingClock::default())
+            .secure_random(crate::determinism::random())
+            .insecure_random(crate::determinism::random())
+            .insecure_random_seed(u128::from(crate::determinism::RANDOM_SEED));
     }
     builder.args(&options.args);
     for (name, value) in &options.env {
@@ -200,8 +260,14 @@ fn execute(
     }
     define_probes(&mut linker, 0)?;
     let instance = linker.instantiate(&mut *store, &main.module)?;
+    let instantiated = |store: &mut Store<Host>| {
+        if store.data().fuel {
+            store.data_mut().instantiated_fuel = Some(consumed(store.get_fuel().ok()));
+        }
+    };
     match invoke::entry(store, &instance, options.invoke.as_deref())? {
         Entry::Start(start) => {
+            instantiated(store);
             start.call(&mut *store, ())?;
             Ok(RawOutcome::Exited(0))
         }
@@ -213,6 +279,7 @@ fn execute(
             if let Some(initialize) = initialize {
                 initialize.call(&mut *store, ())?;
             }
+            instantiated(store);
             let params = options.args.get(1..).unwrap_or_default();
             Ok(RawOutcome::Returned(invoke::call(
                 store, &name, func, params,
@@ -230,7 +297,8 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
             names.module,
             names.enter,
             move |mut cx: Caller<'_, Host>, id: i32| {
-                cx.data_mut().tracer.enter(module, id as u32);
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.enter(module, id as u32, now);
                 sample_if_due(&mut cx);
             },
         )?;
@@ -239,7 +307,8 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
             names.exit,
             move |mut cx: Caller<'_, Host>, id: i32| {
                 sample_if_due(&mut cx);
-                cx.data_mut().tracer.exit(module, id as u32);
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.exit(module, id as u32, now);
             },
         )?;
     }
@@ -248,13 +317,17 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
         wobs.module,
         wobs.memory_grow,
         |mut cx: Caller<'_, Host>, pages: i32, _result: i32| {
-            cx.data_mut().tracer.memory_grow(pages as u32)
+            let now = probe_now(&cx);
+            cx.data_mut().tracer.memory_grow(pages as u32, now)
         },
     )?;
     linker.func_wrap(
         observe.module,
         observe.memory_grow,
-        |mut cx: Caller<'_, Host>, pages: i32| cx.data_mut().tracer.memory_grow(pages as u32),
+        |mut cx: Caller<'_, Host>, pages: i32| {
+            let now = probe_now(&cx);
+            cx.data_mut().tracer.memory_grow(pages as u32, now)
+        },
     )?;
     Ok(())
 }

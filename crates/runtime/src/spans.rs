@@ -202,13 +202,9 @@ impl IdSequence {
 
     fn next(&mut self) -> SpanId {
         loop {
-            self.next = self.next.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.next;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            if z != 0 {
-                return SpanId(z);
+            let id = crate::determinism::splitmix64(&mut self.next);
+            if id != 0 {
+                return SpanId(id);
             }
         }
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use std::time::Instant;
 
-use wobs_events::{ProbeMap, RawTrace, SpanId, TracedEdge, TracedFunction};
+use wobs_events::{ProbeMap, RawTrace, SpanId, TracedEdge, TracedFunction, TracedPath};
 
 use crate::spans::{ClosedCall, OpenSpan, SpanEmitter, SpanOptions, SpanTotals};
 
@@ -36,6 +36,8 @@ struct Frame {
     child_ns: u64,
     /// Empty (id 0, no allocation) when the run makes no spans.
     span: OpenSpan,
+    /// This call's node in the call-path tree, when it is kept.
+    node: u32,
 }
 
 /// Exact call statistics of one run.
@@ -53,12 +55,55 @@ pub(crate) struct Tracer {
     closed_at_end: u64,
     memory_grows: u64,
     pages_requested: u64,
+    paths: Option<PathTree>,
+}
+
+/// Exact figures per call path: a node per distinct (caller path, function).
+#[derive(Default)]
+struct PathTree {
+    nodes: Vec<TracedPath>,
+    index: FxHashMap<(u32, FuncKey), u32>,
+}
+
+/// Node index meaning "no node" (the root, or paths not kept).
+const NO_NODE: u32 = u32::MAX;
+
+impl PathTree {
+    fn enter(&mut self, parent: u32, key: FuncKey) -> u32 {
+        let nodes = &mut self.nodes;
+        let node = *self.index.entry((parent, key)).or_insert_with(|| {
+            nodes.push(TracedPath {
+                parent: (parent != NO_NODE).then_some(parent),
+                module: key.0,
+                id: key.1,
+                calls: 0,
+                self_units: 0,
+                total_units: 0,
+            });
+            nodes.len() as u32 - 1
+        });
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.calls += 1;
+        }
+        node
+    }
+
+    fn close(&mut self, node: u32, elapsed: u64, child: u64) {
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.self_units += elapsed.saturating_sub(child);
+            n.total_units += elapsed;
+        }
+    }
 }
 
 impl Tracer {
     /// A tracer for modules with these probe maps (`None`: not instrumented), emitting spans
-    /// when `spans` says how.
-    pub fn new(maps: Vec<Option<Arc<ProbeMap>>>, spans: Option<SpanOptions>) -> Tracer {
+    /// when `spans` says how, and keeping figures per call path when `call_paths`.
+    pub fn new(
+        maps: Vec<Option<Arc<ProbeMap>>>,
+        spans: Option<SpanOptions>,
+        call_paths: bool,
+    ) -> Tracer {
         let stats = maps
             .iter()
             .map(|map| {
@@ -82,6 +127,7 @@ impl Tracer {
             closed_at_end: 0,
             memory_grows: 0,
             pages_requested: 0,
+            paths: call_paths.then(PathTree::default),
         }
     }
 
@@ -96,7 +142,8 @@ impl Tracer {
         self.start_unix_ns = start_unix_ns;
     }
 
-    fn now(&self) -> u64 {
+    /// Nanoseconds since the clock started: the probes' clock unless they count fuel.
+    pub fn elapsed(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
     }
 
@@ -108,9 +155,8 @@ impl Tracer {
         }
     }
 
-    /// `enter(id)` from module `module`.
-    pub fn enter(&mut self, module: u32, id: u32) {
-        let now = self.now();
+    /// `enter(id)` from module `module` at `now` (ns from [`Tracer::elapsed`], or fuel).
+    pub fn enter(&mut self, module: u32, id: u32, now: u64) {
         let Some(stats) = self.stats_mut(module, id) else {
             self.unbalanced += 1;
             return;
@@ -124,19 +170,23 @@ impl Tracer {
             .as_mut()
             .map(SpanEmitter::open)
             .unwrap_or_default();
+        let node = match &mut self.paths {
+            Some(paths) => paths.enter(self.stack.last().map_or(NO_NODE, |f| f.node), (module, id)),
+            None => NO_NODE,
+        };
         self.stack.push(Frame {
             module,
             id,
             start_ns: now,
             child_ns: 0,
             span,
+            node,
         });
     }
 
     /// `exit(id)` from module `module`. Frames above the matching one were left without an exit
     /// (an exception unwound them) and are closed now.
-    pub fn exit(&mut self, module: u32, id: u32) {
-        let now = self.now();
+    pub fn exit(&mut self, module: u32, id: u32, now: u64) {
         let Some(depth) = self
             .stack
             .iter()
@@ -152,12 +202,12 @@ impl Tracer {
         }
     }
 
-    /// `memory.grow` of `pages`.
-    pub fn memory_grow(&mut self, pages: u32) {
+    /// `memory.grow` of `pages` at `now`.
+    pub fn memory_grow(&mut self, pages: u32, now: u64) {
         self.memory_grows += 1;
         self.pages_requested += u64::from(pages);
         if let Some(spans) = &mut self.spans {
-            let time = self.start_unix_ns + self.start.elapsed().as_nanos() as u64;
+            let time = self.start_unix_ns + now;
             spans.memory_grow(self.stack.last_mut().map(|f| &mut f.span), time, pages);
         }
     }
@@ -181,6 +231,9 @@ impl Tracer {
         if let Some(parent) = self.stack.last_mut() {
             parent.child_ns += elapsed;
         }
+        if let Some(paths) = &mut self.paths {
+            paths.close(frame.node, elapsed, frame.child_ns);
+        }
         if let Some(stats) = self.stats_mut(frame.module, frame.id) {
             stats.self_ns += elapsed.saturating_sub(frame.child_ns);
             stats.active = stats.active.saturating_sub(1);
@@ -196,8 +249,7 @@ impl Tracer {
 
     /// Closes what is still open (a trap or exit in the middle of nested calls) and reports,
     /// with what the run's spans left for the root span (when it made spans).
-    pub fn finish(mut self) -> (RawTrace, Option<SpanTotals>) {
-        let now = self.now();
+    pub fn finish(mut self, now: u64) -> (RawTrace, Option<SpanTotals>) {
         self.closed_at_end = self.stack.len() as u64;
         while !self.stack.is_empty() {
             self.close_top(now, true);
@@ -241,6 +293,7 @@ impl Tracer {
             pages_requested: self.pages_requested,
             spans_emitted: spans.as_ref().map_or(0, |s| s.emitted),
             spans_dropped: spans.as_ref().map_or(0, |s| s.dropped),
+            paths: self.paths.map(|p| p.nodes).unwrap_or_default(),
         };
         (trace, spans)
     }
@@ -263,19 +316,20 @@ mod tests {
                 ..ProbeMap::default()
             }))],
             None,
+            false,
         )
     }
 
     #[test]
     fn recursion_counts_every_call_and_total_once() {
         let mut t = tracer();
-        t.enter(0, 1);
-        t.enter(0, 1);
-        t.enter(0, 2);
-        t.exit(0, 2);
-        t.exit(0, 1);
-        t.exit(0, 1);
-        let (trace, _) = t.finish();
+        t.enter(0, 1, 0);
+        t.enter(0, 1, 0);
+        t.enter(0, 2, 0);
+        t.exit(0, 2, 0);
+        t.exit(0, 1, 0);
+        t.exit(0, 1, 0);
+        let (trace, _) = t.finish(0);
         let f1 = trace.functions.iter().find(|f| f.id == 1).unwrap();
         assert_eq!(f1.calls, 2);
         assert!(f1.total_ns >= f1.self_ns);
@@ -291,13 +345,13 @@ mod tests {
     #[test]
     fn open_frames_close_at_the_end_and_lost_exits_are_counted() {
         let mut t = tracer();
-        t.enter(0, 1);
-        t.enter(0, 2);
-        t.exit(0, 1); // 2's exit was lost (exception)
-        t.enter(0, 1);
-        t.enter(0, 2); // trap here
-        t.exit(0, 9); // unknown id
-        let (trace, _) = t.finish();
+        t.enter(0, 1, 0);
+        t.enter(0, 2, 0);
+        t.exit(0, 1, 0); // 2's exit was lost (exception)
+        t.enter(0, 1, 0);
+        t.enter(0, 2, 0); // trap here
+        t.exit(0, 9, 0); // unknown id
+        let (trace, _) = t.finish(0);
         assert_eq!(trace.unbalanced, 2);
         assert_eq!(trace.closed_at_end, 2);
         assert_eq!(trace.functions.iter().find(|f| f.id == 2).unwrap().calls, 2);

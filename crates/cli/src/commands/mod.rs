@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod debug;
 pub mod instrument;
 pub mod report;
