@@ -79,6 +79,10 @@ cc fib            fib.c          -O1
 cc inline         inline.c       -O2
 cc malloc_heavy   malloc_heavy.c -O1
 cc server         server.c       -O1
+cc pipeline            pipeline.c     -O1
+cc pipeline_regressed  pipeline.c     -O1 -DTRANSFORM_EXTRA=10
+cc pipeline_improved   pipeline.c     -O1 -DENCODE_SAVED=50
+cc clock_random        clock_random.c -O1
 cc trap           trap.c         -O1
 cc exit_code      exit_code.c    -O1
 cc lines          lines.c        -O0   # -O0: no line-0 rows, loop opcodes map to the for line

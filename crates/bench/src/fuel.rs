@@ -100,8 +100,8 @@ pub fn figures(
     }
 
     let mut stacks: HashMap<String, u64> = HashMap::new();
-    for index in 0..nodes.len() {
-        *stacks.entry(stack(nodes, &names, index)).or_default() += self_fuel[index];
+    for (index, fuel) in self_fuel.iter().enumerate() {
+        *stacks.entry(stack(nodes, &names, index)).or_default() += fuel;
     }
     if program_total > probed {
         stacks.insert(OUTSIDE_PROBES.to_string(), program_total - probed);

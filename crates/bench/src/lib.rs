@@ -6,7 +6,7 @@
 //! * [`results`]: the versioned results file and the fingerprint that decides comparability;
 //! * [`compare`]: head against a baseline with thresholds;
 //! * [`report`]: table, JSON and pull-request markdown; [`flamegraph`]: differential flamegraphs;
-//! * [`config`]: `wobs-bench.toml`.
+//! * [`config`]: the `wobs-bench.toml` file.
 //!
 //! # Cost
 //!

@@ -48,11 +48,7 @@ fn outputs_are_valid_and_report_reproduces_them() {
 
     // SVG: well-formed XML naming the hot function.
     let svg = std::fs::read_to_string(path("fg.svg")).unwrap();
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
-    let doc = roxmltree::Document::parse_with_options(&svg, options).expect("SVG parses");
+    let doc = common::parse_svg(&svg);
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     assert!(doc
         .descendants()

@@ -109,3 +109,12 @@ pub fn third_party(name: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// Parses an SVG (inferno's have a DOCTYPE), failing the test if it is not well-formed XML.
+pub fn parse_svg(text: &str) -> roxmltree::Document<'_> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, options).expect("SVG parses")
+}
