@@ -63,6 +63,9 @@ pub(crate) struct Tracer {
 struct PathTree {
     nodes: Vec<TracedPath>,
     index: FxHashMap<(u32, FuncKey), u32>,
+    /// Per node (and, last, for the top level): the child entered last. Code calls the same
+    /// callee again and again, so most entries skip the hash lookup.
+    last_child: Vec<Option<(FuncKey, u32)>>,
 }
 
 /// Node index meaning "no node" (the root, or paths not kept).
@@ -70,6 +73,19 @@ const NO_NODE: u32 = u32::MAX;
 
 impl PathTree {
     fn enter(&mut self, parent: u32, key: FuncKey) -> u32 {
+        let slot = match parent {
+            NO_NODE => 0,
+            p => p as usize + 1,
+        };
+        if let Some(Some((last, node))) = self.last_child.get(slot) {
+            if *last == key {
+                let node = *node;
+                if let Some(n) = self.nodes.get_mut(node as usize) {
+                    n.calls += 1;
+                }
+                return node;
+            }
+        }
         let nodes = &mut self.nodes;
         let node = *self.index.entry((parent, key)).or_insert_with(|| {
             nodes.push(TracedPath {
@@ -82,10 +98,27 @@ impl PathTree {
             });
             nodes.len() as u32 - 1
         });
+        if self.last_child.len() <= self.nodes.len() {
+            self.last_child.resize(self.nodes.len() + 1, None);
+        }
+        self.last_child[slot] = Some((key, node));
         if let Some(n) = self.nodes.get_mut(node as usize) {
             n.calls += 1;
         }
         node
+    }
+
+    /// Caller → callee call counts, from the paths.
+    fn edges(&self) -> EdgeMap {
+        let mut edges = EdgeMap::default();
+        for node in &self.nodes {
+            let caller = node
+                .parent
+                .and_then(|p| self.nodes.get(p as usize))
+                .map(|p| (p.module, p.id));
+            *edges.entry((caller, (node.module, node.id))).or_insert(0) += node.calls;
+        }
+        edges
     }
 
     fn close(&mut self, node: u32, elapsed: u64, child: u64) {
@@ -163,8 +196,11 @@ impl Tracer {
         };
         stats.calls += 1;
         stats.active += 1;
-        let caller = self.stack.last().map(|f| (f.module, f.id));
-        *self.edges.entry((caller, (module, id))).or_insert(0) += 1;
+        if self.paths.is_none() {
+            // With call paths, edges are summed from them at the end instead.
+            let caller = self.stack.last().map(|f| (f.module, f.id));
+            *self.edges.entry((caller, (module, id))).or_insert(0) += 1;
+        }
         let span = self
             .spans
             .as_mut()
@@ -274,6 +310,9 @@ impl Tracer {
                 }
             }
         }
+        if let Some(paths) = &self.paths {
+            self.edges = paths.edges();
+        }
         let mut edges: Vec<TracedEdge> = self
             .edges
             .into_iter()
@@ -355,5 +394,49 @@ mod tests {
         assert_eq!(trace.unbalanced, 2);
         assert_eq!(trace.closed_at_end, 2);
         assert_eq!(trace.functions.iter().find(|f| f.id == 2).unwrap().calls, 2);
+    }
+
+    #[test]
+    fn call_paths_count_per_path_and_give_the_same_edges() {
+        let maps = tracer().maps;
+        let mut with_paths = Tracer::new(maps.clone(), None, true);
+        let mut without = Tracer::new(maps, None, false);
+        for t in [&mut with_paths, &mut without] {
+            // 1 → 2 twice, then 2 at the top, then 1 → 1 → 2.
+            t.enter(0, 1, 0);
+            t.enter(0, 2, 10);
+            t.exit(0, 2, 15);
+            t.enter(0, 2, 20);
+            t.exit(0, 2, 30);
+            t.exit(0, 1, 40);
+            t.enter(0, 2, 50);
+            t.exit(0, 2, 51);
+            t.enter(0, 1, 60);
+            t.enter(0, 1, 61);
+            t.enter(0, 2, 62);
+            t.exit(0, 2, 63);
+            t.exit(0, 1, 64);
+            t.exit(0, 1, 70);
+        }
+        let (paths, _) = with_paths.finish(100);
+        let (plain, _) = without.finish(100);
+        assert_eq!(paths.edges, plain.edges);
+        let node = |parent: Option<u32>, id: u32| {
+            paths
+                .paths
+                .iter()
+                .find(|n| n.parent == parent && n.id == id)
+                .unwrap()
+                .clone()
+        };
+        let top = node(None, 1);
+        assert_eq!(
+            (top.calls, top.self_units, top.total_units),
+            (2, (40 - 15) + (10 - 3), 50)
+        );
+        let under_top = paths.paths.iter().position(|n| n == &top).unwrap() as u32;
+        let child = node(Some(under_top), 2);
+        assert_eq!((child.calls, child.self_units), (2, 15));
+        assert_eq!(paths.paths.len(), 5, "{:?}", paths.paths);
     }
 }
