@@ -66,3 +66,47 @@ fn quickjs_names_come_from_the_name_section() {
         .iter()
         .any(|f| f.name.starts_with("wasm-function[")));
 }
+
+/// `wobs bench` on a real interpreter: the same figures twice, to the unit, and per-function self
+/// fuel that adds up to the total.
+#[test]
+fn quickjs_bench_figures_are_identical_twice() {
+    let Some(quickjs) = third_party("quickjs") else {
+        return;
+    };
+    let jobs = quickjs.parent().unwrap().join("jobs").join("js");
+    let work = format!("{}::/work", jobs.display());
+    let dir = scratch();
+    let results: Vec<serde_json::Value> = (0..2)
+        .map(|i| {
+            let path = dir.path().join(format!("{i}.json"));
+            let run = common::wobs(&[
+                "bench",
+                "--save-baseline",
+                path.to_str().unwrap(),
+                "--dir",
+                &work,
+                quickjs.to_str().unwrap(),
+                "/work/bench.js",
+            ]);
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            assert_eq!(run.stdout.trim(), "832040 333 [0,0,0,1,1]");
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(results[0]["cases"], results[1]["cases"]);
+    let case = &results[0]["cases"][0];
+    let total = case["fuel"]["total"].as_u64().unwrap();
+    let sum: u64 = case["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["self_fuel"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, total);
+    assert!(case["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "JS_CallInternal"));
+}
