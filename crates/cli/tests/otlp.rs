@@ -257,6 +257,38 @@ fn traceparent_nests_the_run_in_an_outer_trace() {
     );
 }
 
+/// `OTEL_EXPORTER_OTLP_HEADERS` (e.g. a hosted backend's API key) reaches the collector, and
+/// `OTEL_RESOURCE_ATTRIBUTES` the resource.
+#[test]
+fn headers_and_resource_attributes_come_from_the_environment() {
+    let receiver = otlp_support::http();
+    let (run, spans) = run_to_env(
+        &receiver,
+        "http/protobuf",
+        &[&example("fib"), "5"],
+        &[
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=s3cret,x-team=wasm"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=ci"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let headers = receiver.inbox.headers();
+    assert!(
+        headers.contains(&("x-api-key".into(), "s3cret".into())),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&("x-team".into(), "wasm".into())),
+        "{headers:?}"
+    );
+    let root = root(&spans);
+    assert_eq!(
+        root.resource_attr("deployment.environment").as_deref(),
+        Some("ci")
+    );
+    assert_eq!(root.resource_attr("service.name").as_deref(), Some("fib"));
+}
+
 /// A trap: the root span is an error with the symbolized backtrace; open calls are marked.
 #[test]
 fn a_trap_is_an_error_span_with_the_backtrace() {

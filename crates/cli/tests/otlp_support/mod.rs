@@ -71,9 +71,9 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Everything a receiver got.
+/// Everything a receiver got: spans, and (HTTP) the request headers.
 #[derive(Clone, Default)]
-pub struct Inbox(Arc<Mutex<Vec<Received>>>);
+pub struct Inbox(Arc<Mutex<Vec<Received>>>, Arc<Mutex<Vec<(String, String)>>>);
 
 impl Inbox {
     fn take(&self, request: ExportTraceServiceRequest) {
@@ -97,6 +97,11 @@ impl Inbox {
     /// Spans received so far.
     pub fn spans(&self) -> Vec<Received> {
         self.0.lock().unwrap().clone()
+    }
+
+    /// Headers of the HTTP requests so far (names in lowercase).
+    pub fn headers(&self) -> Vec<(String, String)> {
+        self.1.lock().unwrap().clone()
     }
 }
 
@@ -189,6 +194,11 @@ fn serve_http(stream: std::net::TcpStream, inbox: &Inbox) {
                 break;
             }
             let (name, value) = header.split_once(':').unwrap_or((header, ""));
+            inbox
+                .1
+                .lock()
+                .unwrap()
+                .push((name.to_ascii_lowercase(), value.trim().to_string()));
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse().unwrap(),
                 "content-type" => protobuf = value.trim() == "application/x-protobuf",
