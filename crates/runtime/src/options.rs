@@ -59,6 +59,19 @@ pub struct RunOptions {
     /// Keep the exact call tree by call path (`RawTrace::paths`), for differential flamegraphs.
     /// Default: false.
     pub call_paths: bool,
+    /// How samples are taken. Default: [`SamplerKind::Epoch`].
+    pub sampler: SamplerKind,
+}
+
+/// How stack samples are taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SamplerKind {
+    /// At the guest's next epoch check after each tick (function entries, loop headers).
+    #[default]
+    Epoch,
+    /// Exact PC: a signal interrupts the guest thread wherever it is (Linux x86_64; elsewhere
+    /// the epoch sampler is used).
+    Signal,
 }
 
 /// The guest's stdout and stderr, interleaved as written, kept in memory (up to 64 MiB; writes
@@ -111,6 +124,7 @@ impl Default for RunOptions {
             deterministic: false,
             stdin: None,
             call_paths: false,
+            sampler: SamplerKind::Epoch,
         }
     }
 }

@@ -140,7 +140,17 @@ pub fn run(
         Ok(UpdateDeadline::Continue(1))
     });
 
-    let ticker = Ticker::start(&engine.inner, options.interval, ticks);
+    let exact = exact::start(options, store.data().sampler.modules());
+    if exact.is_some() {
+        store.data_mut().sampler.disable();
+    }
+    // With exact sampling the ticker only drives stop checks (timeouts, Ctrl-C).
+    let tick_interval = if exact.is_some() {
+        None
+    } else {
+        options.interval
+    };
+    let ticker = Ticker::start(&engine.inner, tick_interval, ticks);
     let started = Instant::now();
     let start_unix_ns = unix_now();
     store.data_mut().sampler.start_clock(started);
@@ -148,6 +158,9 @@ pub fn run(
     let result = execute(&mut store, engine, main, preloads, options);
     let duration = started.elapsed();
     drop(ticker);
+    if let Some(exact) = exact {
+        exact::finish(exact, &mut store.data_mut().sampler);
+    }
 
     let outcome = match result {
         Ok(outcome) => outcome,
@@ -187,6 +200,59 @@ pub fn run(
             root_memory_grows: s.root_memory_grows,
         }),
         fuel,
+    }
+}
+
+/// The exact-PC sampler where it exists (Linux x86_64).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod exact {
+    use std::sync::Arc;
+
+    use wobs_events::SpanId;
+
+    use crate::sampler::code_map::CodeMap;
+    use crate::sampler::signal::SignalSampler;
+    use crate::sampler::Sampler;
+    use crate::{RunOptions, SamplerKind};
+
+    /// Starts it on the calling (guest) thread when the options ask for it.
+    pub(super) fn start(
+        options: &RunOptions,
+        modules: &[wasmtime::Module],
+    ) -> Option<SignalSampler> {
+        match (options.sampler, options.interval) {
+            (SamplerKind::Signal, Some(interval)) => {
+                SignalSampler::start(interval, Arc::new(CodeMap::new(modules)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Stops it and moves its samples into `sampler`. A sample in a host call is charged to the
+    /// wasm frames that made the call.
+    pub(super) fn finish(exact: SignalSampler, sampler: &mut Sampler) {
+        let taken = exact.finish();
+        for sample in taken.samples {
+            sampler.push(&sample.stack, sample.time_ns, SpanId::default());
+        }
+        sampler.count_dropped(taken.dropped);
+    }
+}
+
+/// Elsewhere the epoch sampler is used.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+mod exact {
+    use crate::sampler::Sampler;
+    use crate::RunOptions;
+
+    pub(super) enum Never {}
+
+    pub(super) fn start(_: &RunOptions, _: &[wasmtime::Module]) -> Option<Never> {
+        None
+    }
+
+    pub(super) fn finish(never: Never, _: &mut Sampler) {
+        match never {}
     }
 }
 

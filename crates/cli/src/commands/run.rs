@@ -11,7 +11,7 @@ use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap};
-use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions};
+use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions, SamplerKind};
 use wobs_symbolize::{ModuleSymbols, SharedSymbols};
 
 use crate::deferred::Deferred;
@@ -32,6 +32,12 @@ pub struct RunCommand {
     /// Sampling interval (`0` turns sampling off).
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
     interval: Duration,
+
+    /// `epoch`: sample at the guest's next epoch check (function entries, loop headers); `exact`:
+    /// a signal interrupts the guest where it is, so the leaf line is the one running
+    /// (Linux x86_64; experimental).
+    #[arg(long, value_enum, default_value_t = SamplerFlag::Epoch)]
+    sampler: SamplerFlag,
 
     /// Save the recording (JSON) for `wobs report`.
     #[arg(short, long, value_name = "PATH")]
@@ -169,6 +175,10 @@ impl RunCommand {
     fn run_options(&self, main: &Loaded) -> anyhow::Result<RunOptions> {
         let mut options = run_options(&self.guest, main, &self.module_and_args[1..])?;
         options.interval = (!self.interval.is_zero()).then_some(self.interval);
+        options.sampler = match self.sampler {
+            SamplerFlag::Epoch => SamplerKind::Epoch,
+            SamplerFlag::Exact => SamplerKind::Signal,
+        };
         Ok(options)
     }
 
@@ -210,6 +220,15 @@ impl RunCommand {
         options.spans = Some(span_options);
         Ok(Some(spans))
     }
+}
+
+/// `--sampler` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum SamplerFlag {
+    /// At epoch checks.
+    Epoch,
+    /// Exact PC, by signal.
+    Exact,
 }
 
 /// Each module's symbols (shared with the span collector) and a warning to print after the run.

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use wobs_events::{RawFrame, RawProfile, RawSample, SpanId};
 
+pub(crate) mod code_map;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub(crate) mod signal;
+
 /// Tick period when sampling is off: only timeouts and Ctrl-C are checked then.
 const CHECK_PERIOD: Duration = Duration::from_millis(10);
 
@@ -107,36 +111,57 @@ impl Sampler {
         // Ticks that passed while the guest was in host code produced no sample.
         self.profile.dropped += tick.saturating_sub(self.last_tick + 1);
         self.last_tick = tick;
+        let mut frames = std::mem::take(&mut self.scratch);
+        frames.clear();
+        for frame in trace.frames().iter().rev() {
+            if let Some(raw) = self.raw_frame(frame) {
+                frames.push(raw);
+            }
+        }
+        let time_ns = self.start.elapsed().as_nanos() as u64;
+        self.push(&frames, time_ns, span);
+        self.scratch = frames;
+    }
+
+    /// Adds one sample of `frames` (root first) taken at `time_ns`; an empty stack is a drop.
+    pub fn push(&mut self, frames: &[RawFrame], time_ns: u64, span: SpanId) {
+        if frames.is_empty() {
+            self.profile.dropped += 1;
+            return;
+        }
         if self.profile.samples.len() >= self.max_samples {
             self.profile.dropped += 1;
             return;
         }
-        self.scratch.clear();
-        for frame in trace.frames().iter().rev() {
-            if let Some(raw) = self.raw_frame(frame) {
-                self.scratch.push(raw);
-            }
-        }
-        if self.scratch.is_empty() {
-            self.profile.dropped += 1;
-            return;
-        }
-        let stack = match self.stack_ids.get(self.scratch.as_slice()) {
+        let stack = match self.stack_ids.get(frames) {
             Some(&id) => id,
             None => {
                 let id = self.profile.stacks.len() as u32;
-                self.profile.stacks.push(self.scratch.clone());
-                self.stack_ids
-                    .insert(self.scratch.clone().into_boxed_slice(), id);
+                self.profile.stacks.push(frames.to_vec());
+                self.stack_ids.insert(frames.into(), id);
                 id
             }
         };
-        let time_ns = self.start.elapsed().as_nanos() as u64;
         self.profile.samples.push(RawSample {
             stack,
             time_ns,
             span,
         });
+    }
+
+    /// Counts samples another sampler lost.
+    pub fn count_dropped(&mut self, dropped: u64) {
+        self.profile.dropped += dropped;
+    }
+
+    /// Turns off epoch-check sampling (another sampler takes the samples).
+    pub fn disable(&mut self) {
+        self.sampling = false;
+    }
+
+    /// The run's modules.
+    pub fn modules(&self) -> &[wasmtime::Module] {
+        &self.modules
     }
 
     /// Maps a wasmtime frame to (module index, module offset); `None` for frames without an

@@ -1,0 +1,116 @@
+//! `--sampler exact`: the leaf is the instruction that was running (Linux x86_64). Guests whose
+//! true split is known by construction (fuel confirms it: `wobs bench`).
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use common::{example, function, scratch, Run};
+use wobs_events::Recording;
+
+/// Wall-clock shares need a core: one profiled guest at a time in this file.
+fn exact(dir: &Path, args: &[&str]) -> (Run, Recording) {
+    exact_every(dir, "200us", args)
+}
+
+fn exact_every(dir: &Path, interval: &str, args: &[&str]) -> (Run, Recording) {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut full = vec!["--sampler", "exact", "--interval", interval];
+    full.extend_from_slice(args);
+    common::record(dir, &full)
+}
+
+/// Percent of `of`'s self samples that `name` has.
+fn share(rec: &Recording, name: &str, of: &[&str]) -> f64 {
+    let total: u64 = of.iter().map(|n| function(rec, n).self_samples).sum();
+    function(rec, name).self_samples as f64 * 100.0 / total.max(1) as f64
+}
+
+/// main runs 300 straight-line steps per round, then calls a loop-free leaf of 100: 75 % : 25 %
+/// (fuel: 1,803,200,028 : 600,000,000). The epoch sampler reports about 27 : 73.
+#[test]
+fn a_loop_free_leaf_gets_its_true_share() {
+    let dir = scratch();
+    let (run, rec) = exact(dir.path(), &[&example("leaf_split")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let leaf = share(&rec, "leaf", &["leaf", "main"]);
+    assert!(
+        (leaf - 25.0).abs() <= 5.0,
+        "leaf {leaf:.1}% of main+leaf, expected 25 ± 5"
+    );
+    assert!(rec.samples.len() > 500, "{} samples", rec.samples.len());
+}
+
+/// work_two does twice work_one's iterations: 66.7 % : 33.3 %.
+#[test]
+fn two_to_one_is_two_to_one() {
+    let dir = scratch();
+    let (run, rec) = exact(dir.path(), &[&example("twice")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let two = share(&rec, "work_two", &["work_one", "work_two", "main"]);
+    assert!((two - 66.7).abs() <= 5.0, "work_two {two:.1}%");
+}
+
+/// A tiny leaf in a tight loop: samples land in its prologue and epilogue, and every one still
+/// carries main → outer → middle → tiny.
+#[test]
+fn every_sample_carries_the_whole_chain() {
+    let dir = scratch();
+    let (run, rec) = exact(dir.path(), &[&example("chain"), "300000"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let names: Vec<&str> = rec.frames.iter().map(|f| f.function.as_str()).collect();
+    let chain = ["main", "outer", "middle", "tiny"];
+    let mut checked = 0;
+    for sample in &rec.samples {
+        let stack: Vec<&str> = rec.stacks[sample.stack as usize]
+            .frames
+            .iter()
+            .map(|&f| names[f as usize])
+            .collect();
+        let leaf = *stack.last().unwrap();
+        let Some(depth) = chain.iter().position(|&n| n == leaf) else {
+            continue;
+        };
+        assert!(
+            stack.ends_with(&chain[..=depth]),
+            "lost a caller: {stack:?}"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked * 10 >= rec.samples.len() * 9,
+        "{checked} of {}",
+        rec.samples.len()
+    );
+    assert!(function(&rec, "tiny").self_samples > 0);
+}
+
+/// Sampling at 10 kHz through a trap, memory growth, instrumented code and a preload: every run
+/// ends as it would without wobs.
+#[test]
+fn fast_sampling_survives_traps_growth_probes_and_preloads() {
+    let dir = scratch();
+    let (trap, rec) = exact_every(dir.path(), "100us", &[&example("trap")]);
+    assert_eq!(trap.code, 134, "{}", trap.stderr);
+    assert!(!rec.samples.is_empty());
+    let (grow, _) = exact_every(dir.path(), "100us", &[&example("malloc_heavy")]);
+    assert_eq!(grow.code, 0, "{}", grow.stderr);
+    let (traced, rec) = exact_every(dir.path(), "100us", &["--trace", &example("fib"), "27"]);
+    assert_eq!(traced.code, 0, "{}", traced.stderr);
+    assert!(function(&rec, "fib").self_samples > 0);
+    let lib = format!("lib={}", example("lib"));
+    let (preloaded, rec) = exact_every(
+        dir.path(),
+        "100us",
+        &["--preload", &lib, &example("driver")],
+    );
+    assert_eq!(preloaded.code, 0, "{}", preloaded.stderr);
+    assert!(rec
+        .functions
+        .iter()
+        .any(|f| f.module == 1 && f.self_samples > 0));
+}

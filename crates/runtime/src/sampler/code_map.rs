@@ -1,0 +1,102 @@
+//! Where each module's compiled code lives in memory, and native PC → wasm offset through
+//! wasmtime's address map: what turns an exact-PC sample into wasm frames.
+
+use wobs_events::RawFrame;
+
+/// Compiled code of the run's modules.
+pub(crate) struct CodeMap {
+    modules: Vec<ModuleCode>,
+}
+
+struct ModuleCode {
+    start: usize,
+    end: usize,
+    /// Text offsets where wasm instructions' code starts, and their module-file offsets, sorted.
+    /// wasmtime also lists code with no wasm position (moves, checks); those are left out here
+    /// and charged to the instruction before them.
+    map: Vec<(usize, u32)>,
+    /// Compiled functions' `[start, end)` text offsets, sorted.
+    functions: Vec<(usize, usize)>,
+}
+
+impl CodeMap {
+    /// The code of `modules` (index = the run's module index).
+    pub fn new(modules: &[wasmtime::Module]) -> CodeMap {
+        let modules = modules
+            .iter()
+            .map(|module| {
+                let text = module.text();
+                let start = text.as_ptr() as usize;
+                let mut map: Vec<(usize, u32)> = module
+                    .address_map()
+                    .map(|entries| {
+                        entries
+                            .filter_map(|(code, wasm)| Some((code, wasm?)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                map.sort_by_key(|&(offset, _)| offset);
+                let mut functions: Vec<(usize, usize)> = module
+                    .functions()
+                    .map(|f| (f.offset, f.offset + f.len))
+                    .collect();
+                functions.sort_unstable();
+                ModuleCode {
+                    start,
+                    end: start + text.len(),
+                    map,
+                    functions,
+                }
+            })
+            .collect();
+        CodeMap { modules }
+    }
+
+    /// The code ranges `[start, end)`.
+    pub fn ranges(&self) -> Vec<(usize, usize)> {
+        self.modules.iter().map(|m| (m.start, m.end)).collect()
+    }
+
+    /// Wasm frames, root first, of `pcs` (innermost first: the leaf's exact PC, then return
+    /// addresses, which map through `pc - 1` — the call instruction). Trampolines and code
+    /// without a wasm position are left out.
+    pub fn stack(&self, pcs: &[usize]) -> Vec<RawFrame> {
+        let mut frames: Vec<RawFrame> = pcs
+            .iter()
+            .enumerate()
+            .filter_map(|(depth, &pc)| self.frame(if depth == 0 { pc } else { pc - 1 }))
+            .collect();
+        frames.reverse();
+        frames
+    }
+
+    fn frame(&self, pc: usize) -> Option<RawFrame> {
+        let (index, module) = self
+            .modules
+            .iter()
+            .enumerate()
+            .find(|(_, m)| pc >= m.start && pc < m.end)?;
+        let offset = pc - module.start;
+        // Only positions inside the same compiled function count (not a trampoline's neighbour).
+        let f = module
+            .functions
+            .partition_point(|&(s, _)| s <= offset)
+            .checked_sub(1)?;
+        let (fstart, fend) = module.functions[f];
+        if offset >= fend {
+            return None;
+        }
+        let at = module.map.partition_point(|&(o, _)| o <= offset);
+        let before = at
+            .checked_sub(1)
+            .map(|i| module.map[i])
+            .filter(|&(o, _)| o >= fstart);
+        // Code before the function's first positioned instruction (its prologue) is its entry.
+        let (_, wasm) =
+            before.or_else(|| module.map.get(at).copied().filter(|&(o, _)| o < fend))?;
+        Some(RawFrame {
+            module: index as u32,
+            offset: wasm,
+        })
+    }
+}

@@ -1,0 +1,408 @@
+//! Exact-PC sampling (Linux x86_64): a timer thread sends `SIGPROF` to the guest thread; the
+//! handler reads the interrupted program counter, stack pointer and frame pointer from the
+//! `ucontext` and walks the frame-pointer chain (wasmtime's code always keeps frame pointers)
+//! while return addresses lie in the modules' compiled code. The leaf is the instruction that was
+//! running — not the next epoch check.
+//!
+//! The handler allocates nothing, takes no lock and reads only memory it has bounds-checked: code
+//! bytes inside the modules' text, and stack words inside the guest thread's stack. It writes into
+//! a preallocated single-producer ring; a full ring drops the sample and counts it.
+//!
+//! This is the one module where `unsafe` is allowed; every block says why it is sound.
+#![allow(unsafe_code)]
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use wobs_events::RawFrame;
+
+use super::code_map::CodeMap;
+
+/// Frames kept per sample.
+pub(crate) const MAX_DEPTH: usize = 128;
+/// Samples the ring holds before the reader empties it (~4 MB).
+const RING: usize = 4096;
+/// Frame-pointer hops allowed through host (non-wasm) code before a wasm frame is found.
+const MAX_HOST_HOPS: usize = 64;
+
+/// One sample as the handler writes it.
+#[derive(Clone, Copy)]
+pub(crate) struct Record {
+    /// Frames in `pcs`, innermost first.
+    pub len: usize,
+    /// The guest was in host code: `pcs` holds the wasm frames that called out.
+    pub host: bool,
+    /// `CLOCK_MONOTONIC`, ns.
+    pub time_ns: u64,
+    /// The leaf's exact PC, then return addresses.
+    pub pcs: [usize; MAX_DEPTH],
+}
+
+/// What the handler reads: set up before the first signal, torn down after the last.
+struct Shared {
+    /// The guest thread (the handler ignores signals that land elsewhere).
+    tid: libc::pid_t,
+    /// Compiled code of each module, `[start, end)`.
+    text: Vec<(usize, usize)>,
+    /// The guest thread's stack, `[low, high)`.
+    stack: (usize, usize),
+    slots: Box<[UnsafeCell<Record>]>,
+    /// Written only by the handler.
+    head: AtomicUsize,
+    /// Written only by the reader.
+    tail: AtomicUsize,
+    dropped: AtomicU64,
+}
+
+// SAFETY: `slots[i]` is written only by the handler (one producer: SIGPROF is blocked while its
+// handler runs, and only the guest thread records) and read by the reader only after the handler
+// published it through `head` (release/acquire) and before it frees it through `tail`.
+unsafe impl Sync for Shared {}
+
+/// The handler's view of the running sampler; null when none runs.
+static ACTIVE: AtomicPtr<Shared> = AtomicPtr::new(std::ptr::null_mut());
+
+/// A running exact-PC sampler.
+pub(crate) struct SignalSampler {
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    timer: Option<JoinHandle<()>>,
+    reader: Option<JoinHandle<Vec<ExactSample>>>,
+}
+
+/// One sample, mapped to wasm frames.
+pub(crate) struct ExactSample {
+    /// Root first.
+    pub stack: Vec<RawFrame>,
+    /// ns since the sampler started.
+    pub time_ns: u64,
+    /// The guest was in a host call made by `stack`'s leaf (charged to that leaf for now).
+    #[allow(dead_code)]
+    pub host: bool,
+}
+
+/// What a finished sampler took.
+pub(crate) struct ExactSamples {
+    pub samples: Vec<ExactSample>,
+    /// Lost to a full ring.
+    pub dropped: u64,
+}
+
+impl SignalSampler {
+    /// Starts sampling the calling thread every `interval` in the code `code` maps. `None` when
+    /// it cannot (another sampler runs, or the handler cannot be installed).
+    pub fn start(interval: Duration, code: Arc<CodeMap>) -> Option<SignalSampler> {
+        let text = code.ranges();
+        let stack = current_stack()?;
+        let slots = (0..RING)
+            .map(|_| {
+                UnsafeCell::new(Record {
+                    len: 0,
+                    host: false,
+                    time_ns: 0,
+                    pcs: [0; MAX_DEPTH],
+                })
+            })
+            .collect();
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::pid_t;
+        let shared = Arc::new(Shared {
+            tid,
+            text,
+            stack,
+            slots,
+            head: AtomicUsize::new(0),
+            tail: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+        });
+        let pointer = Arc::as_ptr(&shared) as *mut Shared;
+        if ACTIVE
+            .compare_exchange(
+                std::ptr::null_mut(),
+                pointer,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return None;
+        }
+        if !install_handler() {
+            ACTIVE.store(std::ptr::null_mut(), Ordering::Release);
+            return None;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = stop.clone();
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        let timer = std::thread::Builder::new()
+            .name("wobs-sigprof".into())
+            .spawn(move || {
+                let mut next = Instant::now() + interval;
+                while !thread_stop.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if next > now {
+                        std::thread::sleep(next - now);
+                    }
+                    next += interval;
+                    if next < Instant::now() {
+                        next = Instant::now() + interval;
+                    }
+                    // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail
+                    // with ESRCH, which is ignored.
+                    unsafe {
+                        libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGPROF);
+                    }
+                }
+            })
+            .ok();
+        let reader_shared = shared.clone();
+        let reader_stop = stop.clone();
+        let started = monotonic_ns();
+        let reader = std::thread::Builder::new()
+            .name("wobs-samples".into())
+            .spawn(move || {
+                let mut samples = Vec::new();
+                loop {
+                    let done = reader_stop.load(Ordering::Acquire);
+                    drain(&reader_shared, |record| {
+                        let stack = code.stack(&record.pcs[..record.len]);
+                        if !stack.is_empty() || record.host {
+                            samples.push(ExactSample {
+                                stack,
+                                time_ns: record.time_ns.saturating_sub(started),
+                                host: record.host,
+                            });
+                        }
+                    });
+                    if done {
+                        return samples;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+            .ok();
+        Some(SignalSampler {
+            shared,
+            stop,
+            timer,
+            reader,
+        })
+    }
+
+    /// Stops sampling (call on the guest thread) and hands over every sample.
+    pub fn finish(mut self) -> ExactSamples {
+        self.stop_signals();
+        let samples = self
+            .reader
+            .take()
+            .and_then(|reader| reader.join().ok())
+            .unwrap_or_default();
+        ExactSamples {
+            samples,
+            dropped: self.shared.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    fn stop_signals(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(timer) = self.timer.take() {
+            let _ = timer.join();
+        }
+        // No more signals are sent; one already delivered ran on this (the guest) thread, so it
+        // has finished. The handler sees null from now on.
+        ACTIVE.store(std::ptr::null_mut(), Ordering::Release);
+    }
+}
+
+impl Drop for SignalSampler {
+    fn drop(&mut self) {
+        self.stop_signals();
+    }
+}
+
+/// Hands every published record to `take` and frees its slot.
+fn drain(shared: &Shared, mut take: impl FnMut(&Record)) {
+    let head = shared.head.load(Ordering::Acquire);
+    let mut tail = shared.tail.load(Ordering::Relaxed);
+    while tail < head {
+        // SAFETY: slots below `head` were published by the handler, which does not touch them
+        // again until `tail` passes them.
+        let record = unsafe { &*shared.slots[tail % RING].get() };
+        take(record);
+        tail += 1;
+        shared.tail.store(tail, Ordering::Release);
+    }
+}
+
+fn install_handler() -> bool {
+    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an
+    // `extern "C"` function with the SA_SIGINFO signature.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigprof as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGPROF, &action, std::ptr::null_mut()) == 0
+    }
+}
+
+/// The calling thread's stack bounds.
+fn current_stack() -> Option<(usize, usize)> {
+    // SAFETY: pthread_getattr_np fills `attr` for the calling thread; it is destroyed after use.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut base: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let ok = libc::pthread_attr_getstack(&attr, &mut base, &mut size) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        ok.then(|| (base as usize, base as usize + size))
+    }
+}
+
+fn monotonic_ns() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given; it is async-signal-safe.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    let shared = ACTIVE.load(Ordering::Acquire);
+    if shared.is_null() || context.is_null() {
+        return;
+    }
+    // SAFETY: ACTIVE points at a live `Shared` until the sampler is dropped, which happens on the
+    // guest thread after the last signal was sent (see `Drop`).
+    let shared = unsafe { &*shared };
+    // SAFETY: gettid has no preconditions.
+    if unsafe { libc::syscall(libc::SYS_gettid) } as libc::pid_t != shared.tid {
+        return;
+    }
+    // SAFETY: for an SA_SIGINFO handler the kernel passes a valid ucontext_t.
+    let (pc, sp, fp) = unsafe {
+        let gregs = &(*(context as *const libc::ucontext_t)).uc_mcontext.gregs;
+        (
+            gregs[libc::REG_RIP as usize] as usize,
+            gregs[libc::REG_RSP as usize] as usize,
+            gregs[libc::REG_RBP as usize] as usize,
+        )
+    };
+    let head = shared.head.load(Ordering::Relaxed);
+    if head - shared.tail.load(Ordering::Acquire) >= RING {
+        shared.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: the slot at `head` is not visible to the reader until `head` is published below.
+    let record = unsafe { &mut *shared.slots[head % RING].get() };
+    let walker = Walker { shared };
+    let (len, host) = walker.walk(pc, sp, fp, &mut record.pcs);
+    record.len = len;
+    record.host = host;
+    record.time_ns = monotonic_ns();
+    shared.head.store(head + 1, Ordering::Release);
+}
+
+/// The frame-pointer walk, with every read bounds-checked.
+struct Walker<'a> {
+    shared: &'a Shared,
+}
+
+impl Walker<'_> {
+    fn in_text(&self, pc: usize) -> bool {
+        self.shared.text.iter().any(|&(lo, hi)| pc >= lo && pc < hi)
+    }
+
+    /// The word at `at` on the guest thread's stack, if `at` is an aligned stack address.
+    fn stack_word(&self, at: usize) -> Option<usize> {
+        let (low, high) = self.shared.stack;
+        if !at.is_multiple_of(8) || at < low || at.checked_add(8)? > high {
+            return None;
+        }
+        // SAFETY: `at` is an aligned address inside the guest thread's mapped stack.
+        Some(unsafe { std::ptr::read_volatile(at as *const usize) })
+    }
+
+    /// The code byte at `pc`, if `pc` is in compiled wasm code.
+    fn code_byte(&self, pc: usize) -> Option<u8> {
+        if !self.in_text(pc) {
+            return None;
+        }
+        // SAFETY: `pc` is inside a module's text section, which stays mapped (readable and
+        // executable) while the module is alive, and the run holds the module.
+        Some(unsafe { std::ptr::read_volatile(pc as *const u8) })
+    }
+
+    /// Fills `out` innermost first; returns the frame count and whether the guest was in host code.
+    fn walk(&self, pc: usize, sp: usize, fp: usize, out: &mut [usize; MAX_DEPTH]) -> (usize, bool) {
+        let mut n = 0;
+        let (mut ra, mut fp, host) = if self.in_text(pc) {
+            out[0] = pc;
+            n = 1;
+            // A frame in its prologue or epilogue has not (or no longer) its own frame pointer:
+            // its return address is at the stack pointer.
+            let (ra, next) = match self.code_byte(pc) {
+                // `push rbp` (first instruction) or `ret` (last): return address at [rsp].
+                Some(0x55) | Some(0xc3) => (self.stack_word(sp), fp),
+                // `mov rbp, rsp` right after `push rbp`: return address above the pushed rbp.
+                Some(0x48)
+                    if self.code_byte(pc.wrapping_sub(1)) == Some(0x55)
+                        && self.code_byte(pc + 1) == Some(0x89)
+                        && self.code_byte(pc + 2) == Some(0xe5) =>
+                {
+                    (self.stack_word(sp + 8), fp)
+                }
+                _ => (self.stack_word(fp + 8), self.stack_word(fp).unwrap_or(0)),
+            };
+            (ra, next, false)
+        } else {
+            // In host code: follow frame pointers until a return address lands in wasm code.
+            let mut fp = fp;
+            let mut found = None;
+            for _ in 0..MAX_HOST_HOPS {
+                let (Some(ra), Some(next)) = (self.stack_word(fp + 8), self.stack_word(fp)) else {
+                    break;
+                };
+                if self.in_text(ra) {
+                    found = Some((ra, next));
+                    break;
+                }
+                if next <= fp {
+                    break;
+                }
+                fp = next;
+            }
+            match found {
+                Some((ra, next)) => (Some(ra), next, true),
+                None => return (0, true),
+            }
+        };
+        while let Some(addr) = ra {
+            if n == MAX_DEPTH || !self.in_text(addr) {
+                break;
+            }
+            out[n] = addr;
+            n += 1;
+            let (Some(next_ra), Some(next_fp)) = (self.stack_word(fp + 8), self.stack_word(fp))
+            else {
+                break;
+            };
+            // The stack grows down: each caller's frame is above its callee's.
+            if next_fp != 0 && next_fp <= fp {
+                break;
+            }
+            ra = Some(next_ra);
+            fp = next_fp;
+        }
+        (n, host)
+    }
+}
