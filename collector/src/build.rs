@@ -101,6 +101,9 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
     recording
 }
 
+/// The name of the frame standing for time in host calls.
+pub const HOST_FRAME: &str = "[host]";
+
 /// Interned symbolized frames, with a cache per raw frame.
 struct FrameTable<'a> {
     symbols: &'a [Option<&'a ModuleSymbols>],
@@ -130,6 +133,16 @@ impl<'a> FrameTable<'a> {
 
     /// Source frames at `raw`, innermost first.
     fn symbolize(&self, raw: RawFrame) -> Vec<Frame> {
+        if raw == RawFrame::HOST {
+            return vec![Frame {
+                function: HOST_FRAME.to_string(),
+                module: raw.module,
+                file: None,
+                line: None,
+                column: None,
+                inlined: false,
+            }];
+        }
         let Some(Some(symbols)) = self.symbols.get(raw.module as usize) else {
             return vec![Frame {
                 function: format!("module{}+{:#x}", raw.module, raw.offset),

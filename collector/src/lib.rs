@@ -18,7 +18,7 @@ pub mod spans;
 mod summary;
 mod trace_context;
 
-pub use build::{build_recording, RecordingInput};
+pub use build::{build_recording, RecordingInput, HOST_FRAME};
 pub use label::LabelOptions;
 pub use summary::{summarize, EntryLines};
 pub use trace_context::TraceContext;

@@ -114,3 +114,42 @@ fn fast_sampling_survives_traps_growth_probes_and_preloads() {
         .iter()
         .any(|f| f.module == 1 && f.self_samples > 0));
 }
+
+/// Time in host calls is on a `[host]` frame above the wasm call that made it: a guest that
+/// sleeps about 30 % of its wall time (measured by its own clock) shows that share there.
+#[test]
+fn time_in_host_calls_is_on_the_host_frame() {
+    let dir = scratch();
+    let (run, rec) = exact(dir.path(), &[&example("sleepy")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let truth: f64 = run
+        .stdout
+        .split("sleep share ")
+        .nth(1)
+        .and_then(|s| s.trim().trim_end_matches('%').parse().ok())
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let host = function(&rec, wobs_collector::HOST_FRAME);
+    let share = host.self_samples as f64 * 100.0 / rec.samples.len() as f64;
+    assert!(
+        (share - truth).abs() <= 5.0,
+        "[host] {share:.1}%, the guest slept {truth:.1}%"
+    );
+    // The host frame sits on the wasm stack that made the call.
+    let names: Vec<&str> = rec.frames.iter().map(|f| f.function.as_str()).collect();
+    let on_poll = rec
+        .samples
+        .iter()
+        .map(|s| &rec.stacks[s.stack as usize].frames)
+        .filter(|frames| names[*frames.last().unwrap() as usize] == wobs_collector::HOST_FRAME)
+        .filter(|frames| {
+            frames
+                .iter()
+                .any(|&f| names[f as usize].contains("poll_oneoff"))
+        })
+        .count() as u64;
+    assert!(
+        on_poll * 10 >= host.self_samples * 9,
+        "{on_poll} of {}",
+        host.self_samples
+    );
+}

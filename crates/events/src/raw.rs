@@ -15,6 +15,15 @@ pub struct RawFrame {
     pub offset: u32,
 }
 
+impl RawFrame {
+    /// Sits on top of the wasm frames of a sample taken while the guest was in a host call (a
+    /// WASI function): the time belongs to that call.
+    pub const HOST: RawFrame = RawFrame {
+        module: u32::MAX,
+        offset: 0,
+    };
+}
+
 /// One observation of the guest stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawSample {

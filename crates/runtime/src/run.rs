@@ -141,8 +141,9 @@ pub fn run(
     });
 
     let exact = exact::start(options, store.data().sampler.modules());
-    if exact.is_some() {
+    if let Some(exact) = &exact {
         store.data_mut().sampler.disable();
+        exact::attribute_host_calls(&mut store, exact);
     }
     // With exact sampling the ticker only drives stop checks (timeouts, Ctrl-C).
     let tick_interval = if exact.is_some() {
@@ -208,7 +209,8 @@ pub fn run(
 mod exact {
     use std::sync::Arc;
 
-    use wobs_events::SpanId;
+    use wasmtime::{CallHook, WasmBacktrace};
+    use wobs_events::{RawFrame, SpanId};
 
     use crate::sampler::code_map::CodeMap;
     use crate::sampler::signal::SignalSampler;
@@ -228,11 +230,43 @@ mod exact {
         }
     }
 
-    /// Stops it and moves its samples into `sampler`. A sample in a host call is charged to the
-    /// wasm frames that made the call.
+    /// Samples that landed in host code (WASI calls) whose own frames could not be walked get the
+    /// wasm stack that made the call, captured once when the call returns.
+    pub(super) fn attribute_host_calls(
+        store: &mut wasmtime::Store<super::Host>,
+        exact: &SignalSampler,
+    ) {
+        let pending = exact.pending_host();
+        store.call_hook(move |mut cx, hook| {
+            match hook {
+                CallHook::CallingHost => {
+                    // Samples counted before this call belong to no call: drop them.
+                    let lost = pending.take();
+                    cx.data_mut().sampler.count_dropped(lost);
+                }
+                CallHook::ReturningFromHost => {
+                    let samples = pending.take();
+                    if samples > 0 {
+                        let trace = WasmBacktrace::capture(&cx);
+                        cx.data_mut().sampler.push_host(&trace, samples);
+                    }
+                }
+                CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+            }
+            Ok(())
+        });
+    }
+
+    /// Stops it and moves its samples into `sampler`. A sample in a host call gets a
+    /// [`RawFrame::HOST`] on top of the wasm frames that made the call.
     pub(super) fn finish(exact: SignalSampler, sampler: &mut Sampler) {
+        // Host samples of a call that never returned (proc_exit, a trap in the host).
+        sampler.count_dropped(exact.pending_host().take());
         let taken = exact.finish();
-        for sample in taken.samples {
+        for mut sample in taken.samples {
+            if sample.host {
+                sample.stack.push(RawFrame::HOST);
+            }
             sampler.push(&sample.stack, sample.time_ns, SpanId::default());
         }
         sampler.count_dropped(taken.dropped);
@@ -253,6 +287,10 @@ mod exact {
 
     pub(super) fn finish(never: Never, _: &mut Sampler) {
         match never {}
+    }
+
+    pub(super) fn attribute_host_calls(_: &mut wasmtime::Store<super::Host>, never: &Never) {
+        match *never {}
     }
 }
 

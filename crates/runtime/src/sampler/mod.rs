@@ -149,6 +149,22 @@ impl Sampler {
         });
     }
 
+    /// Adds `count` samples taken in a host call made by `trace`'s innermost frame: the wasm
+    /// stack with [`RawFrame::HOST`] on top.
+    pub fn push_host(&mut self, trace: &wasmtime::WasmBacktrace, count: u64) {
+        let mut frames: Vec<RawFrame> = trace
+            .frames()
+            .iter()
+            .rev()
+            .filter_map(|f| self.raw_frame(f))
+            .collect();
+        frames.push(RawFrame::HOST);
+        let time_ns = self.start.elapsed().as_nanos() as u64;
+        for _ in 0..count {
+            self.push(&frames, time_ns, SpanId::default());
+        }
+    }
+
     /// Counts samples another sampler lost.
     pub fn count_dropped(&mut self, dropped: u64) {
         self.profile.dropped += dropped;

@@ -55,6 +55,9 @@ struct Shared {
     /// Written only by the reader.
     tail: AtomicUsize,
     dropped: AtomicU64,
+    /// Samples taken in host code whose frames could not be walked (host code without frame
+    /// pointers): the guest thread gives them the wasm stack when the host call returns.
+    pending_host: AtomicU64,
 }
 
 // SAFETY: `slots[i]` is written only by the handler (one producer: SIGPROF is blocked while its
@@ -79,8 +82,7 @@ pub(crate) struct ExactSample {
     pub stack: Vec<RawFrame>,
     /// ns since the sampler started.
     pub time_ns: u64,
-    /// The guest was in a host call made by `stack`'s leaf (charged to that leaf for now).
-    #[allow(dead_code)]
+    /// The guest was in a host call made by `stack`'s leaf.
     pub host: bool,
 }
 
@@ -117,6 +119,7 @@ impl SignalSampler {
             head: AtomicUsize::new(0),
             tail: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
+            pending_host: AtomicU64::new(0),
         });
         let pointer = Arc::as_ptr(&shared) as *mut Shared;
         if ACTIVE
@@ -193,6 +196,11 @@ impl SignalSampler {
         })
     }
 
+    /// The count of host samples waiting for their wasm stack.
+    pub fn pending_host(&self) -> PendingHost {
+        PendingHost(self.shared.clone())
+    }
+
     /// Stops sampling (call on the guest thread) and hands over every sample.
     pub fn finish(mut self) -> ExactSamples {
         self.stop_signals();
@@ -221,6 +229,16 @@ impl SignalSampler {
 impl Drop for SignalSampler {
     fn drop(&mut self) {
         self.stop_signals();
+    }
+}
+
+/// Host samples waiting for the wasm stack that made the host call (see [`Shared`]).
+pub(crate) struct PendingHost(Arc<Shared>);
+
+impl PendingHost {
+    /// Takes the count (at a host call's entry and return).
+    pub fn take(&self) -> u64 {
+        self.0.pending_host.swap(0, Ordering::Relaxed)
     }
 }
 
@@ -306,6 +324,10 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
     let record = unsafe { &mut *shared.slots[head % RING].get() };
     let walker = Walker { shared };
     let (len, host) = walker.walk(pc, sp, fp, &mut record.pcs);
+    if len == 0 && host {
+        shared.pending_host.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
     record.len = len;
     record.host = host;
     record.time_ns = monotonic_ns();
