@@ -184,7 +184,8 @@ impl SignalSampler {
                     if done {
                         return samples;
                     }
-                    std::thread::sleep(Duration::from_millis(20));
+                    // Woken early by `finish`.
+                    std::thread::park_timeout(Duration::from_millis(20));
                 }
             })
             .ok();
@@ -204,6 +205,9 @@ impl SignalSampler {
     /// Stops sampling (call on the guest thread) and hands over every sample.
     pub fn finish(mut self) -> ExactSamples {
         self.stop_signals();
+        if let Some(reader) = &self.reader {
+            reader.thread().unpark();
+        }
         let samples = self
             .reader
             .take()
