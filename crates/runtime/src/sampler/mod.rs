@@ -212,31 +212,42 @@ impl Ticker {
         let period = interval.unwrap_or(CHECK_PERIOD);
         let stop = Arc::new(AtomicBool::new(false));
         let engine = engine.clone();
-        let thread_stop = stop.clone();
-        let handle = std::thread::Builder::new()
-            .name("wobs-ticker".into())
-            .spawn(move || {
-                // Sleep to absolute deadlines so the period does not drift with scheduling delay.
-                let mut next = Instant::now() + period;
-                while !thread_stop.load(Ordering::Relaxed) {
-                    let now = Instant::now();
-                    if next > now {
-                        std::thread::sleep(next - now);
-                    }
-                    next += period;
-                    // After a stall (machine suspended, thread starved) skip the missed ticks
-                    // rather than firing them back to back, which would oversample one spot.
-                    let now = Instant::now();
-                    if next < now {
-                        next = now + period;
-                    }
-                    ticks.fetch_add(1, Ordering::Relaxed);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
+        let handle = periodic("wobs-ticker", period, stop.clone(), move || {
+            ticks.fetch_add(1, Ordering::Relaxed);
+            engine.increment_epoch();
+        });
         Ticker { stop, handle }
     }
+}
+
+/// A thread named `name` that calls `tick` every `period` until `stop` is set. It sleeps to
+/// absolute deadlines so the period does not drift with scheduling delay, and after a stall
+/// (machine suspended, thread starved) skips the missed ticks rather than firing them back to back,
+/// which would oversample one spot.
+pub(crate) fn periodic(
+    name: &str,
+    period: Duration,
+    stop: Arc<AtomicBool>,
+    mut tick: impl FnMut() + Send + 'static,
+) -> Option<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let mut next = Instant::now() + period;
+            while !stop.load(Ordering::Relaxed) {
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                }
+                next += period;
+                let now = Instant::now();
+                if next < now {
+                    next = now + period;
+                }
+                tick();
+            }
+        })
+        .ok()
 }
 
 impl Drop for Ticker {

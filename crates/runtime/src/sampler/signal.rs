@@ -15,7 +15,7 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wobs_events::RawFrame;
 
@@ -138,36 +138,22 @@ impl SignalSampler {
             return None;
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = stop.clone();
         // SAFETY: getpid has no preconditions.
         let pid = unsafe { libc::getpid() };
-        let timer = std::thread::Builder::new()
-            .name("wobs-sigprof".into())
-            .spawn(move || {
-                let mut next = Instant::now() + interval;
-                while !thread_stop.load(Ordering::Relaxed) {
-                    let now = Instant::now();
-                    if next > now {
-                        std::thread::sleep(next - now);
-                    }
-                    next += interval;
-                    if next < Instant::now() {
-                        next = Instant::now() + interval;
-                    }
-                    // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail
-                    // with ESRCH, which is ignored.
-                    unsafe {
-                        libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGPROF);
-                    }
-                }
-            })
-            .ok();
+        let timer = super::periodic("wobs-sigprof", interval, stop.clone(), move || {
+            // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail with
+            // ESRCH, which is ignored.
+            unsafe {
+                libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGPROF);
+            }
+        });
         let reader_shared = shared.clone();
         let reader_stop = stop.clone();
         let started = monotonic_ns();
         let reader = std::thread::Builder::new()
             .name("wobs-samples".into())
             .spawn(move || {
+                lower_priority();
                 let mut samples = Vec::new();
                 loop {
                     let done = reader_stop.load(Ordering::Acquire);
@@ -257,6 +243,16 @@ fn drain(shared: &Shared, mut take: impl FnMut(&Record)) {
         take(record);
         tail += 1;
         shared.tail.store(tail, Ordering::Release);
+    }
+}
+
+/// Makes the calling helper thread yield the CPU to the guest: on a busy machine the samples are
+/// about the guest's time, not the sampler's.
+fn lower_priority() {
+    // SAFETY: gettid and setpriority have no preconditions; a failure leaves the priority as is.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
 
