@@ -39,7 +39,11 @@ pub struct RecordingInput<'a> {
 /// Symbolizes and aggregates one run. `symbols[i]` belongs to `input.modules[i]`; `None` (module
 /// unreadable by the symbolizer) gives `module+0xOFFSET` frames.
 pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbols>]) -> Recording {
-    let mut frames = FrameTable::new(symbols, input.original_offsets);
+    let mut frames = FrameTable::new(
+        symbols,
+        input.original_offsets,
+        &input.profile.host_functions,
+    );
     let stacks: Vec<Stack> = input
         .profile
         .stacks
@@ -101,12 +105,15 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
     recording
 }
 
-/// The name of the frame standing for time in host calls.
+/// The name of frames standing for time in host calls (`[host] poll_oneoff`, or `[host]` when the
+/// function is not known).
 pub const HOST_FRAME: &str = "[host]";
 
 /// Interned symbolized frames, with a cache per raw frame.
 struct FrameTable<'a> {
     symbols: &'a [Option<&'a ModuleSymbols>],
+    /// Names of host functions, for host frames.
+    host_functions: &'a [String],
     original_offsets: &'a [Option<&'a ProbeMap>],
     frames: Vec<Frame>,
     ids: HashMap<Frame, u32>,
@@ -120,9 +127,11 @@ impl<'a> FrameTable<'a> {
     fn new(
         symbols: &'a [Option<&'a ModuleSymbols>],
         original_offsets: &'a [Option<&'a ProbeMap>],
+        host_functions: &'a [String],
     ) -> Self {
         FrameTable {
             symbols,
+            host_functions,
             original_offsets,
             frames: Vec::new(),
             ids: HashMap::new(),
@@ -133,9 +142,13 @@ impl<'a> FrameTable<'a> {
 
     /// Source frames at `raw`, innermost first.
     fn symbolize(&self, raw: RawFrame) -> Vec<Frame> {
-        if raw == RawFrame::HOST {
+        if raw.is_host() {
+            let function = match self.host_functions.get(raw.offset as usize) {
+                Some(name) => format!("{HOST_FRAME} {name}"),
+                None => HOST_FRAME.to_string(),
+            };
             return vec![Frame {
-                function: HOST_FRAME.to_string(),
+                function,
                 module: raw.module,
                 file: None,
                 line: None,

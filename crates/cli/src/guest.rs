@@ -75,8 +75,10 @@ pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<Compil
         module.info.path,
         module.info.size as f64 / 1e6
     );
-    with_progress(&what, || engine.compile(&module.info.name, &module.bytes))
-        .with_context(|| module.info.path.clone())
+    with_progress(&what, || {
+        engine.compile(&module.info.name, module.bytes.clone())
+    })
+    .with_context(|| module.info.path.clone())
 }
 
 /// The module at `wasm` and the `--preload`s.

@@ -16,12 +16,22 @@ pub struct RawFrame {
 }
 
 impl RawFrame {
-    /// Sits on top of the wasm frames of a sample taken while the guest was in a host call (a
-    /// WASI function): the time belongs to that call.
-    pub const HOST: RawFrame = RawFrame {
-        module: u32::MAX,
-        offset: 0,
-    };
+    /// The module index of host frames.
+    pub const HOST_MODULE: u32 = u32::MAX;
+
+    /// A frame for time in a host call (a WASI function), on top of the wasm frames that made the
+    /// call: `function` indexes [`RawProfile::host_functions`], `u32::MAX` when unknown.
+    pub fn host(function: u32) -> RawFrame {
+        RawFrame {
+            module: RawFrame::HOST_MODULE,
+            offset: function,
+        }
+    }
+
+    /// Whether this is a [`RawFrame::host`] frame.
+    pub fn is_host(self) -> bool {
+        self.module == RawFrame::HOST_MODULE
+    }
 }
 
 /// One observation of the guest stack.
@@ -49,6 +59,9 @@ pub struct RawProfile {
     /// Samples taken inside a probe call (instrumented code), where the probe knows exactly which
     /// function the guest is in, rather than at the guest's next epoch check.
     pub at_probes: u64,
+    /// Names of the host functions host frames refer to (`poll_oneoff`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_functions: Vec<String>,
 }
 
 /// How the guest finished, before symbolization.

@@ -25,6 +25,37 @@ pub struct CompiledModule {
     /// The module's `wobs.map`, when it was instrumented.
     pub probes: Option<Arc<ProbeMap>>,
     pub(crate) module: wasmtime::Module,
+    /// What names the host function a call site calls (for host-call samples).
+    pub(crate) calls: Arc<CallSites>,
+}
+
+/// A module's bytes and its function imports, to tell which import a `call` calls.
+pub(crate) struct CallSites {
+    bytes: Arc<Vec<u8>>,
+    /// Field names of the function imports, in function-index order.
+    imports: Vec<String>,
+}
+
+impl CallSites {
+    /// The import called by the `call` instruction at module-file offset `offset`, if it is one.
+    pub fn import_called_at(&self, offset: u32) -> Option<&str> {
+        let code = self.bytes.get(offset as usize..)?;
+        if code.first() != Some(&0x10) {
+            return None;
+        }
+        // The callee index: unsigned LEB128.
+        let mut index: u64 = 0;
+        for (i, byte) in code.iter().skip(1).take(5).enumerate() {
+            index |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return self
+                    .imports
+                    .get(usize::try_from(index).ok()?)
+                    .map(String::as_str);
+            }
+        }
+        None
+    }
 }
 
 impl Engine {
@@ -59,13 +90,22 @@ impl Engine {
 
     /// Validates and compiles `wasm` (from the cache when possible). This is the slow step for
     /// large modules: seconds per tens of MB on two cores when not cached.
-    pub fn compile(&self, name: &str, wasm: &[u8]) -> Result<CompiledModule, Error> {
-        let module = wasmtime::Module::from_binary(&self.inner, wasm)
+    pub fn compile(&self, name: &str, wasm: Arc<Vec<u8>>) -> Result<CompiledModule, Error> {
+        let module = wasmtime::Module::from_binary(&self.inner, &wasm)
             .map_err(|e| Error::Compile(crate::one_line(&format!("{e:#}"))))?;
+        let imports = module
+            .imports()
+            .filter(|i| matches!(i.ty(), wasmtime::ExternType::Func(_)))
+            .map(|i| i.name().to_string())
+            .collect();
         Ok(CompiledModule {
             name: name.to_string(),
-            probes: ProbeMap::from_module(wasm).map(Arc::new),
+            probes: ProbeMap::from_module(&wasm).map(Arc::new),
             module,
+            calls: Arc::new(CallSites {
+                bytes: wasm,
+                imports,
+            }),
         })
     }
 }

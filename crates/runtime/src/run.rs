@@ -84,11 +84,8 @@ pub fn run(
             .map_or(0, |d| d.as_nanos() as u64)
     };
     let ticks = Arc::new(AtomicU64::new(0));
-    let modules = std::iter::once(main)
-        .chain(preloads)
-        .map(|m| m.module.clone())
-        .collect();
-    let sampler = Sampler::new(modules, options, ticks.clone());
+    let compiled: Vec<&CompiledModule> = std::iter::once(main).chain(preloads).collect();
+    let sampler = Sampler::new(&compiled, options, ticks.clone());
     let tracer = Tracer::new(
         std::iter::once(main)
             .chain(preloads)
@@ -210,7 +207,7 @@ mod exact {
     use std::sync::Arc;
 
     use wasmtime::{CallHook, WasmBacktrace};
-    use wobs_events::{RawFrame, SpanId};
+    use wobs_events::SpanId;
 
     use crate::sampler::code_map::CodeMap;
     use crate::sampler::signal::SignalSampler;
@@ -258,14 +255,15 @@ mod exact {
     }
 
     /// Stops it and moves its samples into `sampler`. A sample in a host call gets a
-    /// [`RawFrame::HOST`] on top of the wasm frames that made the call.
+    /// host frame on top of the wasm frames that made the call.
     pub(super) fn finish(exact: SignalSampler, sampler: &mut Sampler) {
         // Host samples of a call that never returned (proc_exit, a trap in the host).
         sampler.count_dropped(exact.pending_host().take());
         let taken = exact.finish();
         for mut sample in taken.samples {
             if sample.host {
-                sample.stack.push(RawFrame::HOST);
+                let host = sampler.host_frame(sample.stack.last().copied());
+                sample.stack.push(host);
             }
             sampler.push(&sample.stack, sample.time_ns, SpanId::default());
         }

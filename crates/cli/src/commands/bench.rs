@@ -296,7 +296,7 @@ impl BenchCommand {
         engine_options.cache_dir = self.guest.cache_dir();
         let engine = Engine::new(&engine_options)?;
         let original = match &module.original {
-            Some((bytes, _)) => engine.compile(&module.info.name, bytes)?,
+            Some((bytes, _)) => engine.compile(&module.info.name, bytes.clone())?,
             None => compile(&engine, module)?,
         };
         let mut options = self.case_options(case, module, stdin)?;

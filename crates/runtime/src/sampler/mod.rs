@@ -25,6 +25,9 @@ pub(crate) enum Stop {
 /// Per-run sampling state; lives in the store so the epoch callback can reach it.
 pub(crate) struct Sampler {
     modules: Vec<wasmtime::Module>,
+    /// Per module: which import a call site calls, to name host frames.
+    calls: Vec<Arc<crate::engine::CallSites>>,
+    host_ids: HashMap<String, u32>,
     stack_ids: HashMap<Box<[RawFrame]>, u32>,
     scratch: Vec<RawFrame>,
     profile: RawProfile,
@@ -40,12 +43,14 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     pub fn new(
-        modules: Vec<wasmtime::Module>,
+        compiled: &[&crate::CompiledModule],
         options: &crate::RunOptions,
         ticks: Arc<AtomicU64>,
     ) -> Sampler {
         Sampler {
-            modules,
+            modules: compiled.iter().map(|c| c.module.clone()).collect(),
+            calls: compiled.iter().map(|c| c.calls.clone()).collect(),
+            host_ids: HashMap::new(),
             stack_ids: HashMap::new(),
             scratch: Vec::new(),
             profile: RawProfile::default(),
@@ -150,7 +155,7 @@ impl Sampler {
     }
 
     /// Adds `count` samples taken in a host call made by `trace`'s innermost frame: the wasm
-    /// stack with [`RawFrame::HOST`] on top.
+    /// stack with a host frame on top.
     pub fn push_host(&mut self, trace: &wasmtime::WasmBacktrace, count: u64) {
         let mut frames: Vec<RawFrame> = trace
             .frames()
@@ -158,11 +163,31 @@ impl Sampler {
             .rev()
             .filter_map(|f| self.raw_frame(f))
             .collect();
-        frames.push(RawFrame::HOST);
+        frames.push(self.host_frame(frames.last().copied()));
         let time_ns = self.start.elapsed().as_nanos() as u64;
         for _ in 0..count {
             self.push(&frames, time_ns, SpanId::default());
         }
+    }
+
+    /// The host frame for a call made at `caller` (root-first stacks: the innermost wasm frame),
+    /// naming the import that `call` instruction calls when it can tell.
+    pub fn host_frame(&mut self, caller: Option<RawFrame>) -> RawFrame {
+        let name = caller.and_then(|c| {
+            self.calls
+                .get(c.module as usize)?
+                .import_called_at(c.offset)
+                .map(str::to_string)
+        });
+        let Some(name) = name else {
+            return RawFrame::host(u32::MAX);
+        };
+        let next = self.profile.host_functions.len() as u32;
+        let id = *self.host_ids.entry(name.clone()).or_insert(next);
+        if id == next {
+            self.profile.host_functions.push(name);
+        }
+        RawFrame::host(id)
     }
 
     /// Counts samples another sampler lost.
