@@ -155,3 +155,61 @@ fn time_in_host_calls_is_on_the_host_frame() {
         host.self_samples
     );
 }
+
+/// Without `--timeout`, the exact sampler and `--interval 0` run the guest with no epoch checks
+/// (a plain run's speed), so the guest cannot be stopped from inside: Ctrl-C still ends the run,
+/// with exit 130 and every output written from the samples taken so far.
+#[test]
+fn ctrl_c_ends_a_run_without_epoch_checks_and_writes_the_outputs() {
+    for sampler in [&["--sampler", "exact"][..], &["--interval", "0"][..]] {
+        let dir = scratch();
+        let rec = dir.path().join("rec.json");
+        let folded = dir.path().join("stacks.folded");
+        let mut args = vec!["run", "-q", "-o", rec.to_str().unwrap()];
+        args.extend_from_slice(&["--folded", folded.to_str().unwrap()]);
+        args.extend_from_slice(sampler);
+        let server = example("server");
+        args.extend_from_slice(&[server.as_str(), "1000"]); // 1000 × 50 ms: far longer than the test
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wobs"))
+            .args(&args)
+            .current_dir(common::root())
+            .env(
+                "WOBS_CACHE_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{sampler:?}: still running"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(status.code(), Some(130), "{sampler:?}");
+        let recording: Recording = serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
+        assert_eq!(recording.run.outcome, wobs_events::Outcome::Interrupted);
+        assert!(
+            folded.exists(),
+            "{sampler:?}: the folded stacks were written"
+        );
+        if sampler[0] == "--sampler" {
+            assert!(
+                !recording.samples.is_empty(),
+                "samples taken before Ctrl-C are kept"
+            );
+        }
+    }
+}

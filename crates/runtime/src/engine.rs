@@ -64,7 +64,7 @@ impl Engine {
     pub fn new(options: &EngineOptions) -> Result<Engine, Error> {
         let mut config = wasmtime::Config::new();
         config
-            .epoch_interruption(true)
+            .epoch_interruption(!options.no_epoch_checks)
             .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable)
             .wasm_backtrace_max_frames(NonZeroUsize::new(MAX_FRAMES))
             .guest_debug(options.guest_debug);

@@ -34,6 +34,7 @@ pub use debug::{DebugSession, Interrupter, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
 pub use options::{CapturedOutput, EngineOptions, RunOptions, SamplerKind};
 pub use run::{run, FuelCount, RunResult, RunSpans};
+pub use sampler::live::LiveSamples;
 pub use spans::SpanOptions;
 
 /// Collapses a (possibly multi-line, pretty-printed) error into one line for terminal output.

@@ -14,6 +14,9 @@ pub struct EngineOptions {
     /// Compile for a [`crate::DebugSession`] (wasmtime's guest debugging: breakpoints, frame
     /// inspection; slower code). Default: false.
     pub guest_debug: bool,
+    /// Compile without epoch checks: a plain run's speed, but the guest cannot be stopped by
+    /// `timeout` or `interrupt` (the caller must supervise it). Default: false (checks on).
+    pub no_epoch_checks: bool,
     /// Count executed operators with wasmtime's fuel (deterministic run to run; `wobs bench`).
     /// Also refuses threads, whose interleaving would not be. Default: false.
     pub fuel: bool,
@@ -61,6 +64,8 @@ pub struct RunOptions {
     pub call_paths: bool,
     /// How samples are taken. Default: [`SamplerKind::Epoch`].
     pub sampler: SamplerKind,
+    /// Where the exact sampler also publishes its samples while the guest runs. Default: `None`.
+    pub live_samples: Option<crate::LiveSamples>,
 }
 
 /// How stack samples are taken.
@@ -125,6 +130,7 @@ impl Default for RunOptions {
             stdin: None,
             call_paths: false,
             sampler: SamplerKind::Epoch,
+            live_samples: None,
         }
     }
 }

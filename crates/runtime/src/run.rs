@@ -220,9 +220,11 @@ mod exact {
         modules: &[wasmtime::Module],
     ) -> Option<SignalSampler> {
         match (options.sampler, options.interval) {
-            (SamplerKind::Signal, Some(interval)) => {
-                SignalSampler::start(interval, Arc::new(CodeMap::new(modules)))
-            }
+            (SamplerKind::Signal, Some(interval)) => SignalSampler::start(
+                interval,
+                Arc::new(CodeMap::new(modules)),
+                options.live_samples.clone().unwrap_or_default(),
+            ),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use clap::Args;
 use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
-use wobs_events::{ModuleInfo, ProbeMap};
+use wobs_events::{ModuleInfo, ProbeMap, RawOutcome};
 use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions, SamplerKind};
 use wobs_symbolize::{ModuleSymbols, SharedSymbols};
 
@@ -91,6 +91,7 @@ impl RunCommand {
 
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
+        engine_options.no_epoch_checks = self.supervised();
         let engine = Engine::new(&engine_options)?;
         let compiled = all
             .iter()
@@ -101,7 +102,10 @@ impl RunCommand {
         let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
         install_interrupt_handler(interrupt);
-        let result = wobs_runtime::run(&engine, &compiled[0], &compiled[1..], &options);
+        let result = match self.supervised() {
+            true => supervise(&engine, &compiled, &options),
+            false => wobs_runtime::run(&engine, &compiled[0], &compiled[1..], &options),
+        };
         // The runtime's span queue closes with the run; this copy must not keep it open.
         options.spans = None;
         flush_guest_stdout();
@@ -145,7 +149,7 @@ impl RunCommand {
             &symbol_refs,
         );
         recording.spans = span_set;
-        if let wobs_events::RawOutcome::Returned(values) = &result.outcome {
+        if let RawOutcome::Returned(values) = &result.outcome {
             for value in values {
                 println!("{value}");
             }
@@ -170,6 +174,15 @@ impl RunCommand {
             Err(_) if code == 0 => Ok(1),
             _ => Ok(code),
         }
+    }
+
+    /// Whether the guest runs without epoch checks (at a plain run's speed): when nothing needs
+    /// them — the exact sampler or no sampling, and no `--timeout`. Ctrl-C is then handled by
+    /// [`supervise`].
+    fn supervised(&self) -> bool {
+        let sampler_needs_checks =
+            matches!(self.sampler, SamplerFlag::Epoch) && !self.interval.is_zero();
+        self.guest.timeout.is_none() && !sampler_needs_checks
     }
 
     fn run_options(&self, main: &Loaded) -> anyhow::Result<RunOptions> {
@@ -261,6 +274,65 @@ fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
             })
             .collect()
     })
+}
+
+/// Runs a guest compiled without epoch checks on its own thread, so that Ctrl-C can still end the
+/// run: the outputs are then made from the samples taken so far, and the process exits with the
+/// guest thread still running (it cannot be stopped).
+fn supervise(
+    engine: &Engine,
+    compiled: &[CompiledModule],
+    options: &RunOptions,
+) -> wobs_runtime::RunResult {
+    let live = wobs_runtime::LiveSamples::new();
+    let mut guest_options = options.clone();
+    guest_options.live_samples = Some(live.clone());
+    let (guest_engine, modules) = (engine.clone(), compiled.to_vec());
+    let started = std::time::Instant::now();
+    let start_unix_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let guest = std::thread::Builder::new()
+        .name("wobs-guest".into())
+        .stack_size(8 << 20)
+        .spawn(move || {
+            wobs_runtime::run(&guest_engine, &modules[0], &modules[1..], &guest_options)
+        });
+    let Ok(guest) = guest else {
+        return wobs_runtime::run(engine, &compiled[0], &compiled[1..], options);
+    };
+    loop {
+        if guest.is_finished() {
+            return guest.join().unwrap_or_else(|_| {
+                let failed = RawOutcome::Failed("the guest thread panicked".to_string());
+                ended_from_outside(failed, &live, started, start_unix_ns)
+            });
+        }
+        if options.interrupt.load(Ordering::SeqCst) {
+            return ended_from_outside(RawOutcome::Interrupted, &live, started, start_unix_ns);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The result of a run that ended without the guest thread: the samples so far, no exact call
+/// figures.
+fn ended_from_outside(
+    outcome: RawOutcome,
+    live: &wobs_runtime::LiveSamples,
+    started: std::time::Instant,
+    start_unix_ns: u64,
+) -> wobs_runtime::RunResult {
+    wobs_runtime::RunResult {
+        outcome,
+        profile: live.snapshot(),
+        trace: None,
+        duration: started.elapsed(),
+        start_unix_ms: start_unix_ns / 1_000_000,
+        start_unix_ns,
+        spans: None,
+        fuel: None,
+    }
 }
 
 /// First Ctrl-C: stop the guest at its next check and write the outputs. Second: exit now (the

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use wobs_events::{RawFrame, RawProfile, RawSample, SpanId};
 
 pub(crate) mod code_map;
+pub(crate) mod live;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub(crate) mod signal;
 

@@ -17,9 +17,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wobs_events::RawFrame;
-
 use super::code_map::CodeMap;
+use super::live::{ExactSample, LiveSamples};
 
 /// Frames kept per sample.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -73,17 +72,8 @@ pub(crate) struct SignalSampler {
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     timer: Option<JoinHandle<()>>,
-    reader: Option<JoinHandle<Vec<ExactSample>>>,
-}
-
-/// One sample, mapped to wasm frames.
-pub(crate) struct ExactSample {
-    /// Root first.
-    pub stack: Vec<RawFrame>,
-    /// ns since the sampler started.
-    pub time_ns: u64,
-    /// The guest was in a host call made by `stack`'s leaf.
-    pub host: bool,
+    reader: Option<JoinHandle<()>>,
+    live: LiveSamples,
 }
 
 /// What a finished sampler took.
@@ -96,7 +86,11 @@ pub(crate) struct ExactSamples {
 impl SignalSampler {
     /// Starts sampling the calling thread every `interval` in the code `code` maps. `None` when
     /// it cannot (another sampler runs, or the handler cannot be installed).
-    pub fn start(interval: Duration, code: Arc<CodeMap>) -> Option<SignalSampler> {
+    pub fn start(
+        interval: Duration,
+        code: Arc<CodeMap>,
+        live: LiveSamples,
+    ) -> Option<SignalSampler> {
         let text = code.ranges();
         let stack = current_stack()?;
         let slots = (0..RING)
@@ -150,6 +144,7 @@ impl SignalSampler {
         let reader_shared = shared.clone();
         let reader_stop = stop.clone();
         let started = monotonic_ns();
+        let reader_live = live.clone();
         let reader = std::thread::Builder::new()
             .name("wobs-samples".into())
             .spawn(move || {
@@ -167,8 +162,9 @@ impl SignalSampler {
                             });
                         }
                     });
+                    reader_live.append(&mut samples);
                     if done {
-                        return samples;
+                        return;
                     }
                     // Woken early by `finish`.
                     std::thread::park_timeout(Duration::from_millis(20));
@@ -180,6 +176,7 @@ impl SignalSampler {
             stop,
             timer,
             reader,
+            live,
         })
     }
 
@@ -194,13 +191,11 @@ impl SignalSampler {
         if let Some(reader) = &self.reader {
             reader.thread().unpark();
         }
-        let samples = self
-            .reader
-            .take()
-            .and_then(|reader| reader.join().ok())
-            .unwrap_or_default();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
         ExactSamples {
-            samples,
+            samples: self.live.take(),
             dropped: self.shared.dropped.load(Ordering::Relaxed),
         }
     }
