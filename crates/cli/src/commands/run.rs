@@ -292,26 +292,30 @@ fn supervise(
     let start_unix_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
+    let (done, result) = std::sync::mpsc::sync_channel(1);
     let guest = std::thread::Builder::new()
         .name("wobs-guest".into())
         .stack_size(8 << 20)
         .spawn(move || {
-            wobs_runtime::run(&guest_engine, &modules[0], &modules[1..], &guest_options)
+            let result =
+                wobs_runtime::run(&guest_engine, &modules[0], &modules[1..], &guest_options);
+            let _ = done.send(result);
         });
-    let Ok(guest) = guest else {
+    if guest.is_err() {
         return wobs_runtime::run(engine, &compiled[0], &compiled[1..], options);
-    };
+    }
     loop {
-        if guest.is_finished() {
-            return guest.join().unwrap_or_else(|_| {
+        match result.recv_timeout(Duration::from_millis(20)) {
+            Ok(result) => return result,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 let failed = RawOutcome::Failed("the guest thread panicked".to_string());
-                ended_from_outside(failed, &live, started, start_unix_ns)
-            });
+                return ended_from_outside(failed, &live, started, start_unix_ns);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
         if options.interrupt.load(Ordering::SeqCst) {
             return ended_from_outside(RawOutcome::Interrupted, &live, started, start_unix_ns);
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -246,7 +246,8 @@ impl Ticker {
     }
 }
 
-/// A thread named `name` that calls `tick` every `period` until `stop` is set. It sleeps to
+/// A thread named `name` that calls `tick` every `period` until `stop` is set (then unpark the
+/// thread to end it at once: [`stop_periodic`]). It sleeps to
 /// absolute deadlines so the period does not drift with scheduling delay, and after a stall
 /// (machine suspended, thread starved) skips the missed ticks rather than firing them back to back,
 /// which would oversample one spot.
@@ -263,7 +264,11 @@ pub(crate) fn periodic(
             while !stop.load(Ordering::Relaxed) {
                 let now = Instant::now();
                 if next > now {
-                    std::thread::sleep(next - now);
+                    // Parked rather than asleep, so whoever stops the thread can wake it at once.
+                    std::thread::park_timeout(next - now);
+                    if Instant::now() < next {
+                        continue;
+                    }
                 }
                 next += period;
                 let now = Instant::now();
@@ -278,9 +283,15 @@ pub(crate) fn periodic(
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+        stop_periodic(&self.stop, self.handle.take());
+    }
+}
+
+/// Stops a [`periodic`] thread and waits for it.
+pub(crate) fn stop_periodic(stop: &AtomicBool, handle: Option<JoinHandle<()>>) {
+    stop.store(true, Ordering::Release);
+    if let Some(handle) = handle {
+        handle.thread().unpark();
+        let _ = handle.join();
     }
 }

@@ -93,16 +93,11 @@ impl SignalSampler {
     ) -> Option<SignalSampler> {
         let text = code.ranges();
         let stack = current_stack()?;
-        let slots = (0..RING)
-            .map(|_| {
-                UnsafeCell::new(Record {
-                    len: 0,
-                    host: false,
-                    time_ns: 0,
-                    pcs: [0; MAX_DEPTH],
-                })
-            })
-            .collect();
+        // SAFETY: every field of `Record` (integers, a bool, an array of integers) is valid as all
+        // zero bytes, and `UnsafeCell` has its content's layout. Zeroed pages come from the OS
+        // untouched, so an unused ring costs no memory.
+        let slots: Box<[UnsafeCell<Record>]> =
+            unsafe { Box::<[UnsafeCell<Record>]>::new_zeroed_slice(RING).assume_init() };
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::pid_t;
         let shared = Arc::new(Shared {
@@ -201,10 +196,7 @@ impl SignalSampler {
     }
 
     fn stop_signals(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(timer) = self.timer.take() {
-            let _ = timer.join();
-        }
+        super::stop_periodic(&self.stop, self.timer.take());
         // No more signals are sent; one already delivered ran on this (the guest) thread, so it
         // has finished. The handler sees null from now on.
         ACTIVE.store(std::ptr::null_mut(), Ordering::Release);
