@@ -377,6 +377,17 @@ fn an_unreachable_or_silent_collector_is_reported_not_waited_for() {
 /// and the root span names the profile.
 #[test]
 fn pprof_samples_are_labelled_with_exported_span_ids() {
+    pprof_labels("epoch");
+}
+
+/// The same with the exact (signal) sampler, whose handler reads the tracer's innermost span.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn exact_samples_are_labelled_with_exported_span_ids_too() {
+    pprof_labels("exact");
+}
+
+fn pprof_labels(sampler: &str) {
     let dir = scratch();
     let pprof = dir.path().join("out.pb.gz");
     let rec = dir.path().join("rec.json");
@@ -385,6 +396,8 @@ fn pprof_samples_are_labelled_with_exported_span_ids() {
         &receiver,
         "grpc",
         &[
+            "--sampler",
+            sampler,
             "--trace",
             "--span-min",
             "1ms",

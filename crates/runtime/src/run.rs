@@ -86,6 +86,9 @@ pub fn run(
     let ticks = Arc::new(AtomicU64::new(0));
     let compiled: Vec<&CompiledModule> = std::iter::once(main).chain(preloads).collect();
     let sampler = Sampler::new(&compiled, options, ticks.clone());
+    // The exact sampler's handler reads the tracer's innermost span through this.
+    let beacon = (options.sampler == crate::SamplerKind::Signal && options.spans.is_some())
+        .then(|| Arc::new(crate::spans::SpanBeacon::default()));
     let tracer = Tracer::new(
         std::iter::once(main)
             .chain(preloads)
@@ -93,6 +96,7 @@ pub fn run(
             .collect(),
         options.spans.clone().filter(|_| !engine.fuel),
         options.call_paths,
+        beacon.clone(),
     );
     let wasi = match wasi_context(options) {
         Ok(wasi) => wasi,
@@ -137,7 +141,7 @@ pub fn run(
         Ok(UpdateDeadline::Continue(1))
     });
 
-    let exact = exact::start(options, store.data().sampler.modules());
+    let exact = exact::start(options, store.data().sampler.modules(), beacon);
     if let Some(exact) = &exact {
         store.data_mut().sampler.disable();
         exact::attribute_host_calls(&mut store, exact);
@@ -207,23 +211,25 @@ mod exact {
     use std::sync::Arc;
 
     use wasmtime::{CallHook, WasmBacktrace};
-    use wobs_events::SpanId;
 
     use crate::sampler::code_map::CodeMap;
     use crate::sampler::signal::SignalSampler;
     use crate::sampler::Sampler;
+    use crate::spans::SpanBeacon;
     use crate::{RunOptions, SamplerKind};
 
     /// Starts it on the calling (guest) thread when the options ask for it.
     pub(super) fn start(
         options: &RunOptions,
         modules: &[wasmtime::Module],
+        beacon: Option<Arc<SpanBeacon>>,
     ) -> Option<SignalSampler> {
         match (options.sampler, options.interval) {
             (SamplerKind::Signal, Some(interval)) => SignalSampler::start(
                 interval,
                 Arc::new(CodeMap::new(modules)),
                 options.live_samples.clone().unwrap_or_default(),
+                beacon,
             ),
             _ => None,
         }
@@ -247,7 +253,9 @@ mod exact {
                     let samples = pending.take();
                     if samples > 0 {
                         let trace = WasmBacktrace::capture(&cx);
-                        cx.data_mut().sampler.push_host(&trace, samples);
+                        let host = cx.data_mut();
+                        let span = host.tracer.sample_span();
+                        host.sampler.push_host(&trace, samples, span);
                     }
                 }
                 CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
@@ -267,7 +275,7 @@ mod exact {
                 let host = sampler.host_frame(sample.stack.last().copied());
                 sample.stack.push(host);
             }
-            sampler.push(&sample.stack, sample.time_ns, SpanId::default());
+            sampler.push(&sample.stack, sample.time_ns, sample.span);
         }
         sampler.count_dropped(taken.dropped);
     }
@@ -281,7 +289,11 @@ mod exact {
 
     pub(super) enum Never {}
 
-    pub(super) fn start(_: &RunOptions, _: &[wasmtime::Module]) -> Option<Never> {
+    pub(super) fn start(
+        _: &RunOptions,
+        _: &[wasmtime::Module],
+        _: Option<std::sync::Arc<crate::spans::SpanBeacon>>,
+    ) -> Option<Never> {
         None
     }
 

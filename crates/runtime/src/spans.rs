@@ -52,7 +52,17 @@ pub(crate) struct OpenSpan {
     filtered: u64,
     /// A sample named this call; if it is not kept, the sample must be moved to its caller.
     sampled: bool,
+    /// The exact sampler's sample count when the call was entered.
+    samples_at_open: u64,
     memory: Vec<MemoryGrow>,
+}
+
+/// What the exact (signal) sampler's handler reads to give its samples a span: the innermost
+/// open span, and how many samples it took (a call alive while one was taken may be named by it).
+#[derive(Default)]
+pub(crate) struct SpanBeacon {
+    pub current: std::sync::atomic::AtomicU64,
+    pub samples: std::sync::atomic::AtomicU64,
 }
 
 /// A call that just closed.
@@ -69,6 +79,7 @@ pub(crate) struct ClosedCall {
 /// Span ids, span decisions and the queue, owned by the tracer on the guest thread.
 pub(crate) struct SpanEmitter {
     options: SpanOptions,
+    beacon: Option<std::sync::Arc<SpanBeacon>>,
     min_ns: u64,
     ids: IdSequence,
     /// Calls at the outermost level that were not kept, and grows outside any kept call: the
@@ -81,8 +92,14 @@ pub(crate) struct SpanEmitter {
 }
 
 impl SpanEmitter {
-    pub fn new(options: SpanOptions) -> SpanEmitter {
+    pub fn new(options: SpanOptions, beacon: Option<std::sync::Arc<SpanBeacon>>) -> SpanEmitter {
+        if let Some(beacon) = &beacon {
+            beacon
+                .current
+                .store(options.root_span_id.0, std::sync::atomic::Ordering::Relaxed);
+        }
         SpanEmitter {
+            beacon,
             min_ns: options.min_duration.as_nanos().min(u64::MAX as u128) as u64,
             root: OpenSpan {
                 id: options.root_span_id,
@@ -98,8 +115,19 @@ impl SpanEmitter {
 
     /// Span state for a call being entered.
     pub fn open(&mut self) -> OpenSpan {
+        let id = self.ids.next();
+        let samples_at_open = match &self.beacon {
+            Some(beacon) => {
+                beacon
+                    .current
+                    .store(id.0, std::sync::atomic::Ordering::Relaxed);
+                beacon.samples.load(std::sync::atomic::Ordering::Relaxed)
+            }
+            None => 0,
+        };
         OpenSpan {
-            id: self.ids.next(),
+            id,
+            samples_at_open,
             ..OpenSpan::default()
         }
     }
@@ -125,6 +153,15 @@ impl SpanEmitter {
     /// A call closed: emit it, or fold it into `parent` (the root when `None`).
     pub fn close(&mut self, span: OpenSpan, parent: Option<&mut OpenSpan>, call: ClosedCall) {
         let parent = parent.unwrap_or(&mut self.root);
+        let exact_sampled = match &self.beacon {
+            Some(beacon) => {
+                beacon
+                    .current
+                    .store(parent.id.0, std::sync::atomic::Ordering::Relaxed);
+                beacon.samples.load(std::sync::atomic::Ordering::Relaxed) != span.samples_at_open
+            }
+            None => false,
+        };
         if call.end_unix_ns - call.start_unix_ns >= self.min_ns || call.at_end {
             let raw = RawSpan {
                 module: call.module,
@@ -146,7 +183,7 @@ impl SpanEmitter {
         parent.filtered += 1 + span.filtered;
         let room = MAX_MEMORY_EVENTS.saturating_sub(parent.memory.len());
         parent.memory.extend(span.memory.into_iter().take(room));
-        if span.sampled {
+        if span.sampled || exact_sampled {
             self.moved_samples.insert(span.id, parent.id);
             parent.sampled = true;
         }
@@ -226,7 +263,7 @@ mod tests {
 
     fn emitter(min_ns: u64) -> (SpanEmitter, Receiver<RawSpan>) {
         let (options, receiver) = SpanOptions::channel(Duration::from_nanos(min_ns), SpanId(7), 2);
-        (SpanEmitter::new(options), receiver)
+        (SpanEmitter::new(options, None), receiver)
     }
 
     #[test]

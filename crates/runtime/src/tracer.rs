@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use wobs_events::{ProbeMap, RawTrace, SpanId, TracedEdge, TracedFunction, TracedPath};
 
-use crate::spans::{ClosedCall, OpenSpan, SpanEmitter, SpanOptions, SpanTotals};
+use crate::spans::{ClosedCall, OpenSpan, SpanBeacon, SpanEmitter, SpanOptions, SpanTotals};
 
 #[derive(Default, Clone, Copy)]
 struct Stats {
@@ -136,6 +136,7 @@ impl Tracer {
         maps: Vec<Option<Arc<ProbeMap>>>,
         spans: Option<SpanOptions>,
         call_paths: bool,
+        beacon: Option<Arc<SpanBeacon>>,
     ) -> Tracer {
         let stats = maps
             .iter()
@@ -151,7 +152,9 @@ impl Tracer {
         Tracer {
             start: Instant::now(),
             start_unix_ns: 0,
-            spans: spans.filter(|_| active).map(SpanEmitter::new),
+            spans: spans
+                .filter(|_| active)
+                .map(|s| SpanEmitter::new(s, beacon)),
             maps,
             stats,
             stack: Vec::with_capacity(1024),
@@ -356,6 +359,7 @@ mod tests {
             }))],
             None,
             false,
+            None,
         )
     }
 
@@ -399,8 +403,8 @@ mod tests {
     #[test]
     fn call_paths_count_per_path_and_give_the_same_edges() {
         let maps = tracer().maps;
-        let mut with_paths = Tracer::new(maps.clone(), None, true);
-        let mut without = Tracer::new(maps, None, false);
+        let mut with_paths = Tracer::new(maps.clone(), None, true, None);
+        let mut without = Tracer::new(maps, None, false, None);
         for t in [&mut with_paths, &mut without] {
             // 1 → 2 twice, then 2 at the top, then 1 → 1 → 2.
             t.enter(0, 1, 0);

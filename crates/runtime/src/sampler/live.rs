@@ -15,6 +15,8 @@ pub(crate) struct ExactSample {
     pub time_ns: u64,
     /// The guest was in a host call made by `stack`'s leaf.
     pub host: bool,
+    /// The innermost open span (0: none).
+    pub span: SpanId,
 }
 
 /// The exact sampler's samples so far. Cheap to clone; shared between threads.
@@ -61,7 +63,7 @@ impl LiveSamples {
             profile.samples.push(RawSample {
                 stack,
                 time_ns: sample.time_ns,
-                span: SpanId::default(),
+                span: sample.span,
             });
         }
         profile

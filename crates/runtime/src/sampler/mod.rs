@@ -157,7 +157,7 @@ impl Sampler {
 
     /// Adds `count` samples taken in a host call made by `trace`'s innermost frame: the wasm
     /// stack with a host frame on top.
-    pub fn push_host(&mut self, trace: &wasmtime::WasmBacktrace, count: u64) {
+    pub fn push_host(&mut self, trace: &wasmtime::WasmBacktrace, count: u64, span: SpanId) {
         let mut frames: Vec<RawFrame> = trace
             .frames()
             .iter()
@@ -167,7 +167,7 @@ impl Sampler {
         frames.push(self.host_frame(frames.last().copied()));
         let time_ns = self.start.elapsed().as_nanos() as u64;
         for _ in 0..count {
-            self.push(&frames, time_ns, SpanId::default());
+            self.push(&frames, time_ns, span);
         }
     }
 

@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use super::code_map::CodeMap;
 use super::live::{ExactSample, LiveSamples};
+use crate::spans::SpanBeacon;
+use wobs_events::SpanId;
 
 /// Frames kept per sample.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -36,6 +38,8 @@ pub(crate) struct Record {
     pub host: bool,
     /// `CLOCK_MONOTONIC`, ns.
     pub time_ns: u64,
+    /// The innermost open span (0: the run makes no spans).
+    pub span: u64,
     /// The leaf's exact PC, then return addresses.
     pub pcs: [usize; MAX_DEPTH],
 }
@@ -57,6 +61,8 @@ struct Shared {
     /// Samples taken in host code whose frames could not be walked (host code without frame
     /// pointers): the guest thread gives them the wasm stack when the host call returns.
     pending_host: AtomicU64,
+    /// The tracer's innermost open span, when the run makes spans.
+    beacon: Option<Arc<SpanBeacon>>,
 }
 
 // SAFETY: `slots[i]` is written only by the handler (one producer: SIGPROF is blocked while its
@@ -90,6 +96,7 @@ impl SignalSampler {
         interval: Duration,
         code: Arc<CodeMap>,
         live: LiveSamples,
+        beacon: Option<Arc<SpanBeacon>>,
     ) -> Option<SignalSampler> {
         let text = code.ranges();
         let stack = current_stack()?;
@@ -109,6 +116,7 @@ impl SignalSampler {
             tail: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             pending_host: AtomicU64::new(0),
+            beacon,
         });
         let pointer = Arc::as_ptr(&shared) as *mut Shared;
         if ACTIVE
@@ -154,6 +162,7 @@ impl SignalSampler {
                                 stack,
                                 time_ns: record.time_ns.saturating_sub(started),
                                 host: record.host,
+                                span: SpanId(record.span),
                             });
                         }
                     });
@@ -309,6 +318,9 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
     }
     // SAFETY: the slot at `head` is not visible to the reader until `head` is published below.
     let record = unsafe { &mut *shared.slots[head % RING].get() };
+    if let Some(beacon) = &shared.beacon {
+        beacon.samples.fetch_add(1, Ordering::Relaxed);
+    }
     let walker = Walker { shared };
     let (len, host) = walker.walk(pc, sp, fp, &mut record.pcs);
     if len == 0 && host {
@@ -317,6 +329,10 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
     }
     record.len = len;
     record.host = host;
+    record.span = shared
+        .beacon
+        .as_ref()
+        .map_or(0, |b| b.current.load(Ordering::Relaxed));
     record.time_ns = monotonic_ns();
     shared.head.store(head + 1, Ordering::Release);
 }
