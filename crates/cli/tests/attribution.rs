@@ -64,8 +64,11 @@ fn hottest_function_has_its_file_and_line() {
     let hottest = &rec.functions[0];
     assert_eq!(hottest.name, "work_two");
     assert_eq!(hottest.file.as_deref(), Some("examples/c/twice.c"));
-    // -O1 puts the loop header on line 0, so the function's opening line is shown.
-    assert_eq!(hottest.line, Some(24));
+    // The exact sampler sees the loop body (line 27); the epoch sampler only the loop header,
+    // which -O1 puts on line 0, so the function's opening line (24) is shown.
+    assert_eq!(hottest.line, Some(27));
+    let (_, epoch) = record(dir.path(), &["--sampler", "epoch", &example("twice")]);
+    assert_eq!(epoch.functions[0].line, Some(24));
 }
 
 #[test]

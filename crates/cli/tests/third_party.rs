@@ -36,9 +36,11 @@ fn cpython_with_broken_dwarf_profiles_by_function_index() {
         "{}",
         run.stderr
     );
+    // Time in WASI calls is on `[host] NAME` frames; every wasm frame is nameless.
     assert!(rec
         .functions
         .iter()
+        .filter(|f| !f.name.starts_with(wobs_collector::HOST_FRAME))
         .all(|f| f.name.starts_with("wasm-function[") && f.file.is_none()));
     assert!(rec.run.samples_taken > 300, "{}", rec.run.samples_taken);
     // The interpreter loop is on nearly every stack.

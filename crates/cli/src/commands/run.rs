@@ -33,10 +33,10 @@ pub struct RunCommand {
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
     interval: Duration,
 
-    /// `epoch`: sample at the guest's next epoch check (function entries, loop headers); `exact`:
-    /// a signal interrupts the guest where it is, so the leaf line is the one running
-    /// (Linux x86_64; experimental).
-    #[arg(long, value_enum, default_value_t = SamplerFlag::Epoch)]
+    /// `exact`: a signal interrupts the guest where it is, so the leaf line is the one running,
+    /// host calls are sampled, and no epoch checks slow the guest (Linux x86_64; elsewhere
+    /// `epoch`). `epoch`: sample at the guest's next epoch check (function entries, loop headers).
+    #[arg(long, value_enum, default_value_t = SamplerFlag::Exact)]
     sampler: SamplerFlag,
 
     /// Save the recording (JSON) for `wobs report`.
@@ -98,6 +98,11 @@ impl RunCommand {
             .map(|m| compile(&engine, m))
             .collect::<anyhow::Result<Vec<_>>>()?;
 
+        if matches!(self.sampler, SamplerFlag::Exact)
+            && matches!(self.sampler(), SamplerFlag::Epoch)
+        {
+            eprintln!("wobs: note: the exact sampler needs Linux x86_64; sampling at epoch checks");
+        }
         let mut options = self.run_options(&main)?;
         let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
@@ -185,10 +190,19 @@ impl RunCommand {
         self.guest.timeout.is_none() && !sampler_needs_checks
     }
 
+    /// The sampler asked for, where it exists.
+    fn sampler(&self) -> SamplerFlag {
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            self.sampler
+        } else {
+            SamplerFlag::Epoch
+        }
+    }
+
     fn run_options(&self, main: &Loaded) -> anyhow::Result<RunOptions> {
         let mut options = run_options(&self.guest, main, &self.module_and_args[1..])?;
         options.interval = (!self.interval.is_zero()).then_some(self.interval);
-        options.sampler = match self.sampler {
+        options.sampler = match self.sampler() {
             SamplerFlag::Epoch => SamplerKind::Epoch,
             SamplerFlag::Exact => SamplerKind::Signal,
         };
