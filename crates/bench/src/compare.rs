@@ -1,15 +1,19 @@
 //! Head results against a baseline: per case and per function, with thresholds.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::results::{BenchResults, CaseResult};
 
 /// Thresholds, in percent of the baseline.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Thresholds {
     /// A case regresses when its total grows by more than this. Default 0.5.
     pub case_pct: f64,
+    /// Cases with their own threshold (by name), instead of `case_pct`. Default: none.
+    pub per_case: HashMap<String, f64>,
     /// A function row is marked when its self fuel changes by more than this. Default 2.
     pub function_pct: f64,
     /// Function rows gate too (inlining moves cost between functions, so off by default).
@@ -20,6 +24,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             case_pct: 0.5,
+            per_case: HashMap::new(),
             function_pct: 2.0,
             gate_functions: false,
         }
@@ -145,12 +150,12 @@ impl Comparison {
             .iter()
             .map(|case| {
                 let old = base.cases.iter().find(|c| c.name == case.name);
-                compare_case(old, Some(case), not_comparable.as_deref(), thresholds)
+                compare_case(old, Some(case), not_comparable.as_deref(), &thresholds)
             })
             .collect();
         for old in &base.cases {
             if !head.cases.iter().any(|c| c.name == old.name) {
-                cases.push(compare_case(Some(old), None, None, thresholds));
+                cases.push(compare_case(Some(old), None, None, &thresholds));
             }
         }
         Comparison {
@@ -177,17 +182,6 @@ impl Comparison {
     }
 }
 
-impl CaseComparison {
-    /// Re-decides the verdict with this case's own threshold (percent).
-    pub fn rethreshold(&mut self, threshold_pct: f64, gate_functions: bool) {
-        if self.status == Status::NotComparable {
-            return;
-        }
-        self.fuel_total = Metric::new(self.fuel_total.base, self.fuel_total.head, threshold_pct);
-        self.status = verdict(&self.fuel_total, &self.functions, gate_functions);
-    }
-}
-
 /// A comparable case's status: its total, or a function regression when those gate.
 fn verdict(total: &Metric, functions: &[FunctionChange], gate_functions: bool) -> Status {
     let function_regressed = functions
@@ -204,9 +198,14 @@ fn compare_case(
     base: Option<&CaseResult>,
     head: Option<&CaseResult>,
     fingerprint_problem: Option<&str>,
-    thresholds: Thresholds,
+    thresholds: &Thresholds,
 ) -> CaseComparison {
     let name = head.or(base).map_or_else(String::new, |c| c.name.clone());
+    let case_pct = thresholds
+        .per_case
+        .get(&name)
+        .copied()
+        .unwrap_or(thresholds.case_pct);
     let reason = match (base, head) {
         _ if fingerprint_problem.is_some() => fingerprint_problem.map(str::to_string),
         (Some(b), Some(h)) if b.config_id != h.config_id => Some(format!(
@@ -219,12 +218,12 @@ fn compare_case(
     let fuel_total = Metric::new(
         base.map(|c| c.fuel.total),
         head.map(|c| c.fuel.total),
-        thresholds.case_pct,
+        case_pct,
     );
     let fuel_instantiation = Metric::new(
         base.map(|c| c.fuel.instantiation),
         head.map(|c| c.fuel.instantiation),
-        thresholds.case_pct,
+        case_pct,
     );
     let functions = function_changes(base, head, thresholds.function_pct);
     let status = match &reason {
@@ -276,4 +275,57 @@ fn function_changes(
         .collect();
     changes.sort_by_key(|c| std::cmp::Reverse(c.self_fuel.diff.map_or(i64::MAX, i64::abs)));
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{CaseConfig, Fingerprint, FuelTotals};
+
+    fn results(total: u64) -> BenchResults {
+        let config = CaseConfig {
+            args: vec![],
+            env: vec![],
+            dirs: vec![],
+            invoke: None,
+            stdin_sha256: None,
+            probes: String::new(),
+        };
+        let mut results = BenchResults::new(Fingerprint {
+            wobs: String::new(),
+            wasmtime: String::new(),
+            compiler: String::new(),
+            probe_abi: 1,
+            fuel_costs: String::new(),
+            wasi: String::new(),
+        });
+        results.cases.push(CaseResult {
+            name: "a".into(),
+            module: String::new(),
+            module_sha256: String::new(),
+            config_id: config.id(),
+            config,
+            fuel: FuelTotals {
+                total,
+                instantiation: 0,
+            },
+            exit_code: 0,
+            functions: vec![],
+            paths: vec![],
+            time: None,
+        });
+        results
+    }
+
+    #[test]
+    fn a_case_threshold_overrides_the_default() {
+        let (base, head) = (results(1000), results(1008));
+        let default = Comparison::new(&base, &head, Thresholds::default());
+        assert_eq!(default.cases[0].status, Status::Regressed);
+        let mut lenient = Thresholds::default();
+        lenient.per_case.insert("a".into(), 1.0);
+        let compared = Comparison::new(&base, &head, lenient);
+        assert_eq!(compared.cases[0].status, Status::Unchanged);
+        assert_eq!(compared.cases[0].fuel_total.diff, Some(8));
+    }
 }

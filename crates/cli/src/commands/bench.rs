@@ -129,14 +129,15 @@ impl BenchCommand {
             t.case_pct = self.threshold.or(default_threshold).unwrap_or(t.case_pct);
             t.function_pct = self.function_threshold;
             t.gate_functions = self.gate_functions;
+            t.per_case = cases
+                .iter()
+                .filter_map(|c| Some((c.name(), c.threshold?)))
+                .collect();
             t
         };
-        let mut comparison = baseline
+        let comparison = baseline
             .as_ref()
             .map(|base| Comparison::new(base, &results, thresholds));
-        if let Some(comparison) = &mut comparison {
-            apply_case_thresholds(comparison, &cases, thresholds);
-        }
         eprint!("{}", report::table(&results, comparison.as_ref()));
         self.write_outputs(&results, comparison.as_ref(), baseline.as_ref())?;
 
@@ -383,19 +384,6 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
         .extension()
         .map_or_else(|| "svg".to_string(), |e| e.to_string_lossy().into_owned());
     path.with_file_name(format!("{stem}{suffix}.{ext}"))
-}
-
-/// Per-case thresholds from the config file: a case's own threshold re-decides its verdict.
-fn apply_case_thresholds(comparison: &mut Comparison, cases: &[CaseSpec], defaults: Thresholds) {
-    for case in cases {
-        let Some(threshold) = case.threshold else {
-            continue;
-        };
-        let name = case.name();
-        if let Some(compared) = comparison.cases.iter_mut().find(|c| c.name == name) {
-            compared.rethreshold(threshold, defaults.gate_functions);
-        }
-    }
 }
 
 /// Everything that decides fuel counts besides the module.
