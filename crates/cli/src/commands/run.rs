@@ -186,7 +186,7 @@ impl RunCommand {
     /// [`supervise`].
     fn supervised(&self) -> bool {
         let sampler_needs_checks =
-            matches!(self.sampler, SamplerFlag::Epoch) && !self.interval.is_zero();
+            matches!(self.sampler(), SamplerFlag::Epoch) && !self.interval.is_zero();
         self.guest.timeout.is_none() && !sampler_needs_checks
     }
 
@@ -353,7 +353,8 @@ fn ended_from_outside(
     }
 }
 
-/// First Ctrl-C: stop the guest at its next check and write the outputs. Second: exit now (the
+/// First Ctrl-C: stop the guest at its next check (or, without checks, end the run from
+/// [`supervise`]) and write the outputs. Second: exit now (the
 /// guest may be blocked in a host call that never reaches a check).
 fn install_interrupt_handler(flag: Arc<AtomicBool>) {
     let _ = ctrlc::set_handler(move || {
