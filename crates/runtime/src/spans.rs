@@ -6,7 +6,9 @@
 //! probed caller (or the root span), never a filtered one. Calls that are not kept are counted in
 //! their caller's `filtered_calls`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustc_hash::FxHashMap;
@@ -61,8 +63,8 @@ pub(crate) struct OpenSpan {
 /// open span, and how many samples it took (a call alive while one was taken may be named by it).
 #[derive(Default)]
 pub(crate) struct SpanBeacon {
-    pub current: std::sync::atomic::AtomicU64,
-    pub samples: std::sync::atomic::AtomicU64,
+    pub current: AtomicU64,
+    pub samples: AtomicU64,
 }
 
 /// A call that just closed.
@@ -79,7 +81,7 @@ pub(crate) struct ClosedCall {
 /// Span ids, span decisions and the queue, owned by the tracer on the guest thread.
 pub(crate) struct SpanEmitter {
     options: SpanOptions,
-    beacon: Option<std::sync::Arc<SpanBeacon>>,
+    beacon: Option<Arc<SpanBeacon>>,
     min_ns: u64,
     ids: IdSequence,
     /// Calls at the outermost level that were not kept, and grows outside any kept call: the
@@ -92,11 +94,11 @@ pub(crate) struct SpanEmitter {
 }
 
 impl SpanEmitter {
-    pub fn new(options: SpanOptions, beacon: Option<std::sync::Arc<SpanBeacon>>) -> SpanEmitter {
+    pub fn new(options: SpanOptions, beacon: Option<Arc<SpanBeacon>>) -> SpanEmitter {
         if let Some(beacon) = &beacon {
             beacon
                 .current
-                .store(options.root_span_id.0, std::sync::atomic::Ordering::Relaxed);
+                .store(options.root_span_id.0, Ordering::Relaxed);
         }
         SpanEmitter {
             beacon,
@@ -118,10 +120,8 @@ impl SpanEmitter {
         let id = self.ids.next();
         let samples_at_open = match &self.beacon {
             Some(beacon) => {
-                beacon
-                    .current
-                    .store(id.0, std::sync::atomic::Ordering::Relaxed);
-                beacon.samples.load(std::sync::atomic::Ordering::Relaxed)
+                beacon.current.store(id.0, Ordering::Relaxed);
+                beacon.samples.load(Ordering::Relaxed)
             }
             None => 0,
         };
@@ -155,10 +155,8 @@ impl SpanEmitter {
         let parent = parent.unwrap_or(&mut self.root);
         let exact_sampled = match &self.beacon {
             Some(beacon) => {
-                beacon
-                    .current
-                    .store(parent.id.0, std::sync::atomic::Ordering::Relaxed);
-                beacon.samples.load(std::sync::atomic::Ordering::Relaxed) != span.samples_at_open
+                beacon.current.store(parent.id.0, Ordering::Relaxed);
+                beacon.samples.load(Ordering::Relaxed) != span.samples_at_open
             }
             None => false,
         };
