@@ -123,8 +123,9 @@ impl OtlpConfig {
                     .map_err(|_| OtlpError::Config(format!("{name} {v:?} is not a number")))
             })
         };
-        let batch_size = number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512)?.max(1) as usize;
-        let queue = number("OTEL_BSP_MAX_QUEUE_SIZE", 32_768)? as usize;
+        let batch_size = number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512)?.clamp(1, 1 << 16) as usize;
+        // The queue is allocated up front: a huge value must not abort the process.
+        let queue = number("OTEL_BSP_MAX_QUEUE_SIZE", 32_768)?.min(1 << 22) as usize;
         Ok(OtlpConfig {
             endpoint,
             protocol,
@@ -199,6 +200,13 @@ mod tests {
             (c.protocol, c.endpoint.as_str()),
             (OtlpProtocol::Grpc, "http://flag:9/v1/traces")
         );
+    }
+
+    #[test]
+    fn huge_queues_are_capped() {
+        let env = [("OTEL_BSP_MAX_QUEUE_SIZE", "18446744073709551615")];
+        let c = resolve(None, None, &env).unwrap();
+        assert!(c.queued_batches * c.batch_size <= 1 << 22);
     }
 
     #[test]

@@ -113,6 +113,14 @@ impl BenchCommand {
         if !self.guest.preloads.is_empty() {
             bail!("wobs bench does not take --preload yet");
         }
+        for (flag, pct) in [
+            ("--threshold", self.threshold.unwrap_or(0.0)),
+            ("--function-threshold", self.function_threshold),
+        ] {
+            if !(pct.is_finite() && pct >= 0.0) {
+                bail!("{flag} {pct}: expected a percentage, 0 or more");
+            }
+        }
         let baseline = self.read_baseline()?;
         let (cases, default_threshold) = self.cases()?;
         let mut engine_options = EngineOptions::default();
