@@ -270,6 +270,13 @@ fn another_configuration_is_not_comparable() {
         &example("pipeline"),
     ]);
     assert_eq!(bad.code, 1, "{}", bad.stderr);
+    let negative = bench(&["--threshold", "-1", &example("pipeline")]);
+    assert_eq!(negative.code, 1, "{}", negative.stderr);
+    assert!(
+        negative.stderr.contains("expected a percentage"),
+        "{}",
+        negative.stderr
+    );
 }
 
 /// The GitHub Actions example's `wobs bench` commands, run as written (the repository's own
