@@ -21,6 +21,8 @@ pub struct RecordingInput<'a> {
     pub invoke: Option<&'a str>,
     /// Sampling interval in ns (0 when off).
     pub interval_ns: u64,
+    /// The interval is of the guest thread's CPU time, not wall-clock time.
+    pub cpu_clock: bool,
     /// Start time, ms since the Unix epoch.
     pub start_unix_ms: u64,
     /// Guest run time in ns.
@@ -82,6 +84,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
         start_unix_ms: input.start_unix_ms,
         duration_ns: input.duration_ns,
         interval_ns: input.interval_ns,
+        cpu_clock: input.cpu_clock,
         samples_taken: input.profile.samples.len() as u64,
         samples_dropped: input.profile.dropped,
         samples_at_probes: input.profile.at_probes,

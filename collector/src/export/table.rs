@@ -13,7 +13,8 @@ pub fn render_summary(recording: &Recording) -> String {
         run.duration_ns as f64 / 1e9
     );
     if run.interval_ns > 0 {
-        let _ = write!(line, " (every {})", human_interval(run.interval_ns));
+        let clock = if run.cpu_clock { " of CPU time" } else { "" };
+        let _ = write!(line, " (every {}{clock})", human_interval(run.interval_ns));
     } else {
         line.push_str(" (sampling off)");
     }

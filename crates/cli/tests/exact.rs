@@ -156,6 +156,42 @@ fn time_in_host_calls_is_on_the_host_frame() {
     );
 }
 
+/// `--clock cpu` counts the guest thread's CPU time: the same sleepy guest shows almost nothing
+/// in its sleeps (waking up for each signal costs a little), and the busy loop keeps about one
+/// sample per interval of the CPU time it used.
+#[test]
+fn cpu_clock_leaves_sleeps_out() {
+    let dir = scratch();
+    let (run, rec) = exact(dir.path(), &["--clock", "cpu", &example("sleepy")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(rec.run.cpu_clock, "the recording says which clock paced it");
+    let busy_ms: f64 = run
+        .stdout
+        .split("busy ")
+        .nth(1)
+        .and_then(|s| s.split(" ms").next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let taken = rec.samples.len() as f64;
+    let in_host: u64 = rec
+        .functions
+        .iter()
+        .filter(|f| f.name.starts_with(wobs_collector::HOST_FRAME))
+        .map(|f| f.self_samples)
+        .sum();
+    let host_share = in_host as f64 * 100.0 / taken;
+    assert!(
+        host_share <= 5.0,
+        "{host_share:.1}% in host calls (slept ~30%)"
+    );
+    // 200 µs of CPU per sample: the busy loop's own clock predicts the count.
+    let busy = function(&rec, "busy").self_samples as f64;
+    let expected = busy_ms * 1000.0 / 200.0;
+    assert!(
+        (busy - expected).abs() <= expected * 0.15,
+        "busy {busy} samples, its {busy_ms} ms of CPU predict {expected:.0}"
+    );
+}
+
 /// Without `--timeout`, the exact sampler and `--interval 0` run the guest with no epoch checks
 /// (a plain run's speed), so the guest cannot be stopped from inside: Ctrl-C still ends the run,
 /// with exit 130 and every output written from the samples taken so far.
@@ -206,9 +242,20 @@ fn ctrl_c_ends_a_run_without_epoch_checks_and_writes_the_outputs() {
             "{sampler:?}: the folded stacks were written"
         );
         if sampler[0] == "--sampler" {
+            // The server sleeps 50 ms per request and computes almost nothing: nearly every
+            // sample is in a host call, and those made before Ctrl-C keep their wasm stack
+            // (`handle_request` made the call) even though the guest thread never returns them.
+            let host = format!("{} poll_oneoff", wobs_collector::HOST_FRAME);
+            let in_host = function(&recording, &host).self_samples;
+            let taken = recording.samples.len() as u64;
+            assert!(taken > 500, "{taken} samples in 1.5 s at 1 ms");
             assert!(
-                !recording.samples.is_empty(),
-                "samples taken before Ctrl-C are kept"
+                in_host * 10 >= taken * 8,
+                "{in_host} of {taken} in poll_oneoff"
+            );
+            assert!(
+                function(&recording, "handle_request").total_samples >= in_host,
+                "the host samples sit under handle_request"
             );
         }
     }

@@ -86,6 +86,9 @@ pub struct RunInfo {
     pub duration_ns: u64,
     /// Sampling interval, nanoseconds; 0 when sampling was off.
     pub interval_ns: u64,
+    /// The interval was of the guest thread's CPU time (`--clock cpu`), not wall-clock time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cpu_clock: bool,
     /// Samples recorded.
     pub samples_taken: u64,
     /// Sampling ticks that produced no sample (guest in host code, buffer full).
@@ -314,6 +317,7 @@ mod tests {
             start_unix_ms: 1,
             duration_ns: 2,
             interval_ns: 1_000_000,
+            cpu_clock: false,
             samples_taken: 1,
             samples_dropped: 0,
             samples_at_probes: 0,

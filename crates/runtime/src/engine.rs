@@ -15,6 +15,8 @@ const MAX_FRAMES: usize = 4096;
 pub struct Engine {
     pub(crate) inner: wasmtime::Engine,
     pub(crate) fuel: bool,
+    /// Compiled code checks the epoch (so the epoch sampler and timeouts work).
+    pub(crate) epoch_checks: bool,
 }
 
 /// A module compiled for an [`Engine`].
@@ -85,6 +87,7 @@ impl Engine {
         Ok(Engine {
             inner,
             fuel: options.fuel,
+            epoch_checks: !options.no_epoch_checks,
         })
     }
 

@@ -32,7 +32,7 @@ mod tracer;
 
 pub use debug::{DebugSession, Interrupter, SharedSymbols};
 pub use engine::{CompiledModule, Engine};
-pub use options::{CapturedOutput, EngineOptions, RunOptions, SamplerKind};
+pub use options::{CapturedOutput, EngineOptions, RunOptions, SampleClock, SamplerKind};
 pub use run::{run, FuelCount, RunResult, RunSpans};
 pub use sampler::live::LiveSamples;
 pub use spans::SpanOptions;

@@ -64,8 +64,21 @@ pub struct RunOptions {
     pub call_paths: bool,
     /// How samples are taken. Default: [`SamplerKind::Epoch`].
     pub sampler: SamplerKind,
+    /// Which clock paces the exact sampler. Default: [`SampleClock::Wall`].
+    pub clock: SampleClock,
     /// Where the exact sampler also publishes its samples while the guest runs. Default: `None`.
     pub live_samples: Option<crate::LiveSamples>,
+}
+
+/// The clock that paces exact samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SampleClock {
+    /// Wall-clock time: what the user waits for, including time blocked in host calls (sleeps,
+    /// reads), which shows on host frames.
+    #[default]
+    Wall,
+    /// CPU time of the guest thread: time blocked in host calls takes no samples.
+    Cpu,
 }
 
 /// How stack samples are taken.
@@ -130,6 +143,7 @@ impl Default for RunOptions {
             stdin: None,
             call_paths: false,
             sampler: SamplerKind::Epoch,
+            clock: SampleClock::Wall,
             live_samples: None,
         }
     }

@@ -33,6 +33,9 @@ pub struct RunResult {
     pub spans: Option<RunSpans>,
     /// Operators executed, when the engine counts fuel.
     pub fuel: Option<FuelCount>,
+    /// What the user should know about how the run was observed, one line each (the exact
+    /// sampler could not start, say).
+    pub notes: Vec<String>,
 }
 
 /// wasmtime fuel consumed by a run: exact and identical run to run.
@@ -110,6 +113,7 @@ pub fn run(
                 start_unix_ns: unix_now(),
                 spans: None,
                 fuel: None,
+                notes: Vec::new(),
             }
         }
     };
@@ -141,7 +145,23 @@ pub fn run(
         Ok(UpdateDeadline::Continue(1))
     });
 
-    let exact = exact::start(options, store.data().sampler.modules(), beacon);
+    let mut notes = Vec::new();
+    let exact = match exact::start(options, &store.data().sampler, beacon) {
+        Some(Ok(exact)) => Some(exact),
+        Some(Err(reason)) if engine.epoch_checks => {
+            notes.push(format!(
+                "exact sampler unavailable ({reason}); sampling at epoch checks"
+            ));
+            None
+        }
+        Some(Err(reason)) => {
+            notes.push(format!(
+                "exact sampler unavailable ({reason}); no samples taken"
+            ));
+            None
+        }
+        None => None,
+    };
     if let Some(exact) = &exact {
         store.data_mut().sampler.disable();
         exact::attribute_host_calls(&mut store, exact);
@@ -202,6 +222,7 @@ pub fn run(
             root_memory_grows: s.root_memory_grows,
         }),
         fuel,
+        notes,
     }
 }
 
@@ -212,27 +233,30 @@ mod exact {
 
     use wasmtime::{CallHook, WasmBacktrace};
 
-    use crate::sampler::code_map::CodeMap;
     use crate::sampler::signal::SignalSampler;
     use crate::sampler::Sampler;
     use crate::spans::SpanBeacon;
     use crate::{RunOptions, SamplerKind};
 
-    /// Starts it on the calling (guest) thread when the options ask for it.
+    /// Starts it on the calling (guest) thread when the options ask for it; `Err` says why it
+    /// could not start.
     pub(super) fn start(
         options: &RunOptions,
-        modules: &[wasmtime::Module],
+        sampler: &Sampler,
         beacon: Option<Arc<SpanBeacon>>,
-    ) -> Option<SignalSampler> {
-        match (options.sampler, options.interval) {
-            (SamplerKind::Signal, Some(interval)) => SignalSampler::start(
-                interval,
-                Arc::new(CodeMap::new(modules)),
-                options.live_samples.clone().unwrap_or_default(),
-                beacon,
-            ),
-            _ => None,
-        }
+    ) -> Option<Result<SignalSampler, String>> {
+        let (SamplerKind::Signal, Some(interval)) = (options.sampler, options.interval) else {
+            return None;
+        };
+        let live = options.live_samples.clone().unwrap_or_default();
+        live.name_hosts_with(sampler.host_names());
+        Some(SignalSampler::start(
+            interval,
+            options.clock,
+            sampler.modules(),
+            live,
+            beacon,
+        ))
     }
 
     /// Samples that landed in host code (WASI calls) whose own frames could not be walked get the
@@ -241,21 +265,29 @@ mod exact {
         store: &mut wasmtime::Store<super::Host>,
         exact: &SignalSampler,
     ) {
-        let pending = exact.pending_host();
+        let host_calls = exact.host_calls();
+        let mut call_start = 0;
         store.call_hook(move |mut cx, hook| {
             match hook {
                 CallHook::CallingHost => {
                     // Samples counted before this call belong to no call: drop them.
-                    let lost = pending.take();
+                    let lost = host_calls.take_pending();
                     cx.data_mut().sampler.count_dropped(lost);
+                    call_start = host_calls.now_ns();
                 }
                 CallHook::ReturningFromHost => {
-                    let samples = pending.take();
+                    let samples = host_calls.take_pending();
                     if samples > 0 {
                         let trace = WasmBacktrace::capture(&cx);
                         let host = cx.data_mut();
                         let span = host.tracer.sample_span();
-                        host.sampler.push_host(&trace, samples, span);
+                        let stack = trace
+                            .frames()
+                            .iter()
+                            .rev()
+                            .filter_map(|f| host.sampler.raw_frame(f))
+                            .collect();
+                        host_calls.add(stack, samples, call_start, span);
                     }
                 }
                 CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
@@ -268,8 +300,10 @@ mod exact {
     /// host frame on top of the wasm frames that made the call.
     pub(super) fn finish(exact: SignalSampler, sampler: &mut Sampler) {
         // Host samples of a call that never returned (proc_exit, a trap in the host).
-        sampler.count_dropped(exact.pending_host().take());
-        let taken = exact.finish();
+        sampler.count_dropped(exact.host_calls().take_pending());
+        let mut taken = exact.finish();
+        // Host-call samples join when the call returns, behind the ones taken meanwhile.
+        taken.samples.sort_by_key(|s| s.time_ns);
         for mut sample in taken.samples {
             if sample.host {
                 let host = sampler.host_frame(sample.stack.last().copied());
@@ -291,9 +325,9 @@ mod exact {
 
     pub(super) fn start(
         _: &RunOptions,
-        _: &[wasmtime::Module],
+        _: &Sampler,
         _: Option<std::sync::Arc<crate::spans::SpanBeacon>>,
-    ) -> Option<Never> {
+    ) -> Option<Result<Never, String>> {
         None
     }
 

@@ -11,7 +11,7 @@ use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap, RawOutcome};
-use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions, SamplerKind};
+use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions, SampleClock, SamplerKind};
 use wobs_symbolize::{ModuleSymbols, SharedSymbols};
 
 use crate::deferred::Deferred;
@@ -38,6 +38,11 @@ pub struct RunCommand {
     /// `epoch`). `epoch`: sample at the guest's next epoch check (function entries, loop headers).
     #[arg(long, value_enum, default_value_t = SamplerFlag::Exact)]
     sampler: SamplerFlag,
+
+    /// What paces the exact sampler: `wall` time (what you wait for; time blocked in host calls
+    /// such as sleeps shows on `[host]` frames) or the guest thread's `cpu` time.
+    #[arg(long, value_enum, default_value_t = ClockFlag::Wall)]
+    clock: ClockFlag,
 
     /// Save the recording (JSON) for `wobs report`.
     #[arg(short, long, value_name = "PATH")]
@@ -103,6 +108,9 @@ impl RunCommand {
         {
             eprintln!("wobs: note: the exact sampler needs Linux x86_64; sampling at epoch checks");
         }
+        if matches!(self.clock, ClockFlag::Cpu) && matches!(self.sampler(), SamplerFlag::Epoch) {
+            eprintln!("wobs: note: --clock cpu needs the exact sampler; sampling wall-clock time");
+        }
         let mut options = self.run_options(&main)?;
         let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
@@ -114,6 +122,9 @@ impl RunCommand {
         // The runtime's span queue closes with the run; this copy must not keep it open.
         options.spans = None;
         flush_guest_stdout();
+        for note in &result.notes {
+            eprintln!("wobs: note: {note}");
+        }
         let (span_set, exporter) = match spans {
             Some(spans) => {
                 let (set, exporter) = spans.finish(&result);
@@ -144,6 +155,8 @@ impl RunCommand {
                 args: &options.args,
                 invoke: options.invoke.as_deref(),
                 interval_ns: options.interval.map_or(0, |i| i.as_nanos() as u64),
+                cpu_clock: options.clock == SampleClock::Cpu
+                    && options.sampler == SamplerKind::Signal,
                 start_unix_ms: result.start_unix_ms,
                 duration_ns: result.duration.as_nanos() as u64,
                 profile: &result.profile,
@@ -206,6 +219,10 @@ impl RunCommand {
             SamplerFlag::Epoch => SamplerKind::Epoch,
             SamplerFlag::Exact => SamplerKind::Signal,
         };
+        options.clock = match self.clock {
+            ClockFlag::Wall => SampleClock::Wall,
+            ClockFlag::Cpu => SampleClock::Cpu,
+        };
         Ok(options)
     }
 
@@ -256,6 +273,15 @@ enum SamplerFlag {
     Epoch,
     /// Exact PC, by signal.
     Exact,
+}
+
+/// `--clock` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ClockFlag {
+    /// Wall-clock time.
+    Wall,
+    /// The guest thread's CPU time.
+    Cpu,
 }
 
 /// Each module's symbols (shared with the span collector) and a warning to print after the run.
@@ -350,6 +376,7 @@ fn ended_from_outside(
         start_unix_ns,
         spans: None,
         fuel: None,
+        notes: Vec::new(),
     }
 }
 

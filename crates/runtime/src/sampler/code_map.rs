@@ -19,14 +19,19 @@ struct ModuleCode {
     functions: Vec<(usize, usize)>,
 }
 
+/// Where `module`'s compiled code is in memory, `[start, end)`.
+pub(crate) fn text_range(module: &wasmtime::Module) -> (usize, usize) {
+    let text = module.text();
+    (text.as_ptr() as usize, text.as_ptr() as usize + text.len())
+}
+
 impl CodeMap {
     /// The code of `modules` (index = the run's module index).
     pub fn new(modules: &[wasmtime::Module]) -> CodeMap {
         let modules = modules
             .iter()
             .map(|module| {
-                let text = module.text();
-                let start = text.as_ptr() as usize;
+                let (start, end) = text_range(module);
                 let mut map: Vec<(usize, u32)> = module
                     .address_map()
                     .map(|entries| {
@@ -43,18 +48,13 @@ impl CodeMap {
                 functions.sort_unstable();
                 ModuleCode {
                     start,
-                    end: start + text.len(),
+                    end,
                     map,
                     functions,
                 }
             })
             .collect();
         CodeMap { modules }
-    }
-
-    /// The code ranges `[start, end)`.
-    pub fn ranges(&self) -> Vec<(usize, usize)> {
-        self.modules.iter().map(|m| (m.start, m.end)).collect()
     }
 
     /// Wasm frames, root first, of `pcs` (innermost first: the leaf's exact PC, then return

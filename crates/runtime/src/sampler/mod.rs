@@ -26,9 +26,7 @@ pub(crate) enum Stop {
 /// Per-run sampling state; lives in the store so the epoch callback can reach it.
 pub(crate) struct Sampler {
     modules: Vec<wasmtime::Module>,
-    /// Per module: which import a call site calls, to name host frames.
-    calls: Vec<Arc<crate::engine::CallSites>>,
-    host_ids: HashMap<String, u32>,
+    host_names: HostNames,
     stack_ids: HashMap<Box<[RawFrame]>, u32>,
     scratch: Vec<RawFrame>,
     profile: RawProfile,
@@ -50,8 +48,7 @@ impl Sampler {
     ) -> Sampler {
         Sampler {
             modules: compiled.iter().map(|c| c.module.clone()).collect(),
-            calls: compiled.iter().map(|c| c.calls.clone()).collect(),
-            host_ids: HashMap::new(),
+            host_names: HostNames::new(compiled.iter().map(|c| c.calls.clone()).collect()),
             stack_ids: HashMap::new(),
             scratch: Vec::new(),
             profile: RawProfile::default(),
@@ -155,40 +152,15 @@ impl Sampler {
         });
     }
 
-    /// Adds `count` samples taken in a host call made by `trace`'s innermost frame: the wasm
-    /// stack with a host frame on top.
-    pub fn push_host(&mut self, trace: &wasmtime::WasmBacktrace, count: u64, span: SpanId) {
-        let mut frames: Vec<RawFrame> = trace
-            .frames()
-            .iter()
-            .rev()
-            .filter_map(|f| self.raw_frame(f))
-            .collect();
-        frames.push(self.host_frame(frames.last().copied()));
-        let time_ns = self.start.elapsed().as_nanos() as u64;
-        for _ in 0..count {
-            self.push(&frames, time_ns, span);
-        }
+    /// The host frame for a call made at `caller` (root-first stacks: the innermost wasm frame).
+    pub fn host_frame(&mut self, caller: Option<RawFrame>) -> RawFrame {
+        self.host_names
+            .frame(caller, &mut self.profile.host_functions)
     }
 
-    /// The host frame for a call made at `caller` (root-first stacks: the innermost wasm frame),
-    /// naming the import that `call` instruction calls when it can tell.
-    pub fn host_frame(&mut self, caller: Option<RawFrame>) -> RawFrame {
-        let name = caller.and_then(|c| {
-            self.calls
-                .get(c.module as usize)?
-                .import_called_at(c.offset)
-                .map(str::to_string)
-        });
-        let Some(name) = name else {
-            return RawFrame::host(u32::MAX);
-        };
-        let next = self.profile.host_functions.len() as u32;
-        let id = *self.host_ids.entry(name.clone()).or_insert(next);
-        if id == next {
-            self.profile.host_functions.push(name);
-        }
-        RawFrame::host(id)
+    /// What names this run's host frames.
+    pub fn host_names(&self) -> HostNames {
+        self.host_names.clone()
     }
 
     /// Counts samples another sampler lost.
@@ -218,6 +190,55 @@ impl Sampler {
             sample.span = kept(sample.span);
         }
         self.profile
+    }
+}
+
+/// Names host frames after the import their wasm caller calls (`[host] poll_oneoff`).
+#[derive(Clone, Default)]
+pub(crate) struct HostNames {
+    /// Per module: which import a call site calls.
+    calls: Vec<Arc<crate::engine::CallSites>>,
+    ids: HashMap<String, u32>,
+}
+
+impl std::fmt::Debug for HostNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostNames")
+            .field("ids", &self.ids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostNames {
+    /// For the run's modules, in order.
+    pub fn new(calls: Vec<Arc<crate::engine::CallSites>>) -> HostNames {
+        HostNames {
+            calls,
+            ids: HashMap::new(),
+        }
+    }
+
+    /// The host frame for a call made at `caller`, naming the import that `call` instruction
+    /// calls when it can tell; new names are added to `names` (a profile's `host_functions`).
+    pub fn frame(&mut self, caller: Option<RawFrame>, names: &mut Vec<String>) -> RawFrame {
+        let name = caller.and_then(|c| {
+            self.calls
+                .get(c.module as usize)?
+                .import_called_at(c.offset)
+        });
+        let Some(name) = name else {
+            return RawFrame::host(u32::MAX);
+        };
+        let id = match self.ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = names.len() as u32;
+                names.push(name.to_string());
+                self.ids.insert(name.to_string(), id);
+                id
+            }
+        };
+        RawFrame::host(id)
     }
 }
 

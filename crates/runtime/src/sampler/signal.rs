@@ -1,8 +1,14 @@
-//! Exact-PC sampling (Linux x86_64): a timer thread sends `SIGPROF` to the guest thread; the
-//! handler reads the interrupted program counter, stack pointer and frame pointer from the
-//! `ucontext` and walks the frame-pointer chain (wasmtime's code always keeps frame pointers)
-//! while return addresses lie in the modules' compiled code. The leaf is the instruction that was
-//! running — not the next epoch check.
+//! Exact-PC sampling (Linux x86_64): a POSIX timer sends `SIGPROF` to the guest thread every
+//! interval of wall-clock time; the handler reads the interrupted program
+//! counter, stack pointer and frame pointer from the `ucontext` and walks the frame-pointer chain
+//! (wasmtime's code always keeps frame pointers) while return addresses lie in the modules'
+//! compiled code. The leaf is the instruction that was running — not the next epoch check.
+//!
+//! CPU-time sampling is paced by a helper thread that reads the guest thread's CPU clock every
+//! interval and signals it when it has used another interval of CPU. A CPU-time POSIX timer would
+//! be simpler, but Linux checks those only at the scheduler tick (4 ms at HZ=250); and a wall
+//! timer that the handler filters would wake a sleeping guest at every tick, and those wake-ups
+//! would show up as CPU time in host calls.
 //!
 //! The handler allocates nothing, takes no lock and reads only memory it has bounds-checked: code
 //! bytes inside the modules' text, and stack words inside the guest thread's stack. It writes into
@@ -17,10 +23,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::code_map::CodeMap;
+use super::code_map::{text_range, CodeMap};
 use super::live::{ExactSample, LiveSamples};
 use crate::spans::SpanBeacon;
-use wobs_events::SpanId;
+use crate::SampleClock;
+use wobs_events::{RawFrame, SpanId};
 
 /// Frames kept per sample.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -59,8 +66,9 @@ struct Shared {
     tail: AtomicUsize,
     dropped: AtomicU64,
     /// Samples taken in host code whose frames could not be walked (host code without frame
-    /// pointers): the guest thread gives them the wasm stack when the host call returns.
-    pending_host: AtomicU64,
+    /// pointers): the guest thread gives them the wasm stack when the host call returns. Shared
+    /// with [`LiveSamples`], which counts them if the run is ended from outside first.
+    pending_host: Arc<AtomicU64>,
     /// The tracer's innermost open span, when the run makes spans.
     beacon: Option<Arc<SpanBeacon>>,
 }
@@ -76,8 +84,10 @@ static ACTIVE: AtomicPtr<Shared> = AtomicPtr::new(std::ptr::null_mut());
 /// A running exact-PC sampler.
 pub(crate) struct SignalSampler {
     shared: Arc<Shared>,
+    /// `CLOCK_MONOTONIC` when sampling started: sample times count from here.
+    started: u64,
     stop: Arc<AtomicBool>,
-    timer: Option<JoinHandle<()>>,
+    pacer: Option<Pacer>,
     reader: Option<JoinHandle<()>>,
     live: LiveSamples,
 }
@@ -90,16 +100,18 @@ pub(crate) struct ExactSamples {
 }
 
 impl SignalSampler {
-    /// Starts sampling the calling thread every `interval` in the code `code` maps. `None` when
-    /// it cannot (another sampler runs, or the handler cannot be installed).
+    /// Starts sampling the calling thread every `interval` of `clock`, in the compiled code of
+    /// `modules`. Fails (with the reason) when another sampler runs or the handler or the timer
+    /// cannot be set up.
     pub fn start(
         interval: Duration,
-        code: Arc<CodeMap>,
+        clock: SampleClock,
+        modules: &[wasmtime::Module],
         live: LiveSamples,
         beacon: Option<Arc<SpanBeacon>>,
-    ) -> Option<SignalSampler> {
-        let text = code.ranges();
-        let stack = current_stack()?;
+    ) -> Result<SignalSampler, String> {
+        let text = modules.iter().map(text_range).collect();
+        let stack = current_stack().ok_or("cannot read the guest thread's stack bounds")?;
         // SAFETY: every field of `Record` (integers, a bool, an array of integers) is valid as all
         // zero bytes, and `UnsafeCell` has its content's layout. Zeroed pages come from the OS
         // untouched, so an unused ring costs no memory.
@@ -115,7 +127,7 @@ impl SignalSampler {
             head: AtomicUsize::new(0),
             tail: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
-            pending_host: AtomicU64::new(0),
+            pending_host: live.pending_host(),
             beacon,
         });
         let pointer = Arc::as_ptr(&shared) as *mut Shared;
@@ -128,30 +140,31 @@ impl SignalSampler {
             )
             .is_err()
         {
-            return None;
+            return Err("another exact sampler is running in this process".into());
         }
-        if !install_handler() {
-            ACTIVE.store(std::ptr::null_mut(), Ordering::Release);
-            return None;
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        // SAFETY: getpid has no preconditions.
-        let pid = unsafe { libc::getpid() };
-        let timer = super::periodic("wobs-sigprof", interval, stop.clone(), move || {
-            // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail with
-            // ESRCH, which is ignored.
-            unsafe {
-                libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGPROF);
-            }
+        let pacer = install_handler().and_then(|()| match clock {
+            SampleClock::Wall => ThreadTimer::start(tid, interval).map(Pacer::Wall),
+            SampleClock::Cpu => CpuPacer::start(tid, interval).map(Pacer::Cpu),
         });
+        let pacer = match pacer {
+            Ok(pacer) => pacer,
+            Err(err) => {
+                ACTIVE.store(std::ptr::null_mut(), Ordering::Release);
+                return Err(err);
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
         let reader_shared = shared.clone();
         let reader_stop = stop.clone();
         let started = monotonic_ns();
         let reader_live = live.clone();
+        let reader_modules = modules.to_vec();
         let reader = std::thread::Builder::new()
             .name("wobs-samples".into())
             .spawn(move || {
                 lower_priority();
+                // Built here, off the guest thread: reading the address maps takes a while.
+                let code = CodeMap::new(&reader_modules);
                 let mut samples = Vec::new();
                 loop {
                     let done = reader_stop.load(Ordering::Acquire);
@@ -175,27 +188,31 @@ impl SignalSampler {
                 }
             })
             .ok();
-        Some(SignalSampler {
+        Ok(SignalSampler {
             shared,
+            started,
             stop,
-            timer,
+            pacer: Some(pacer),
             reader,
             live,
         })
     }
 
-    /// The count of host samples waiting for their wasm stack.
-    pub fn pending_host(&self) -> PendingHost {
-        PendingHost(self.shared.clone())
+    /// Where the guest thread's call hook hands over the samples of host calls.
+    pub fn host_calls(&self) -> HostCallSamples {
+        HostCallSamples {
+            pending: self.shared.pending_host.clone(),
+            live: self.live.clone(),
+            started: self.started,
+        }
     }
 
     /// Stops sampling (call on the guest thread) and hands over every sample.
     pub fn finish(mut self) -> ExactSamples {
         self.stop_signals();
-        if let Some(reader) = &self.reader {
-            reader.thread().unpark();
-        }
+        self.stop.store(true, Ordering::Release);
         if let Some(reader) = self.reader.take() {
+            reader.thread().unpark();
             let _ = reader.join();
         }
         ExactSamples {
@@ -205,9 +222,10 @@ impl SignalSampler {
     }
 
     fn stop_signals(&mut self) {
-        super::stop_periodic(&self.stop, self.timer.take());
-        // No more signals are sent; one already delivered ran on this (the guest) thread, so it
-        // has finished. The handler sees null from now on.
+        // Stopped on the guest thread: a signal already sent to this thread is handled before
+        // the stopping call returns, so none is left to run against the freed state. The handler
+        // sees null from now on.
+        drop(self.pacer.take());
         ACTIVE.store(std::ptr::null_mut(), Ordering::Release);
     }
 }
@@ -215,16 +233,152 @@ impl SignalSampler {
 impl Drop for SignalSampler {
     fn drop(&mut self) {
         self.stop_signals();
+        self.stop.store(true, Ordering::Release);
     }
 }
 
-/// Host samples waiting for the wasm stack that made the host call (see [`Shared`]).
-pub(crate) struct PendingHost(Arc<Shared>);
+/// What sends the signals; dropping it stops them (that is all it is held for).
+#[allow(dead_code)]
+enum Pacer {
+    Wall(ThreadTimer),
+    Cpu(CpuPacer),
+}
 
-impl PendingHost {
-    /// Takes the count (at a host call's entry and return).
-    pub fn take(&self) -> u64 {
-        self.0.pending_host.swap(0, Ordering::Relaxed)
+/// A thread that sends `SIGPROF` to the guest thread each time it has used another interval of
+/// CPU time (checked every interval of wall-clock time).
+struct CpuPacer {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl CpuPacer {
+    /// Call on the guest thread, `tid`.
+    fn start(tid: libc::pid_t, interval: Duration) -> Result<CpuPacer, String> {
+        let mut clock: libc::clockid_t = 0;
+        // SAFETY: pthread_getcpuclockid writes the calling thread's CPU-time clock id to `clock`.
+        if unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) } != 0 {
+            return Err("cannot read the guest thread's CPU clock".into());
+        }
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        let interval_ns = (interval.as_nanos() as u64).max(1);
+        let mut charged = clock_ns(clock);
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = super::periodic("wobs-cpu-pacer", interval, stop.clone(), move || {
+            // The clock of a thread that has exited reads 0: nothing is sent then.
+            let used = clock_ns(clock);
+            // Half an interval of credit is enough, so that jitter does not skip samples of a
+            // busy thread; credit older than one interval is dropped (a sample stands for one).
+            if used < charged + interval_ns / 2 {
+                return;
+            }
+            charged = (charged + interval_ns).max(used.saturating_sub(interval_ns));
+            // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail with
+            // ESRCH, which is ignored.
+            unsafe {
+                libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGPROF);
+            }
+        });
+        match handle {
+            Some(handle) => Ok(CpuPacer {
+                stop,
+                handle: Some(handle),
+            }),
+            None => Err("cannot start the CPU-time pacing thread".into()),
+        }
+    }
+}
+
+impl Drop for CpuPacer {
+    fn drop(&mut self) {
+        super::stop_periodic(&self.stop, self.handle.take());
+    }
+}
+
+/// A POSIX timer that sends `SIGPROF` to one thread every interval of wall-clock time.
+struct ThreadTimer(libc::timer_t);
+
+impl ThreadTimer {
+    fn start(tid: libc::pid_t, interval: Duration) -> Result<ThreadTimer, String> {
+        let period = libc::timespec {
+            tv_sec: interval.as_secs() as libc::time_t,
+            // At least 1 ns: a zero interval would disarm the timer.
+            tv_nsec: (interval
+                .subsec_nanos()
+                .max(u32::from(interval.as_secs() == 0))) as _,
+        };
+        // SAFETY: a zeroed sigevent is valid; the fields set make the kernel signal thread `tid`
+        // (of this process) with SIGPROF. `timer` is written by timer_create before any use, and
+        // deleted if it cannot be armed.
+        unsafe {
+            let mut event: libc::sigevent = std::mem::zeroed();
+            event.sigev_notify = libc::SIGEV_THREAD_ID;
+            event.sigev_signo = libc::SIGPROF;
+            event.sigev_notify_thread_id = tid;
+            let mut timer: libc::timer_t = std::ptr::null_mut();
+            if libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer) != 0 {
+                return Err(format!(
+                    "cannot create the sampling timer: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            let spec = libc::itimerspec {
+                it_interval: period,
+                it_value: period,
+            };
+            if libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()) != 0 {
+                let err = std::io::Error::last_os_error();
+                libc::timer_delete(timer);
+                return Err(format!("cannot arm the sampling timer: {err}"));
+            }
+            Ok(ThreadTimer(timer))
+        }
+    }
+}
+
+impl Drop for ThreadTimer {
+    fn drop(&mut self) {
+        // SAFETY: the timer was created by timer_create and is deleted once, here.
+        unsafe {
+            libc::timer_delete(self.0);
+        }
+    }
+}
+
+/// Samples the handler took in host calls, where it cannot walk the stack (host code keeps no
+/// frame pointers): it only counts them, and the guest thread, which can capture the wasm stack
+/// that made the call when the call returns, adds them here.
+pub(crate) struct HostCallSamples {
+    pending: Arc<AtomicU64>,
+    live: LiveSamples,
+    started: u64,
+}
+
+impl HostCallSamples {
+    /// Takes the count of samples waiting for their stack.
+    pub fn take_pending(&self) -> u64 {
+        self.pending.swap(0, Ordering::Relaxed)
+    }
+
+    /// Now, in sample time.
+    pub fn now_ns(&self) -> u64 {
+        monotonic_ns().saturating_sub(self.started)
+    }
+
+    /// Adds `count` samples of a host call made by `stack`'s leaf (root first), which ran from
+    /// `from_ns` until now; their times are spread evenly over the call.
+    pub fn add(&self, stack: Vec<RawFrame>, count: u64, from_ns: u64, span: SpanId) {
+        let to_ns = self.now_ns().max(from_ns);
+        let step = (to_ns - from_ns) / count.max(1);
+        let mut samples: Vec<ExactSample> = (0..count)
+            .map(|i| ExactSample {
+                stack: stack.clone(),
+                time_ns: from_ns + step * i + step / 2,
+                host: true,
+                span,
+            })
+            .collect();
+        self.live.append(&mut samples);
     }
 }
 
@@ -252,15 +406,22 @@ fn lower_priority() {
     }
 }
 
-fn install_handler() -> bool {
+fn install_handler() -> Result<(), String> {
     // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an
     // `extern "C"` function with the SA_SIGINFO signature.
-    unsafe {
+    let installed = unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_sigprof as *const () as usize;
         action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(libc::SIGPROF, &action, std::ptr::null_mut()) == 0
+    };
+    match installed {
+        true => Ok(()),
+        false => Err(format!(
+            "cannot install the SIGPROF handler: {}",
+            std::io::Error::last_os_error()
+        )),
     }
 }
 
@@ -281,12 +442,16 @@ fn current_stack() -> Option<(usize, usize)> {
 }
 
 fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes the timespec it is given; it is async-signal-safe.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    unsafe { libc::clock_gettime(clock, &mut now) };
     now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
