@@ -89,6 +89,7 @@ cc sleepy              sleepy.c       -O1
 cc trap           trap.c         -O1
 cc exit_code      exit_code.c    -O1
 cc lines          lines.c        -O0   # -O0: no line-0 rows, loop opcodes map to the for line
+cc line_split     line_split.c   -O0   # -O0: each statement keeps its own instructions
 cc reactor        reactor.c      -O1 -mexec-model=reactor
 cc lib            lib.c          -O1 -mexec-model=reactor
 cc driver         driver.c       -O1

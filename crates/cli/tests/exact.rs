@@ -115,6 +115,32 @@ fn fast_sampling_survives_traps_growth_probes_and_preloads() {
         .any(|f| f.module == 1 && f.self_samples > 0));
 }
 
+/// Two statements in one loop body advance one variable through the same step, 2 and 4 times
+/// (`line_split.c`, -O0): the steps cannot overlap, so the body's time splits 1 : 2 between the
+/// lines. The epoch sampler puts every sample on the `for` line.
+#[test]
+fn two_statements_in_a_loop_body_split_one_to_two() {
+    let dir = scratch();
+    let (run, rec) = exact(dir.path(), &["--lines", &example("line_split"), "4"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut per_line = std::collections::HashMap::new();
+    for sample in &rec.samples {
+        let stack = &rec.stacks[sample.stack as usize];
+        let leaf = &rec.frames[*stack.frames.last().unwrap() as usize];
+        if leaf.function == "split" {
+            *per_line.entry(leaf.line.unwrap_or(0)).or_insert(0u64) += 1;
+        }
+    }
+    let one = per_line.get(&24).copied().unwrap_or(0);
+    let two = per_line.get(&25).copied().unwrap_or(0);
+    assert!(one + two > 1000, "{per_line:?}");
+    let share = one as f64 * 100.0 / (one + two) as f64;
+    assert!(
+        (share - 100.0 / 3.0).abs() <= 5.0,
+        "LINE ONE {share:.1}% of the body, expected 33.3 ± 5 ({per_line:?})"
+    );
+}
+
 /// Time in host calls is on a `[host] poll_oneoff` frame (the import the call site calls) above
 /// the wasm call that made it: a guest that sleeps about 30 % of its wall time (measured by its own
 /// clock) shows that share there.

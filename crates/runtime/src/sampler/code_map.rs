@@ -11,10 +11,9 @@ pub(crate) struct CodeMap {
 struct ModuleCode {
     start: usize,
     end: usize,
-    /// Text offsets where wasm instructions' code starts, and their module-file offsets, sorted.
-    /// wasmtime also lists code with no wasm position (moves, checks); those are left out here
-    /// and charged to the instruction before them.
-    map: Vec<(usize, u32)>,
+    /// Text offsets where a run of code with one wasm position (a module-file offset) starts,
+    /// sorted. Some runs have no position: see [`CodeMap::frame`].
+    map: Vec<(usize, Option<u32>)>,
     /// Compiled functions' `[start, end)` text offsets, sorted.
     functions: Vec<(usize, usize)>,
 }
@@ -32,13 +31,9 @@ impl CodeMap {
             .iter()
             .map(|module| {
                 let (start, end) = text_range(module);
-                let mut map: Vec<(usize, u32)> = module
+                let mut map: Vec<(usize, Option<u32>)> = module
                     .address_map()
-                    .map(|entries| {
-                        entries
-                            .filter_map(|(code, wasm)| Some((code, wasm?)))
-                            .collect()
-                    })
+                    .map(Iterator::collect)
                     .unwrap_or_default();
                 map.sort_by_key(|&(offset, _)| offset);
                 let mut functions: Vec<(usize, usize)> = module
@@ -87,13 +82,28 @@ impl CodeMap {
             return None;
         }
         let at = module.map.partition_point(|&(o, _)| o <= offset);
-        let before = at
-            .checked_sub(1)
-            .map(|i| module.map[i])
-            .filter(|&(o, _)| o >= fstart);
-        // Code before the function's first positioned instruction (its prologue) is its entry.
-        let (_, wasm) =
-            before.or_else(|| module.map.get(at).copied().filter(|&(o, _)| o < fend))?;
+        let here = at.checked_sub(1).map(|i| module.map[i]);
+        let wasm = match here {
+            Some((o, Some(wasm))) if o >= fstart => wasm,
+            // Code with no position: mostly pure arithmetic, whose position Cranelift's e-graph
+            // pass drops and which it places right before the instruction that uses it, so it is
+            // charged to the next positioned instruction of the function; code after the last
+            // one (an epilogue) to the one before.
+            _ => {
+                let next = module.map[at..]
+                    .iter()
+                    .take_while(|&&(o, _)| o < fend)
+                    .find_map(|&(_, wasm)| wasm);
+                let previous = || {
+                    module.map[..at]
+                        .iter()
+                        .rev()
+                        .take_while(|&&(o, _)| o >= fstart)
+                        .find_map(|&(_, wasm)| wasm)
+                };
+                next.or_else(previous)?
+            }
+        };
         Some(RawFrame {
             module: index as u32,
             offset: wasm,
