@@ -166,13 +166,16 @@ pub fn run(
         store.data_mut().sampler.disable();
         exact::attribute_host_calls(&mut store, exact);
     }
-    // With exact sampling the ticker only drives stop checks (timeouts, Ctrl-C).
+    // With exact sampling the ticker only drives stop checks (timeouts, Ctrl-C); code without
+    // epoch checks has no use for it.
     let tick_interval = if exact.is_some() {
         None
     } else {
         options.interval
     };
-    let ticker = Ticker::start(&engine.inner, tick_interval, ticks);
+    let ticker = engine
+        .epoch_checks
+        .then(|| Ticker::start(&engine.inner, tick_interval, ticks));
     let started = Instant::now();
     let start_unix_ns = unix_now();
     store.data_mut().sampler.start_clock(started);

@@ -1,14 +1,14 @@
-//! Exact-PC sampling (Linux x86_64): a POSIX timer sends `SIGPROF` to the guest thread every
-//! interval of wall-clock time; the handler reads the interrupted program
+//! Exact-PC sampling (Linux x86_64): a pacing thread sends `SIGPROF` to the guest thread every
+//! interval of wall-clock (or the guest's CPU) time; the handler reads the interrupted program
 //! counter, stack pointer and frame pointer from the `ucontext` and walks the frame-pointer chain
 //! (wasmtime's code always keeps frame pointers) while return addresses lie in the modules'
 //! compiled code. The leaf is the instruction that was running — not the next epoch check.
 //!
-//! CPU-time sampling is paced by a helper thread that reads the guest thread's CPU clock every
-//! interval and signals it when it has used another interval of CPU. A CPU-time POSIX timer would
-//! be simpler, but Linux checks those only at the scheduler tick (4 ms at HZ=250); and a wall
-//! timer that the handler filters would wake a sleeping guest at every tick, and those wake-ups
-//! would show up as CPU time in host calls.
+//! For CPU time the pacing thread reads the guest thread's CPU clock every interval and signals it
+//! when it has used another interval of CPU. A CPU-time POSIX timer would be simpler, but Linux
+//! checks those only at the scheduler tick (4 ms at HZ=250); and a wall timer that the handler
+//! filters would wake a sleeping guest at every tick, and those wake-ups would show up as CPU time
+//! in host calls. Why not a wall-clock POSIX timer either: see [`Pacer`].
 //!
 //! The handler allocates nothing, takes no lock and reads only memory it has bounds-checked: code
 //! bytes inside the modules' text, and stack words inside the guest thread's stack. It writes into
@@ -142,10 +142,7 @@ impl SignalSampler {
         {
             return Err("another exact sampler is running in this process".into());
         }
-        let pacer = install_handler().and_then(|()| match clock {
-            SampleClock::Wall => ThreadTimer::start(tid, interval).map(Pacer::Wall),
-            SampleClock::Cpu => CpuPacer::start(tid, interval).map(Pacer::Cpu),
-        });
+        let pacer = install_handler().and_then(|()| Pacer::start(tid, interval, clock));
         let pacer = match pacer {
             Ok(pacer) => pacer,
             Err(err) => {
@@ -237,42 +234,51 @@ impl Drop for SignalSampler {
     }
 }
 
-/// What sends the signals; dropping it stops them (that is all it is held for).
-#[allow(dead_code)]
-enum Pacer {
-    Wall(ThreadTimer),
-    Cpu(CpuPacer),
-}
-
-/// A thread that sends `SIGPROF` to the guest thread each time it has used another interval of
-/// CPU time (checked every interval of wall-clock time).
-struct CpuPacer {
+/// A helper thread that sends `SIGPROF` to the guest thread: every interval of wall-clock time,
+/// or each time the guest thread has used another interval of CPU time (checked every interval of
+/// wall-clock time). Dropping it stops the signals.
+///
+/// Why a thread and not a POSIX timer: a timer's expiry runs where it was last re-armed, and the
+/// kernel re-arms a periodic timer when the signal is taken — on the guest's CPU, which then takes
+/// a timer interrupt for every sample on top of the signal. In a VM each interrupt is a VM exit:
+/// measured here (Firecracker, `bench/signal-floor.sh`), an empty handler paced by a timer costs a
+/// busy thread 1.06× at 1 ms and 1.36× at 0.1 ms; paced by a thread, 1.02× and 1.13×.
+struct Pacer {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
 
-impl CpuPacer {
+impl Pacer {
     /// Call on the guest thread, `tid`.
-    fn start(tid: libc::pid_t, interval: Duration) -> Result<CpuPacer, String> {
-        let mut clock: libc::clockid_t = 0;
-        // SAFETY: pthread_getcpuclockid writes the calling thread's CPU-time clock id to `clock`.
-        if unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) } != 0 {
-            return Err("cannot read the guest thread's CPU clock".into());
-        }
+    fn start(tid: libc::pid_t, interval: Duration, clock: SampleClock) -> Result<Pacer, String> {
+        let cpu_clock = match clock {
+            SampleClock::Wall => None,
+            SampleClock::Cpu => {
+                let mut id: libc::clockid_t = 0;
+                // SAFETY: pthread_getcpuclockid writes the calling thread's CPU-time clock id.
+                if unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) } != 0 {
+                    return Err("cannot read the guest thread's CPU clock".into());
+                }
+                Some(id)
+            }
+        };
         // SAFETY: getpid has no preconditions.
         let pid = unsafe { libc::getpid() };
         let interval_ns = (interval.as_nanos() as u64).max(1);
-        let mut charged = clock_ns(clock);
+        let mut charged = cpu_clock.map_or(0, clock_ns);
         let stop = Arc::new(AtomicBool::new(false));
-        let handle = super::periodic("wobs-cpu-pacer", interval, stop.clone(), move || {
-            // The clock of a thread that has exited reads 0: nothing is sent then.
-            let used = clock_ns(clock);
-            // Half an interval of credit is enough, so that jitter does not skip samples of a
-            // busy thread; credit older than one interval is dropped (a sample stands for one).
-            if used < charged + interval_ns / 2 {
-                return;
+        let handle = super::periodic("wobs-pacer", interval, stop.clone(), move || {
+            if let Some(id) = cpu_clock {
+                // The clock of a thread that has exited reads 0: nothing is sent then.
+                let used = clock_ns(id);
+                // Half an interval of credit is enough, so that jitter does not skip samples of
+                // a busy thread; credit older than one interval is dropped (a sample stands for
+                // one).
+                if used < charged + interval_ns / 2 {
+                    return;
+                }
+                charged = (charged + interval_ns).max(used.saturating_sub(interval_ns));
             }
-            charged = (charged + interval_ns).max(used.saturating_sub(interval_ns));
             // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail with
             // ESRCH, which is ignored.
             unsafe {
@@ -280,68 +286,18 @@ impl CpuPacer {
             }
         });
         match handle {
-            Some(handle) => Ok(CpuPacer {
+            Some(handle) => Ok(Pacer {
                 stop,
                 handle: Some(handle),
             }),
-            None => Err("cannot start the CPU-time pacing thread".into()),
+            None => Err("cannot start the sampling thread".into()),
         }
     }
 }
 
-impl Drop for CpuPacer {
+impl Drop for Pacer {
     fn drop(&mut self) {
         super::stop_periodic(&self.stop, self.handle.take());
-    }
-}
-
-/// A POSIX timer that sends `SIGPROF` to one thread every interval of wall-clock time.
-struct ThreadTimer(libc::timer_t);
-
-impl ThreadTimer {
-    fn start(tid: libc::pid_t, interval: Duration) -> Result<ThreadTimer, String> {
-        let period = libc::timespec {
-            tv_sec: interval.as_secs() as libc::time_t,
-            // At least 1 ns: a zero interval would disarm the timer.
-            tv_nsec: (interval
-                .subsec_nanos()
-                .max(u32::from(interval.as_secs() == 0))) as _,
-        };
-        // SAFETY: a zeroed sigevent is valid; the fields set make the kernel signal thread `tid`
-        // (of this process) with SIGPROF. `timer` is written by timer_create before any use, and
-        // deleted if it cannot be armed.
-        unsafe {
-            let mut event: libc::sigevent = std::mem::zeroed();
-            event.sigev_notify = libc::SIGEV_THREAD_ID;
-            event.sigev_signo = libc::SIGPROF;
-            event.sigev_notify_thread_id = tid;
-            let mut timer: libc::timer_t = std::ptr::null_mut();
-            if libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer) != 0 {
-                return Err(format!(
-                    "cannot create the sampling timer: {}",
-                    std::io::Error::last_os_error()
-                ));
-            }
-            let spec = libc::itimerspec {
-                it_interval: period,
-                it_value: period,
-            };
-            if libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()) != 0 {
-                let err = std::io::Error::last_os_error();
-                libc::timer_delete(timer);
-                return Err(format!("cannot arm the sampling timer: {err}"));
-            }
-            Ok(ThreadTimer(timer))
-        }
-    }
-}
-
-impl Drop for ThreadTimer {
-    fn drop(&mut self) {
-        // SAFETY: the timer was created by timer_create and is deleted once, here.
-        unsafe {
-            libc::timer_delete(self.0);
-        }
     }
 }
 
