@@ -86,6 +86,7 @@ cc clock_random        clock_random.c -O1
 cc leaf_split          leaf_split.c   -O1
 cc chain               chain.c        -O1
 cc sleepy              sleepy.c       -O1
+cc wait_input          wait_input.c   -O1
 cc trap           trap.c         -O1
 cc exit_code      exit_code.c    -O1
 cc lines          lines.c        -O0   # -O0: no line-0 rows, loop opcodes map to the for line

@@ -10,6 +10,7 @@ mod guest;
 mod outputs;
 mod progress;
 mod spans;
+mod supervise;
 mod write;
 
 use std::process::ExitCode;

@@ -232,13 +232,7 @@ fn ctrl_c_ends_a_run_without_epoch_checks_and_writes_the_outputs() {
         args.extend_from_slice(sampler);
         let server = example("server");
         args.extend_from_slice(&[server.as_str(), "1000"]); // 1000 × 50 ms: far longer than the test
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wobs"))
-            .args(&args)
-            .current_dir(common::root())
-            .env(
-                "WOBS_CACHE_DIR",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
-            )
+        let mut child = common::wobs_command(&args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -249,17 +243,7 @@ fn ctrl_c_ends_a_run_without_epoch_checks_and_writes_the_outputs() {
             .status()
             .unwrap();
         assert!(sent.success());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{sampler:?}: still running"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        };
+        let status = common::wait_at_most(&mut child, std::time::Duration::from_secs(30));
         assert_eq!(status.code(), Some(130), "{sampler:?}");
         let recording: Recording = serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
         assert_eq!(recording.run.outcome, wobs_events::Outcome::Interrupted);

@@ -68,6 +68,64 @@ fn timeout_stops_the_guest_exits_134_and_keeps_the_profile() {
     assert_eq!(rec.functions[0].name, "work_one");
 }
 
+/// A guest blocked in a host call (reading a stdin that stays open) never reaches an epoch check;
+/// the timeout still ends the run, from outside, with exit 134 and the outputs written — at once
+/// for code without checks (the exact sampler's), after a grace second for code with them.
+#[test]
+fn timeout_ends_a_guest_blocked_in_a_host_call() {
+    for sampler in ["exact", "epoch"] {
+        let dir = scratch();
+        let rec = dir.path().join("rec.json");
+        let folded = dir.path().join("stacks.folded");
+        let args = [
+            "run",
+            "-q",
+            "-o",
+            rec.to_str().unwrap(),
+            "--folded",
+            folded.to_str().unwrap(),
+            "--sampler",
+            sampler,
+            "--timeout",
+            "500ms",
+            &example("wait_input"),
+        ];
+        let mut child = common::wobs_command(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _input = child.stdin.take(); // held open: the guest waits for input forever
+        let status = common::wait_at_most(&mut child, std::time::Duration::from_secs(30));
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(134), "{sampler}: {stderr}");
+        let rec: wobs_events::Recording =
+            serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
+        assert_eq!(rec.run.outcome, Outcome::TimedOut { limit_ms: 500 });
+        assert!(folded.exists(), "{sampler}");
+        let ended_outside = stderr.contains("ended from outside");
+        assert_eq!(ended_outside, sampler == "epoch", "{sampler}: {stderr}");
+    }
+}
+
+/// A timeout in probed code keeps what probes measured: the exact call figures of the calls it
+/// cut short (that needs epoch checks, so such a run has them).
+#[test]
+fn timeout_in_traced_code_keeps_the_exact_call_figures() {
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &["--trace", "--timeout", "300ms", &example("twice"), "100"],
+    );
+    assert_eq!(run.code, 134, "{}", run.stderr);
+    assert_eq!(rec.run.outcome, Outcome::TimedOut { limit_ms: 300 });
+    assert!(rec.trace.is_some(), "no call figures");
+    let work_one = rec.functions.iter().find(|f| f.name == "work_one").unwrap();
+    assert_eq!(work_one.calls, Some(1), "the cut call is counted");
+}
+
 #[test]
 fn malformed_module_is_one_line_error_and_exit_1() {
     let dir = scratch();

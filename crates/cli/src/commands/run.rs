@@ -20,6 +20,7 @@ use crate::spans::{finish_export, naming, OtlpFlags, RunSpans};
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
 use crate::guest::{compile, flush_guest_stdout, load_modules, run_options, Loaded};
 use crate::outputs::OutputFlags;
+use crate::supervise::supervise;
 use crate::write::write_atomic;
 
 /// Run a WASI program under wasmtime, sampling its stack, and report where time went.
@@ -96,7 +97,8 @@ impl RunCommand {
 
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
-        engine_options.no_epoch_checks = self.supervised();
+        let supervised = self.supervised(&all);
+        engine_options.no_epoch_checks = supervised;
         let engine = Engine::new(&engine_options)?;
         let compiled = all
             .iter()
@@ -115,10 +117,7 @@ impl RunCommand {
         let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
         install_interrupt_handler(interrupt);
-        let result = match self.supervised() {
-            true => supervise(&engine, &compiled, &options),
-            false => wobs_runtime::run(&engine, &compiled[0], &compiled[1..], &options),
-        };
+        let result = supervise(&engine, &compiled, &options, !supervised);
         // The runtime's span queue closes with the run; this copy must not keep it open.
         options.spans = None;
         flush_guest_stdout();
@@ -195,12 +194,18 @@ impl RunCommand {
     }
 
     /// Whether the guest runs without epoch checks (at a plain run's speed): when nothing needs
-    /// them — the exact sampler or no sampling, and no `--timeout`. Ctrl-C is then handled by
-    /// [`supervise`].
-    fn supervised(&self) -> bool {
+    /// them — the exact sampler or no sampling. Ctrl-C and `--timeout` then end the run from
+    /// outside ([`supervise`]), from the samples so far; a timeout in probed code still needs
+    /// checks, so that the exact call figures and open spans of the calls it cuts are kept.
+    fn supervised(&self, modules: &[&Loaded]) -> bool {
         let sampler_needs_checks =
             matches!(self.sampler(), SamplerFlag::Epoch) && !self.interval.is_zero();
-        self.guest.timeout.is_none() && !sampler_needs_checks
+        let probed = || {
+            modules
+                .iter()
+                .any(|m| m.original.is_some() || ProbeMap::from_module(m.bytes()).is_some())
+        };
+        !sampler_needs_checks && (self.guest.timeout.is_none() || !probed())
     }
 
     /// The sampler asked for, where it exists.
@@ -316,72 +321,8 @@ fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
     })
 }
 
-/// Runs a guest compiled without epoch checks on its own thread, so that Ctrl-C can still end the
-/// run: the outputs are then made from the samples taken so far, and the process exits with the
-/// guest thread still running (it cannot be stopped).
-fn supervise(
-    engine: &Engine,
-    compiled: &[CompiledModule],
-    options: &RunOptions,
-) -> wobs_runtime::RunResult {
-    let live = wobs_runtime::LiveSamples::new();
-    let mut guest_options = options.clone();
-    guest_options.live_samples = Some(live.clone());
-    let (guest_engine, modules) = (engine.clone(), compiled.to_vec());
-    let started = std::time::Instant::now();
-    let start_unix_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let (done, result) = std::sync::mpsc::sync_channel(1);
-    let guest = std::thread::Builder::new()
-        .name("wobs-guest".into())
-        .stack_size(8 << 20)
-        .spawn(move || {
-            let result =
-                wobs_runtime::run(&guest_engine, &modules[0], &modules[1..], &guest_options);
-            let _ = done.send(result);
-        });
-    if guest.is_err() {
-        return wobs_runtime::run(engine, &compiled[0], &compiled[1..], options);
-    }
-    loop {
-        match result.recv_timeout(Duration::from_millis(20)) {
-            Ok(result) => return result,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                let failed = RawOutcome::Failed("the guest thread panicked".to_string());
-                return ended_from_outside(failed, &live, started, start_unix_ns);
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-        }
-        if options.interrupt.load(Ordering::SeqCst) {
-            return ended_from_outside(RawOutcome::Interrupted, &live, started, start_unix_ns);
-        }
-    }
-}
-
-/// The result of a run that ended without the guest thread: the samples so far, no exact call
-/// figures.
-fn ended_from_outside(
-    outcome: RawOutcome,
-    live: &wobs_runtime::LiveSamples,
-    started: std::time::Instant,
-    start_unix_ns: u64,
-) -> wobs_runtime::RunResult {
-    wobs_runtime::RunResult {
-        outcome,
-        profile: live.snapshot(),
-        trace: None,
-        duration: started.elapsed(),
-        start_unix_ms: start_unix_ns / 1_000_000,
-        start_unix_ns,
-        spans: None,
-        fuel: None,
-        notes: Vec::new(),
-    }
-}
-
-/// First Ctrl-C: stop the guest at its next check (or, without checks, end the run from
-/// [`supervise`]) and write the outputs. Second: exit now (the
+/// First Ctrl-C: stop the guest at its next check (or end the run from [`supervise`]) and write
+/// the outputs. Second: exit now (the
 /// guest may be blocked in a host call that never reaches a check).
 fn install_interrupt_handler(flag: Arc<AtomicBool>) {
     let _ = ctrlc::set_handler(move || {

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 use wobs_events::{FunctionSummary, Recording};
 
@@ -30,22 +31,41 @@ pub fn wobs(args: &[&str]) -> Run {
     wobs_env(args, &[])
 }
 
-/// Runs `wobs ARGS` with `env` set and no OpenTelemetry settings inherited from the host.
-pub fn wobs_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+/// `wobs ARGS`, to run from the repository root with a test-local compile cache and no
+/// OpenTelemetry settings inherited from the host.
+pub fn wobs_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wobs"));
     for (name, _) in std::env::vars() {
         if name.starts_with("OTEL_") || name == "TRACEPARENT" || name == "TRACESTATE" {
             command.env_remove(name);
         }
     }
-    let output: Output = command
-        .args(args)
+    command.args(args).current_dir(root()).env(
+        "WOBS_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+    );
+    command
+}
+
+/// Waits for `child` to exit, failing the test after `limit`.
+pub fn wait_at_most(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("wobs still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs `wobs ARGS` with `env` set and no OpenTelemetry settings inherited from the host.
+pub fn wobs_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output: Output = wobs_command(args)
         .envs(env.iter().copied())
-        .current_dir(root())
-        .env(
-            "WOBS_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
-        )
         .output()
         .expect("spawn wobs");
     let run = Run {
