@@ -97,8 +97,8 @@ impl RunCommand {
 
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
-        let supervised = self.supervised(&all);
-        engine_options.no_epoch_checks = supervised;
+        let no_epoch_checks = self.no_epoch_checks(&all);
+        engine_options.no_epoch_checks = no_epoch_checks;
         let engine = Engine::new(&engine_options)?;
         let compiled = all
             .iter()
@@ -117,7 +117,7 @@ impl RunCommand {
         let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
         install_interrupt_handler(interrupt);
-        let result = supervise(&engine, &compiled, &options, !supervised);
+        let result = supervise(&engine, &compiled, &options, !no_epoch_checks);
         // The runtime's span queue closes with the run; this copy must not keep it open.
         options.spans = None;
         flush_guest_stdout();
@@ -197,7 +197,7 @@ impl RunCommand {
     /// them — the exact sampler or no sampling. Ctrl-C and `--timeout` then end the run from
     /// outside ([`supervise`]), from the samples so far; a timeout in probed code still needs
     /// checks, so that the exact call figures and open spans of the calls it cuts are kept.
-    fn supervised(&self, modules: &[&Loaded]) -> bool {
+    fn no_epoch_checks(&self, modules: &[&Loaded]) -> bool {
         let sampler_needs_checks =
             matches!(self.sampler(), SamplerFlag::Epoch) && !self.interval.is_zero();
         let probed = || {
@@ -322,8 +322,7 @@ fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
 }
 
 /// First Ctrl-C: stop the guest at its next check (or end the run from [`supervise`]) and write
-/// the outputs. Second: exit now (the
-/// guest may be blocked in a host call that never reaches a check).
+/// the outputs. Second: exit now, writing nothing.
 fn install_interrupt_handler(flag: Arc<AtomicBool>) {
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {

@@ -254,7 +254,7 @@ impl Drop for SignalSampler {
 /// kernel re-arms a periodic timer when the signal is taken — on the guest's CPU, which then takes
 /// a timer interrupt for every sample on top of the signal. In a VM each interrupt is a VM exit:
 /// measured here (Firecracker, `bench/signal-floor.sh`), an empty handler paced by a timer costs a
-/// busy thread 1.06× at 1 ms and 1.36× at 0.1 ms; paced by a thread, 1.02× and 1.13×.
+/// busy thread 1.036× at 1 ms and 1.304× at 0.1 ms; paced by a thread, 1.020× and 1.145×.
 struct Pacer {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
