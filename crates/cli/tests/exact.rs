@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use common::{example, function, scratch, Run};
 use wobs_events::Recording;
@@ -16,9 +16,15 @@ fn exact(dir: &Path, args: &[&str]) -> (Run, Recording) {
     exact_every(dir, "200us", args)
 }
 
-fn exact_every(dir: &Path, interval: &str, args: &[&str]) -> (Run, Recording) {
+/// Held while a test runs a guest: wall-clock shares (and the CPU clock's pacing thread) need a
+/// core each, and there are two.
+fn alone() -> MutexGuard<'static, ()> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn exact_every(dir: &Path, interval: &str, args: &[&str]) -> (Run, Recording) {
+    let _alone = alone();
     let mut full = vec!["--sampler", "exact", "--interval", interval];
     full.extend_from_slice(args);
     common::record(dir, &full)
@@ -223,6 +229,7 @@ fn cpu_clock_leaves_sleeps_out() {
 /// with exit 130 and every output written from the samples taken so far.
 #[test]
 fn ctrl_c_ends_a_run_without_epoch_checks_and_writes_the_outputs() {
+    let _alone = alone();
     for sampler in [&["--sampler", "exact"][..], &["--interval", "0"][..]] {
         let dir = scratch();
         let rec = dir.path().join("rec.json");

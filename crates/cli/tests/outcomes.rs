@@ -205,17 +205,17 @@ fn ctrl_c_stops_the_guest_exits_130_and_writes_outputs() {
     let dir = scratch();
     let rec = dir.path().join("rec.json");
     let folded = dir.path().join("int.folded");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wobs"))
-        .args([
-            "run",
-            "-q",
-            "-o",
-            rec.to_str().unwrap(),
-            "--folded",
-            folded.to_str().unwrap(),
-        ])
-        .args([&example("twice"), "100"])
-        .current_dir(common::root())
+    let args = [
+        "run",
+        "-q",
+        "-o",
+        rec.to_str().unwrap(),
+        "--folded",
+        folded.to_str().unwrap(),
+        &example("twice"),
+        "100",
+    ];
+    let child = common::wobs_command(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
