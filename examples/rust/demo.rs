@@ -3,7 +3,7 @@
 //! `workloads::Worker::work_one` runs n rounds, `workloads::Worker::work_two`
 //! runs 2n rounds of the same loop body; both are #[inline(never)], so their
 //! (legacy-mangled, `_ZN4demo9workloads6Worker8work_one17h…E`) names appear
-//! in the name section and DWARF.  Split of self time ≈ 33.3 % / 66.7 %.
+//! in the name section and DWARF.  Inclusive split 1:2 (loops call Range::next).
 //!
 //! Build: /usr/bin/rustc --target wasm32-wasi -g -C opt-level=1 (see ../build.sh)
 //! Usage: demo.wasm [scale]

@@ -175,7 +175,15 @@ fn rust_names_are_demangled() {
     let two = function(&rec, "demo::workloads::Worker::work_two");
     let one = function(&rec, "demo::workloads::Worker::work_one");
     assert_eq!(two.file.as_deref(), Some("examples/rust/demo.rs"));
-    assert_ratio(two.self_samples, one.self_samples, "demo work_two:work_one");
+    // At opt-level 1 the loops call `Range::next` and `u64::lt` out of line, and the exact sampler
+    // puts a sample in those callees where it finds the PC. How a function's time splits between
+    // its own loop and the callees moves from run to run (work_one's self share measured 22–28% of
+    // the run for the same 33% total), so only the inclusive split is 2:1 by construction.
+    assert_ratio(
+        two.total_samples,
+        one.total_samples,
+        "demo work_two:work_one (inclusive)",
+    );
 }
 
 #[test]
