@@ -87,6 +87,7 @@ cc leaf_split          leaf_split.c   -O1
 cc chain               chain.c        -O1
 cc sleepy              sleepy.c       -O1
 cc wait_input          wait_input.c   -O1
+cc bulk_fill           bulk_fill.c    -O1 -mbulk-memory
 cc trap           trap.c         -O1
 cc exit_code      exit_code.c    -O1
 cc lines          lines.c        -O0   # -O0: no line-0 rows, loop opcodes map to the for line

@@ -107,6 +107,19 @@ fn timeout_ends_a_guest_blocked_in_a_host_call() {
         assert!(folded.exists(), "{sampler}");
         let ended_outside = stderr.contains("ended from outside");
         assert_eq!(ended_outside, sampler == "epoch", "{sampler}: {stderr}");
+        if sampler == "exact" {
+            // The call never returns, so no call hook attaches a stack: the handler walks from the
+            // host code (built with frame pointers) up to the wasm frames that made the call.
+            let taken = rec.run.samples_taken;
+            let in_read = common::function(&rec, "[host] fd_read").self_samples;
+            let under_getchar = common::function(&rec, "getchar").total_samples;
+            assert!(taken >= 300, "{taken} samples in 500 ms at 1 ms");
+            assert!(in_read * 100 >= taken * 95, "fd_read: {in_read} of {taken}");
+            assert!(
+                under_getchar >= in_read,
+                "getchar: {under_getchar} of {taken}"
+            );
+        }
     }
 }
 

@@ -39,25 +39,49 @@ pub(crate) struct CallSites {
 }
 
 impl CallSites {
-    /// The import called by the `call` instruction at module-file offset `offset`, if it is one.
-    pub fn import_called_at(&self, offset: u32) -> Option<&str> {
+    /// What the instruction at module-file offset `offset` calls in the host: the import a `call`
+    /// calls, or, for an instruction that wasmtime carries out in its runtime rather than in
+    /// compiled code (`memory.grow`, `memory.fill`, `memory.copy`, …), that instruction's name.
+    pub fn host_call_at(&self, offset: u32) -> Option<&str> {
         let code = self.bytes.get(offset as usize..)?;
-        if code.first() != Some(&0x10) {
-            return None;
-        }
-        // The callee index: unsigned LEB128.
-        let mut index: u64 = 0;
-        for (i, byte) in code.iter().skip(1).take(5).enumerate() {
-            index |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                return self
-                    .imports
-                    .get(usize::try_from(index).ok()?)
-                    .map(String::as_str);
+        let (&opcode, operand) = code.split_first()?;
+        match opcode {
+            0x10 => {
+                let index = usize::try_from(leb128_u32(operand)?).ok()?;
+                self.imports.get(index).map(String::as_str)
             }
+            0x40 => Some("memory.grow"),
+            0xfc => match leb128_u32(operand)? {
+                8 => Some("memory.init"),
+                10 => Some("memory.copy"),
+                11 => Some("memory.fill"),
+                12 => Some("table.init"),
+                14 => Some("table.copy"),
+                15 => Some("table.grow"),
+                17 => Some("table.fill"),
+                _ => None,
+            },
+            0xfe => match leb128_u32(operand)? {
+                0 => Some("memory.atomic.notify"),
+                1 => Some("memory.atomic.wait32"),
+                2 => Some("memory.atomic.wait64"),
+                _ => None,
+            },
+            _ => None,
         }
-        None
     }
+}
+
+/// An unsigned LEB128 `u32` at the start of `bytes`.
+fn leb128_u32(bytes: &[u8]) -> Option<u32> {
+    let mut value: u64 = 0;
+    for (i, byte) in bytes.iter().take(5).enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return u32::try_from(value).ok();
+        }
+    }
+    None
 }
 
 impl Engine {

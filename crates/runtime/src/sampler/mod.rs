@@ -193,10 +193,11 @@ impl Sampler {
     }
 }
 
-/// Names host frames after the import their wasm caller calls (`[host] poll_oneoff`).
+/// Names host frames after the import their wasm caller calls (`[host] poll_oneoff`), or the
+/// instruction that wasmtime's runtime carries out for it (`[host] memory.fill`).
 #[derive(Clone, Default)]
 pub(crate) struct HostNames {
-    /// Per module: which import a call site calls.
+    /// Per module: what a call site calls in the host.
     calls: Vec<Arc<crate::engine::CallSites>>,
     ids: HashMap<String, u32>,
 }
@@ -218,14 +219,10 @@ impl HostNames {
         }
     }
 
-    /// The host frame for a call made at `caller`, naming the import that `call` instruction
-    /// calls when it can tell; new names are added to `names` (a profile's `host_functions`).
+    /// The host frame for a call made at `caller`, naming what the instruction there calls when it
+    /// can tell; new names are added to `names` (a profile's `host_functions`).
     pub fn frame(&mut self, caller: Option<RawFrame>, names: &mut Vec<String>) -> RawFrame {
-        let name = caller.and_then(|c| {
-            self.calls
-                .get(c.module as usize)?
-                .import_called_at(c.offset)
-        });
+        let name = caller.and_then(|c| self.calls.get(c.module as usize)?.host_call_at(c.offset));
         let Some(name) = name else {
             return RawFrame::host(u32::MAX);
         };

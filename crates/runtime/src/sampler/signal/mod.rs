@@ -77,9 +77,10 @@ struct Shared {
     /// Written only by the reader.
     tail: AtomicUsize,
     dropped: AtomicU64,
-    /// Samples taken in host code whose frames could not be walked (host code without frame
-    /// pointers): the guest thread gives them the wasm stack when the host call returns. Shared
-    /// with [`LiveSamples`], which counts them if the run is ended from outside first.
+    /// Samples taken in host code whose frames could not be walked (a host function that keeps
+    /// no frame pointer, e.g. in libc, or a build without `.cargo/config.toml`'s frame pointers):
+    /// the guest thread gives them the wasm stack when the host call returns. Shared with
+    /// [`LiveSamples`], which counts them if the run is ended from outside first.
     pending_host: Arc<AtomicU64>,
     /// The tracer's innermost open span, when the run makes spans.
     beacon: Option<Arc<SpanBeacon>>,
@@ -313,9 +314,10 @@ impl Drop for Pacer {
     }
 }
 
-/// Samples the handler took in host calls, where it cannot walk the stack (host code keeps no
-/// frame pointers): it only counts them, and the guest thread, which can capture the wasm stack
-/// that made the call when the call returns, adds them here.
+/// Samples the handler took in host calls where it could not walk the stack up to the wasm
+/// frames: it only counts them, and the guest thread, which can capture the wasm stack that made
+/// the call when the call returns, adds them here. (wobs's own build keeps frame pointers, so this
+/// is the exception: 2 of 166 host samples on `sleepy.wasm`, 4 of 11 in CPython start-up.)
 pub(crate) struct HostCallSamples {
     pending: Arc<AtomicU64>,
     live: LiveSamples,
@@ -502,7 +504,10 @@ impl Walker<'_> {
             let (ra, next) = arch::leaf_return(self, regs);
             (ra, next, false)
         } else {
-            // In host code: follow frame pointers until a return address lands in wasm code.
+            // In host code (WASI, or wasmtime's runtime for `memory.grow` and the like): follow
+            // frame pointers until a return address lands in wasm code. This needs every host
+            // frame in between to keep its frame pointer: std does, and wobs builds its
+            // dependencies so (`.cargo/config.toml`).
             let mut fp = regs.fp;
             let mut found = None;
             for _ in 0..MAX_HOST_HOPS {
