@@ -72,16 +72,9 @@ impl CallSites {
     }
 }
 
-/// An unsigned LEB128 `u32` at the start of `bytes`.
+/// The unsigned LEB128 `u32` at the start of `bytes` (an instruction's immediate).
 fn leb128_u32(bytes: &[u8]) -> Option<u32> {
-    let mut value: u64 = 0;
-    for (i, byte) in bytes.iter().take(5).enumerate() {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return u32::try_from(value).ok();
-        }
-    }
-    None
+    wasmparser::BinaryReader::new(bytes, 0).read_var_u32().ok()
 }
 
 impl Engine {
