@@ -4,24 +4,10 @@
 // profile must show on `[host] memory.fill`, on top of `fill_block`.
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "timed_work.h"
 
 #define BLOCK (8u << 20)
 static unsigned char block[BLOCK];
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-__attribute__((noinline)) unsigned busy(unsigned n) {
-    unsigned x = 0x9E3779B9u;
-    for (unsigned i = 0; i < n; i++) {
-        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-    }
-    return x;
-}
 
 __attribute__((noinline)) void fill_block(unsigned char value) {
     __builtin_memset(block, value, BLOCK);

@@ -2,23 +2,9 @@
 // with its own clock: the printed shares are the truth a wall-clock profile must show.
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "timed_work.h"
 
 static volatile unsigned sink;
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-__attribute__((noinline)) unsigned busy(unsigned n) {
-    unsigned x = 0x9E3779B9u;
-    for (unsigned i = 0; i < n; i++) {
-        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-    }
-    return x;
-}
 
 int main(int argc, char **argv) {
     unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 20000000;
