@@ -103,6 +103,7 @@ impl RunSpans {
         if let Some(root) = &result.spans {
             set.root_filtered_calls = root.root_filtered_calls;
             set.root_memory_grows = root.root_memory_grows.clone();
+            set.unlabelled_samples = root.unlabelled_samples;
         }
         (set, exporter)
     }
@@ -113,6 +114,12 @@ pub(crate) fn finish_export(exporter: OtlpExporter, recording: &Recording, profi
     let dropped = recording.spans.as_ref().map_or(0, |s| s.dropped);
     let report = exporter.finish(recording, dropped, profile_linked);
     eprintln!("wobs: {report}");
+    let unlabelled = recording.spans.as_ref().map_or(0, |s| s.unlabelled_samples);
+    if profile_linked && unlabelled > 0 {
+        eprintln!(
+            "wobs: {unlabelled} profile samples carry no span label: their spans were dropped"
+        );
+    }
 }
 
 /// What names each module's spans: its probes, and symbols once they are ready.

@@ -273,6 +273,25 @@ impl Recording {
         }
     }
 
+    /// Takes the span label off samples taken in the spans `dropped` (spans that never went
+    /// out), counting them in [`SpanSet::unlabelled_samples`](crate::SpanSet).
+    pub fn drop_span_labels(&mut self, dropped: &[crate::SpanId]) {
+        if dropped.is_empty() {
+            return;
+        }
+        let dropped: std::collections::HashSet<crate::SpanId> = dropped.iter().copied().collect();
+        let mut unlabelled = 0;
+        for sample in &mut self.samples {
+            if sample.span_id.is_some_and(|id| dropped.contains(&id)) {
+                sample.span_id = None;
+                unlabelled += 1;
+            }
+        }
+        if let Some(spans) = &mut self.spans {
+            spans.unlabelled_samples += unlabelled;
+        }
+    }
+
     /// Why this recording cannot be read by this version of wobs, if it cannot.
     pub fn incompatibility(&self) -> Option<String> {
         if self.format != RECORDING_FORMAT {

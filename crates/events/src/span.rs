@@ -131,6 +131,10 @@ pub struct SpanSet {
     /// Spans handed over but not kept in the recording (over its cap); they were still exported.
     #[serde(default)]
     pub not_recorded: u64,
+    /// Samples taken in a span that was dropped (a full queue): they carry no span label, so
+    /// that a label always names a span that went out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unlabelled_samples: u64,
 }
 
 /// A function as spans name it.

@@ -59,6 +59,8 @@ pub struct RunSpans {
     pub root_filtered_calls: u64,
     /// `memory.grow` calls made outside any kept span.
     pub root_memory_grows: Vec<MemoryGrow>,
+    /// Samples taken in spans the runtime's full queue dropped: they carry no span label.
+    pub unlabelled_samples: u64,
 }
 
 /// The store's data.
@@ -209,8 +211,13 @@ pub fn run(
         }
         false => (None, None),
     };
+    let mut unlabelled_samples = 0;
     let profile = match &spans {
-        Some(spans) => sampler.into_profile(|span| spans.kept(span)),
+        Some(spans) => sampler.into_profile(|span| {
+            let kept = spans.kept(span);
+            unlabelled_samples += u64::from(span.is_valid() && !kept.is_valid());
+            kept
+        }),
         None => sampler.into_profile(|span| span),
     };
     RunResult {
@@ -223,6 +230,7 @@ pub fn run(
         spans: spans.map(|s| RunSpans {
             root_filtered_calls: s.root_filtered_calls,
             root_memory_grows: s.root_memory_grows,
+            unlabelled_samples,
         }),
         fuel,
         notes,

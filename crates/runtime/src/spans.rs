@@ -6,7 +6,7 @@
 //! probed caller (or the root span), never a filtered one. Calls that are not kept are counted in
 //! their caller's `filtered_calls`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{compiler_fence, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,11 +60,50 @@ pub(crate) struct OpenSpan {
 }
 
 /// What the exact (signal) sampler's handler reads to give its samples a span: the innermost
-/// open span, and how many samples it took (a call alive while one was taken may be named by it).
+/// open span, and how many samples it took.
+///
+/// # Who owns the label
+///
+/// The handler runs on the guest thread, between two of its instructions, and runs to the end
+/// before the guest thread goes on; it reads `current` and counts the sample. A call's span id
+/// can only be read while it is `current`, so the guest thread brackets that stretch with the
+/// sample count: [`SpanBeacon::enter`] reads the count *before* publishing the id and
+/// [`SpanBeacon::leave`] reads it *after* withdrawing it. A sample that read the id therefore
+/// lies between the two reads and makes them differ; when they differ, the call's fate (kept,
+/// folded into its caller, or dropped) is written down for its id, and every label is resolved
+/// through it after the run. Compiler fences keep the three steps in this order (the handler is
+/// on the same thread, so no CPU fence is needed); the count may only err on the safe side (a
+/// sample in a child call also makes the reads differ).
 #[derive(Default)]
 pub(crate) struct SpanBeacon {
-    pub current: AtomicU64,
-    pub samples: AtomicU64,
+    current: AtomicU64,
+    samples: AtomicU64,
+}
+
+impl SpanBeacon {
+    /// Makes `id` the innermost span; returns the sample count to hand to [`SpanBeacon::leave`].
+    pub fn enter(&self, id: SpanId) -> u64 {
+        let before = self.samples.load(Ordering::Relaxed);
+        compiler_fence(Ordering::SeqCst);
+        self.current.store(id.0, Ordering::Relaxed);
+        before
+    }
+
+    /// Makes `parent` the innermost span again; whether a sample may have read the span entered
+    /// when [`SpanBeacon::enter`] returned `entered_at`.
+    pub fn leave(&self, parent: SpanId, entered_at: u64) -> bool {
+        self.current.store(parent.0, Ordering::Relaxed);
+        compiler_fence(Ordering::SeqCst);
+        self.samples.load(Ordering::Relaxed) != entered_at
+    }
+
+    /// In the signal handler: counts a sample and returns the span it belongs to. The count goes
+    /// first, so it is never behind a label handed out.
+    pub fn label_sample(&self) -> u64 {
+        self.samples.fetch_add(1, Ordering::Relaxed);
+        compiler_fence(Ordering::SeqCst);
+        self.current.load(Ordering::Relaxed)
+    }
 }
 
 /// A call that just closed.
@@ -96,9 +135,7 @@ pub(crate) struct SpanEmitter {
 impl SpanEmitter {
     pub fn new(options: SpanOptions, beacon: Option<Arc<SpanBeacon>>) -> SpanEmitter {
         if let Some(beacon) = &beacon {
-            beacon
-                .current
-                .store(options.root_span_id.0, Ordering::Relaxed);
+            beacon.enter(options.root_span_id);
         }
         SpanEmitter {
             beacon,
@@ -118,13 +155,7 @@ impl SpanEmitter {
     /// Span state for a call being entered.
     pub fn open(&mut self) -> OpenSpan {
         let id = self.ids.next();
-        let samples_at_open = match &self.beacon {
-            Some(beacon) => {
-                beacon.current.store(id.0, Ordering::Relaxed);
-                beacon.samples.load(Ordering::Relaxed)
-            }
-            None => 0,
-        };
+        let samples_at_open = self.beacon.as_ref().map_or(0, |beacon| beacon.enter(id));
         OpenSpan {
             id,
             samples_at_open,
@@ -153,13 +184,11 @@ impl SpanEmitter {
     /// A call closed: emit it, or fold it into `parent` (the root when `None`).
     pub fn close(&mut self, span: OpenSpan, parent: Option<&mut OpenSpan>, call: ClosedCall) {
         let parent = parent.unwrap_or(&mut self.root);
-        let exact_sampled = match &self.beacon {
-            Some(beacon) => {
-                beacon.current.store(parent.id.0, Ordering::Relaxed);
-                beacon.samples.load(Ordering::Relaxed) != span.samples_at_open
-            }
-            None => false,
-        };
+        let exact_sampled = self
+            .beacon
+            .as_ref()
+            .is_some_and(|beacon| beacon.leave(parent.id, span.samples_at_open));
+        let labelled = span.sampled || exact_sampled;
         if call.end_unix_ns - call.start_unix_ns >= self.min_ns || call.at_end {
             let raw = RawSpan {
                 module: call.module,
@@ -174,14 +203,20 @@ impl SpanEmitter {
             };
             match self.options.sender.try_send(raw) {
                 Ok(()) => self.emitted += 1,
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped += 1,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                    self.dropped += 1;
+                    if labelled {
+                        // Its samples keep no span label rather than name one never exported.
+                        self.moved_samples.insert(span.id, SpanId::default());
+                    }
+                }
             }
             return;
         }
         parent.filtered += 1 + span.filtered;
         let room = MAX_MEMORY_EVENTS.saturating_sub(parent.memory.len());
         parent.memory.extend(span.memory.into_iter().take(room));
-        if span.sampled || exact_sampled {
+        if labelled {
             self.moved_samples.insert(span.id, parent.id);
             parent.sampled = true;
         }
@@ -293,6 +328,58 @@ mod tests {
         }
         let totals = e.finish();
         assert_eq!((totals.emitted, totals.dropped), (2, 3));
+    }
+
+    #[test]
+    fn a_dropped_span_takes_its_samples_labels_with_it() {
+        let (mut e, _rx) = emitter(0);
+        let mut kept = Vec::new();
+        for _ in 0..2 {
+            let s = e.open();
+            kept.push(s.id);
+            e.close(s, None, call(1, 0, 1));
+        }
+        let mut dropped = e.open();
+        let label = e.sample(Some(&mut dropped));
+        e.close(dropped, None, call(1, 0, 1));
+        let totals = e.finish();
+        assert_eq!(totals.dropped, 1);
+        assert_eq!(totals.kept(label), SpanId::default());
+        assert_eq!(totals.kept(kept[0]), kept[0]);
+    }
+
+    /// The exact sampler's handler may run between any two steps of the guest thread: whichever
+    /// gap a sample falls in, the span it names is resolved to one that was emitted.
+    #[test]
+    fn a_sample_in_any_gap_of_a_filtered_call_resolves_to_a_kept_span() {
+        for gap in 0..4 {
+            let beacon = Arc::new(SpanBeacon::default());
+            let (options, rx) = SpanOptions::channel(Duration::from_nanos(100), SpanId(7), 4);
+            let mut e = SpanEmitter::new(options, Some(beacon.clone()));
+            let mut label = None;
+            let mut signal = |at: usize| {
+                if at == gap {
+                    label = Some(SpanId(beacon.label_sample()));
+                }
+            };
+            signal(0);
+            let mut outer = e.open();
+            signal(1);
+            let inner = e.open();
+            signal(2);
+            e.close(inner, Some(&mut outer), call(2, 10, 20));
+            signal(3);
+            let outer_id = outer.id;
+            e.close(outer, None, call(1, 0, 500));
+            let totals = e.finish();
+            let emitted: Vec<SpanId> = rx.try_iter().map(|s| s.span_id).collect();
+            assert_eq!(emitted, vec![outer_id]);
+            let resolved = totals.kept(label.unwrap());
+            assert!(
+                resolved == outer_id || resolved == SpanId(7),
+                "gap {gap}: {resolved:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
-use wobs_events::{Recording, SpanFunction, SpanRecord};
+use wobs_events::{Recording, SpanFunction, SpanId, SpanRecord};
 
 pub use config::{OtlpConfig, OtlpProtocol};
 use convert::SpanContextParts;
@@ -94,6 +94,8 @@ pub struct OtlpExporter {
     counters: Arc<Counters>,
     pushed: u64,
     dropped: u64,
+    /// The ids of the spans in dropped batches: samples must not name them.
+    dropped_ids: Vec<SpanId>,
     done: Receiver<()>,
 }
 
@@ -141,6 +143,7 @@ impl OtlpExporter {
             counters,
             pushed: 0,
             dropped: 0,
+            dropped_ids: Vec::new(),
             done,
         })
     }
@@ -180,18 +183,28 @@ impl OtlpExporter {
             return;
         }
         let batch = std::mem::take(&mut self.batch);
-        let size = batch.len() as u64;
-        let sent = if self.wait_when_full {
-            self.queue.send(batch).is_ok()
+        let unsent = if self.wait_when_full {
+            self.queue.send(batch).err().map(|e| e.0)
         } else {
             match self.queue.try_send(batch) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+                Ok(()) => None,
+                Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => Some(batch),
             }
         };
-        if !sent {
-            self.dropped += size;
+        if let Some(batch) = unsent {
+            self.dropped += batch.len() as u64;
+            self.dropped_ids.extend(
+                batch
+                    .iter()
+                    .map(|span| SpanId(u64::from_be_bytes(span.span_context.span_id().to_bytes()))),
+            );
         }
+    }
+
+    /// The spans dropped so far because the export queue was full: profile samples taken in
+    /// them must lose their span label ([`Recording::drop_span_labels`]).
+    pub fn dropped_span_ids(&self) -> &[SpanId] {
+        &self.dropped_ids
     }
 
     /// Sends the root span of `recording` and everything pending, waits for the export thread

@@ -166,6 +166,9 @@ impl RunCommand {
             &symbol_refs,
         );
         recording.spans = span_set;
+        if let Some(exporter) = &exporter {
+            recording.drop_span_labels(exporter.dropped_span_ids());
+        }
         if let RawOutcome::Returned(values) = &result.outcome {
             for value in values {
                 println!("{value}");

@@ -138,3 +138,29 @@ pub fn parse_svg(text: &str) -> roxmltree::Document<'_> {
     };
     roxmltree::Document::parse_with_options(text, options).expect("SVG parses")
 }
+
+/// How many standard deviations of a binomial share a measured share may be off. Two-sided 4σ: a
+/// correct profiler fails one such check in about 16,000 runs, however few samples a loaded
+/// machine leaves it (the tolerance widens as the count drops; `min_samples` bounds how far).
+pub const SIGMAS: f64 = 4.0;
+
+/// Asserts that `part` of `whole` samples is the share `expected` (0–1) within [`SIGMAS`]
+/// standard deviations of a binomial share of `whole` draws, after at least `min_samples`
+/// samples (fewer would make the tolerance meaningless). Samples of a profiler are not quite
+/// independent draws (ticks that pass while the guest waits for a core coalesce), so the
+/// tolerance is a floor; the margin of 4σ over the usual 3σ covers that.
+pub fn assert_share(what: &str, part: u64, whole: u64, expected: f64, min_samples: u64) {
+    assert!(
+        whole >= min_samples,
+        "{what}: {whole} samples, fewer than the {min_samples} that make the check meaningful"
+    );
+    let measured = part as f64 / whole as f64;
+    let tolerance = SIGMAS * (expected * (1.0 - expected) / whole as f64).sqrt();
+    assert!(
+        (measured - expected).abs() <= tolerance,
+        "{what}: {part} of {whole} samples = {:.1}%, expected {:.1}% ± {:.1} ({SIGMAS}σ of {whole})",
+        measured * 100.0,
+        expected * 100.0,
+        tolerance * 100.0
+    );
+}

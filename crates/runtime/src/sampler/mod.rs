@@ -185,7 +185,7 @@ impl Sampler {
     }
 
     /// Hands over the samples, each sample's span passed through `kept`.
-    pub fn into_profile(mut self, kept: impl Fn(SpanId) -> SpanId) -> RawProfile {
+    pub fn into_profile(mut self, mut kept: impl FnMut(SpanId) -> SpanId) -> RawProfile {
         for sample in &mut self.profile.samples {
             sample.span = kept(sample.span);
         }

@@ -446,9 +446,6 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
     }
     // SAFETY: the slot at `head` is not visible to the reader until `head` is published below.
     let record = unsafe { &mut *shared.slots[head % RING].get() };
-    if let Some(beacon) = &shared.beacon {
-        beacon.samples.fetch_add(1, Ordering::Relaxed);
-    }
     let walker = Walker { shared };
     let (len, host) = walker.walk(&regs, &mut record.pcs);
     if len == 0 && host {
@@ -457,10 +454,7 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
     }
     record.len = len;
     record.host = host;
-    record.span = shared
-        .beacon
-        .as_ref()
-        .map_or(0, |b| b.current.load(Ordering::Relaxed));
+    record.span = shared.beacon.as_ref().map_or(0, |b| b.label_sample());
     record.time_ns = monotonic_ns();
     shared.head.store(head + 1, Ordering::Release);
 }
