@@ -630,8 +630,9 @@ impl Debugger {
                         say!(self, "\nProgram terminated with a wasm trap: {message}")
                     }
                     RawOutcome::Failed(message) => say!(self, "error: {message}"),
-                    RawOutcome::Interrupted | RawOutcome::TimedOut(_) => {
-                        say!(self, "[Inferior 1 (wasm) stopped]")
+                    RawOutcome::Interrupted => say!(self, "[Inferior 1 (wasm) stopped]"),
+                    RawOutcome::TimedOut(ms) => {
+                        say!(self, "\nProgram stopped: time limit of {ms} ms reached.")
                     }
                 }
                 if let RawOutcome::Returned(values) = &outcome {

@@ -128,22 +128,36 @@ impl DebugHandler for Handler {
         // snapshot and the memory reads while stopped.
         let stopped = match event {
             WasmtimeEvent::Breakpoint => {
-                let stack = frames(&self.shared, &mut store);
+                let stack = frames(&self.shared, &mut store, false);
                 self.should_stop(&mut store, &stack)
                     .map(|reason| (reason, stack))
             }
             WasmtimeEvent::Trap(trap) => Some((
                 StopReason::Trap(trap.to_string()),
-                frames(&self.shared, &mut store),
+                frames(
+                    &self.shared,
+                    &mut store,
+                    matches!(trap, wasmtime::Trap::StackOverflow),
+                ),
             )),
             // The front end bumped the epoch to stop a running guest (Ctrl-C).
             WasmtimeEvent::EpochYield if self.shared.interrupt.swap(false, Ordering::SeqCst) => {
-                Some((StopReason::Interrupted, frames(&self.shared, &mut store)))
+                Some((
+                    StopReason::Interrupted,
+                    frames(&self.shared, &mut store, false),
+                ))
             }
             _ => None,
         };
         if let Some((reason, stack)) = stopped {
+            // Time stopped at a prompt is not the guest's running time.
+            if let Some(limit) = &self.shared.limit {
+                limit.pause();
+            }
             serve(&self.shared, &mut store, reason, stack);
+            if let Some(limit) = &self.shared.limit {
+                limit.start();
+            }
         }
         std::future::ready(())
     }

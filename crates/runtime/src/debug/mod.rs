@@ -16,6 +16,13 @@
 //! Guest-debug code is compiled with instrumentation (slower to compile and to run; it has its own
 //! engine and so its own compile-cache entries). Line stepping single-steps; calls stepped over are
 //! single-stepped too (a temporary return breakpoint is future work).
+//!
+//! # Time limit
+//!
+//! [`RunOptions::timeout`] bounds the time the guest *runs* (time stopped at a prompt does not
+//! count): a watchdog thread advances the epoch when it is spent, and the guest's next epoch check
+//! ends the run with [`RawOutcome::TimedOut`]. A guest blocked in a host call reaches no check:
+//! [`DebugSession::next_event`] then reports the time-out itself after a grace second.
 
 mod handler;
 mod snapshot;
@@ -24,6 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use wasmtime::{AsContextMut, Linker, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -43,6 +51,101 @@ pub struct DebugSession {
     events: Receiver<DebugEvent>,
     thread: Option<JoinHandle<()>>,
     interrupter: Interrupter,
+    limit: Option<Arc<TimeLimit>>,
+}
+
+/// How long a guest told to stop by the time limit has to reach an epoch check before the session
+/// reports the time-out without it (it is blocked in a host call).
+const GRACE: Duration = Duration::from_secs(1);
+/// How often the watchdog and a waiting front end look at the time limit.
+const POLL: Duration = Duration::from_millis(10);
+
+/// `--timeout` in a debug session: the guest's running time, paused while it is stopped.
+pub(crate) struct TimeLimit {
+    limit: Duration,
+    clock: Mutex<RunClock>,
+    /// When the limit was reached (the guest was told to stop).
+    expired: Mutex<Option<Instant>>,
+    /// Set once the guest thread is done (the watchdog then ends).
+    done: AtomicBool,
+}
+
+#[derive(Default)]
+struct RunClock {
+    /// Running time before `since`.
+    used: Duration,
+    /// Running since then; `None` while stopped.
+    since: Option<Instant>,
+}
+
+impl TimeLimit {
+    fn new(limit: Duration) -> TimeLimit {
+        TimeLimit {
+            limit,
+            clock: Mutex::new(RunClock::default()),
+            expired: Mutex::new(None),
+            done: AtomicBool::new(false),
+        }
+    }
+
+    /// The guest runs (again).
+    pub(crate) fn start(&self) {
+        if let Ok(mut clock) = self.clock.lock() {
+            clock.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// The guest stopped: its time does not run while a front end looks at it.
+    pub(crate) fn pause(&self) {
+        if let Ok(mut clock) = self.clock.lock() {
+            if let Some(since) = clock.since.take() {
+                clock.used += since.elapsed();
+            }
+        }
+    }
+
+    fn spent(&self) -> bool {
+        self.clock.lock().is_ok_and(|clock| {
+            clock.used + clock.since.map_or(Duration::ZERO, |s| s.elapsed()) >= self.limit
+        })
+    }
+
+    /// Whether the limit was reached.
+    pub(crate) fn expired(&self) -> bool {
+        self.expired.lock().is_ok_and(|e| e.is_some())
+    }
+
+    /// Whether the guest was told to stop more than [`GRACE`] ago (and has not).
+    fn overdue(&self) -> bool {
+        self.expired
+            .lock()
+            .is_ok_and(|e| e.is_some_and(|at| at.elapsed() >= GRACE))
+    }
+
+    fn millis(&self) -> u64 {
+        self.limit.as_millis() as u64
+    }
+
+    /// Waits for the running time to reach the limit (or the guest to finish), then has the
+    /// guest's next epoch check end the run.
+    fn watch(self: Arc<Self>, engine: wasmtime::Engine) {
+        // Without a watchdog thread (none could be spawned) the limit is not enforced: no worse
+        // than a run without one.
+        let _ = std::thread::Builder::new()
+            .name("wobs-debug-timeout".into())
+            .spawn(move || {
+                while !self.done.load(Ordering::SeqCst) {
+                    if self.spent() {
+                        if let Ok(mut expired) = self.expired.lock() {
+                            *expired = Some(Instant::now());
+                        }
+                        engine.increment_epoch();
+                        return;
+                    }
+                    std::thread::sleep(POLL);
+                }
+            });
+    }
 }
 
 /// Stops a running guest at its next function entry or loop back-edge (for a Ctrl-C handler);
@@ -84,6 +187,8 @@ pub(crate) struct Shared {
     pub imported_functions: Vec<u32>,
     pub symbols: Vec<Option<SharedSymbols>>,
     pub control: Mutex<Control>,
+    /// `--timeout`: the guest's running time.
+    pub limit: Option<Arc<TimeLimit>>,
 }
 
 /// What the front end asked for: breakpoints and how to run.
@@ -117,6 +222,8 @@ impl DebugSession {
             engine: engine.inner.clone(),
         };
         let interrupt = interrupter.flag.clone();
+        let limit = options.timeout.map(|t| Arc::new(TimeLimit::new(t)));
+        let guest_limit = limit.clone();
         let engine = engine.clone();
         let main = main.clone();
         let preloads = preloads.to_vec();
@@ -129,8 +236,12 @@ impl DebugSession {
                     commands: command_rx,
                     events: event_tx,
                     interrupt,
+                    limit: guest_limit.clone(),
                 };
                 let outcome = guest_thread(&engine, &main, &preloads, &options, symbols, channels);
+                if let Some(limit) = &guest_limit {
+                    limit.done.store(true, Ordering::SeqCst);
+                }
                 let _ = events.send(DebugEvent::Finished(outcome));
             })
             .ok();
@@ -139,6 +250,7 @@ impl DebugSession {
             events: event_rx,
             thread,
             interrupter,
+            limit,
         }
     }
 
@@ -156,9 +268,23 @@ impl DebugSession {
         self.commands.send(command).is_ok()
     }
 
-    /// The next event, waiting for it; `None` once the session has ended.
+    /// The next event, waiting for it; `None` once the session has ended. With a time limit, a
+    /// guest that cannot be stopped (blocked in a host call) is reported as timed out a grace
+    /// second after the limit; it is left running.
     pub fn next_event(&self) -> Option<DebugEvent> {
-        self.events.recv().ok()
+        let Some(limit) = &self.limit else {
+            return self.events.recv().ok();
+        };
+        loop {
+            match self.events.recv_timeout(POLL) {
+                Ok(event) => return Some(event),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(mpsc::RecvTimeoutError::Timeout) if limit.overdue() => {
+                    return Some(DebugEvent::Finished(RawOutcome::TimedOut(limit.millis())));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
     }
 }
 
@@ -181,6 +307,7 @@ struct Channels {
     commands: Receiver<DebugCommand>,
     events: Sender<DebugEvent>,
     interrupt: Arc<AtomicBool>,
+    limit: Option<Arc<TimeLimit>>,
 }
 
 /// Waits for the first resume (collecting breakpoints), then runs the guest to the end.
@@ -196,6 +323,7 @@ fn guest_thread(
         commands,
         events,
         interrupt,
+        limit,
     } = channels;
     let mut breakpoints = Vec::new();
     let first = loop {
@@ -229,6 +357,7 @@ fn guest_thread(
         modules,
         imported_functions,
         symbols,
+        limit,
         control: Mutex::new(Control {
             breakpoints,
             installed: Vec::new(),
@@ -242,9 +371,14 @@ fn guest_thread(
         Err(err) => return RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
     };
     let mut store = Store::new(&engine.inner, DebugHost { wasi });
-    // Only an interrupt advances the epoch; each advance raises one debug event.
+    // Only an interrupt or the time limit advances the epoch; each advance raises one debug
+    // event. An expired limit ends the run at the check (the error is classified below).
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Continue(1)));
+    let limit = shared.limit.clone();
+    store.epoch_deadline_callback(move |_| match &limit {
+        Some(limit) if limit.expired() => Err(wasmtime::Error::msg("time limit reached")),
+        _ => Ok(wasmtime::UpdateDeadline::Continue(1)),
+    });
     store.set_debug_handler(Handler::new(shared.clone()));
     for module in &shared.modules {
         if let Err(err) = store.debug_register_module(module) {
@@ -254,6 +388,10 @@ fn guest_thread(
     let resume = handler::apply(&shared, &mut store.as_context_mut(), first, None);
     if let Err(err) = resume {
         return RawOutcome::Failed(crate::one_line(&format!("{err:#}")));
+    }
+    if let Some(limit) = &shared.limit {
+        limit.start();
+        limit.clone().watch(engine.inner.clone());
     }
     let result =
         wasmtime_wasi::runtime::in_tokio(execute(&mut store, engine, main, preloads, options));
@@ -310,6 +448,9 @@ async fn execute(
 fn classify(err: &wasmtime::Error, shared: &Shared) -> RawOutcome {
     if let Some(exit) = err.downcast_ref::<I32Exit>() {
         return RawOutcome::Exited(exit.0);
+    }
+    if let Some(limit) = shared.limit.as_ref().filter(|l| l.expired()) {
+        return RawOutcome::TimedOut(limit.millis());
     }
     if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
         let backtrace = err

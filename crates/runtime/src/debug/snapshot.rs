@@ -19,13 +19,27 @@ pub(crate) struct Frame {
 }
 
 /// The wasm frames of the session's modules, innermost first.
-pub(crate) fn frames(shared: &Shared, store: &mut StoreContextMut<'_, DebugHost>) -> Vec<Frame> {
+///
+/// With `unstarted_innermost` (a stack-overflow trap) the innermost frame is left out: it trapped
+/// in its prologue, at the stack-limit check Cranelift places before the frame's debug slot gets
+/// its instance pointer, so wasmtime 48 would read a null (or stale) vmctx for it and panic
+/// ("null vmctx in debug state slot") — on a fiber, where a panic aborts the process. Even
+/// `wasm_function_index_and_pc` reads it (through a `debug_assert`). The frame never ran a wasm
+/// instruction; its caller, stopped at the call, becomes frame 0.
+pub(crate) fn frames(
+    shared: &Shared,
+    store: &mut StoreContextMut<'_, DebugHost>,
+    unstarted_innermost: bool,
+) -> Vec<Frame> {
     let mut out = Vec::new();
     let exits: Vec<FrameHandle> = store.debug_exit_frames().collect();
+    let mut skip = unstarted_innermost;
     for exit in exits {
         let mut next = Some(exit);
         while let Some(handle) = next {
-            if let Some(frame) = frame(shared, store, &handle) {
+            if std::mem::take(&mut skip) {
+                // The trapping frame: only its parent is asked for (which reads no vmctx).
+            } else if let Some(frame) = frame(shared, store, &handle) {
                 out.push(frame);
             }
             next = handle.parent(&mut *store).ok().flatten();
