@@ -88,6 +88,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
         samples_taken: input.profile.samples.len() as u64,
         samples_dropped: input.profile.dropped,
         samples_at_probes: input.profile.at_probes,
+        guest_cpu_ns: input.profile.guest_cpu_ns,
         outcome,
     };
     let mut recording = Recording::new(input.modules.to_vec(), run);

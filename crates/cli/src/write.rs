@@ -44,7 +44,8 @@ fn temporary_beside(path: &Path, dir: &Path) -> std::io::Result<tempfile::NamedT
     builder.tempfile_in(dir)
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

@@ -62,6 +62,9 @@ pub struct RawProfile {
     /// Names of the host functions host frames refer to (`poll_oneoff`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_functions: Vec<String>,
+    /// CPU time the guest thread used while the exact sampler ran, ns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_cpu_ns: Option<u64>,
 }
 
 /// How the guest finished, before symbolization.

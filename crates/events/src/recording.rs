@@ -97,6 +97,10 @@ pub struct RunInfo {
     /// probed function's stack at that moment).
     #[serde(default)]
     pub samples_at_probes: u64,
+    /// CPU time the guest thread used while the exact sampler ran, nanoseconds (the kernel's
+    /// account, which `--clock cpu` paces by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_cpu_ns: Option<u64>,
     /// How the guest finished.
     pub outcome: Outcome,
 }
@@ -340,6 +344,7 @@ mod tests {
             samples_taken: 1,
             samples_dropped: 0,
             samples_at_probes: 0,
+            guest_cpu_ns: None,
             outcome: Outcome::Trapped {
                 message: "wasm trap: unreachable".into(),
                 backtrace: vec![],

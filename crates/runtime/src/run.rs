@@ -323,6 +323,7 @@ mod exact {
             sampler.push(&sample.stack, sample.time_ns, sample.span);
         }
         sampler.count_dropped(taken.dropped);
+        sampler.set_guest_cpu(taken.guest_cpu_ns);
     }
 }
 

@@ -163,6 +163,11 @@ impl Sampler {
         self.host_names.clone()
     }
 
+    /// The guest thread's CPU time while another sampler ran.
+    pub fn set_guest_cpu(&mut self, ns: u64) {
+        self.profile.guest_cpu_ns = Some(ns);
+    }
+
     /// Counts samples another sampler lost.
     pub fn count_dropped(&mut self, dropped: u64) {
         self.profile.dropped += dropped;

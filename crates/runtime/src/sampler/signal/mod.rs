@@ -47,6 +47,9 @@ pub(crate) const MAX_DEPTH: usize = 128;
 const RING: usize = 4096;
 /// Frame-pointer hops allowed through host (non-wasm) code before a wasm frame is found.
 const MAX_HOST_HOPS: usize = 64;
+/// Intervals one sample may stand for; ticks beyond (a process stopped with Ctrl-Z for minutes)
+/// are counted as ticks without a sample rather than copied into the profile.
+const MAX_WEIGHT: u64 = 10_000;
 
 /// One sample as the handler writes it.
 #[derive(Clone, Copy)]
@@ -59,6 +62,8 @@ pub(crate) struct Record {
     pub time_ns: u64,
     /// The innermost open span (0: the run makes no spans).
     pub span: u64,
+    /// The pacer's ticks this sample stands for (see [`Shared::ticks`]).
+    pub weight: u64,
     /// The leaf's exact PC, then return addresses.
     pub pcs: [usize; MAX_DEPTH],
 }
@@ -77,6 +82,13 @@ struct Shared {
     /// Written only by the reader.
     tail: AtomicUsize,
     dropped: AtomicU64,
+    /// Intervals the pacer counted and no handler has taken yet. A signal sent while one is
+    /// already pending is merged into it by the kernel — on a loaded machine, every interval
+    /// that a runnable guest spends waiting for a core — so the handler takes every tick owed and
+    /// its sample stands for all of them: the thread was at that PC the whole time. Without
+    /// this, time spent waiting for a core would vanish from wall-clock profiles (and sleeps,
+    /// woken promptly, would look longer than busy code), and a starved pacer would lose CPU time.
+    ticks: Arc<AtomicU64>,
     /// Samples taken in host code whose frames could not be walked (a host function that keeps
     /// no frame pointer, e.g. in libc, or a build without `.cargo/config.toml`'s frame pointers):
     /// the guest thread gives them the wasm stack when the host call returns. Shared with
@@ -99,6 +111,8 @@ pub(crate) struct SignalSampler {
     shared: Arc<Shared>,
     /// `CLOCK_MONOTONIC` when sampling started: sample times count from here.
     started: u64,
+    /// The guest thread's CPU clock when sampling started.
+    cpu_started: u64,
     stop: Arc<AtomicBool>,
     pacer: Option<Pacer>,
     reader: Option<JoinHandle<()>>,
@@ -110,6 +124,8 @@ pub(crate) struct ExactSamples {
     pub samples: Vec<ExactSample>,
     /// Lost to a full ring.
     pub dropped: u64,
+    /// CPU time the guest thread used from start to finish, ns.
+    pub guest_cpu_ns: u64,
 }
 
 impl SignalSampler {
@@ -140,6 +156,7 @@ impl SignalSampler {
             head: AtomicUsize::new(0),
             tail: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
+            ticks: Arc::new(AtomicU64::new(0)),
             pending_host: live.pending_host(),
             beacon,
         });
@@ -155,7 +172,8 @@ impl SignalSampler {
         {
             return Err("another exact sampler is running in this process".into());
         }
-        let pacer = install_handler().and_then(|()| Pacer::start(tid, interval, clock));
+        let pacer = install_handler()
+            .and_then(|()| Pacer::start(tid, interval, clock, shared.ticks.clone()));
         let pacer = match pacer {
             Ok(pacer) => pacer,
             Err(err) => {
@@ -169,6 +187,7 @@ impl SignalSampler {
         let started = monotonic_ns();
         let reader_live = live.clone();
         let reader_modules = modules.to_vec();
+        let interval_ns = interval.as_nanos().min(u128::from(u64::MAX)) as u64;
         let reader = std::thread::Builder::new()
             .name("wobs-samples".into())
             .spawn(move || {
@@ -180,10 +199,15 @@ impl SignalSampler {
                     let done = reader_stop.load(Ordering::Acquire);
                     drain(&reader_shared, |record| {
                         let stack = code.stack(&record.pcs[..record.len]);
-                        if !stack.is_empty() || record.host {
+                        if stack.is_empty() && !record.host {
+                            return;
+                        }
+                        // A sample standing for several ticks covers the intervals before it.
+                        let time_ns = record.time_ns.saturating_sub(started);
+                        for earlier in (0..record.weight).rev() {
                             samples.push(ExactSample {
-                                stack,
-                                time_ns: record.time_ns.saturating_sub(started),
+                                stack: stack.clone(),
+                                time_ns: time_ns.saturating_sub(earlier * interval_ns),
                                 host: record.host,
                                 span: SpanId(record.span),
                             });
@@ -201,6 +225,7 @@ impl SignalSampler {
         Ok(SignalSampler {
             shared,
             started,
+            cpu_started: clock_ns(libc::CLOCK_THREAD_CPUTIME_ID),
             stop,
             pacer: Some(pacer),
             reader,
@@ -219,6 +244,7 @@ impl SignalSampler {
 
     /// Stops sampling (call on the guest thread) and hands over every sample.
     pub fn finish(mut self) -> ExactSamples {
+        let guest_cpu_ns = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).saturating_sub(self.cpu_started);
         self.stop_signals();
         self.stop.store(true, Ordering::Release);
         if let Some(reader) = self.reader.take() {
@@ -228,6 +254,7 @@ impl SignalSampler {
         ExactSamples {
             samples: self.live.take(),
             dropped: self.shared.dropped.load(Ordering::Relaxed),
+            guest_cpu_ns,
         }
     }
 
@@ -263,35 +290,38 @@ struct Pacer {
 
 impl Pacer {
     /// Call on the guest thread, `tid`.
-    fn start(tid: libc::pid_t, interval: Duration, clock: SampleClock) -> Result<Pacer, String> {
-        let cpu_clock = match clock {
-            SampleClock::Wall => None,
+    fn start(
+        tid: libc::pid_t,
+        interval: Duration,
+        clock: SampleClock,
+        ticks: Arc<AtomicU64>,
+    ) -> Result<Pacer, String> {
+        let paced_by = match clock {
+            SampleClock::Wall => libc::CLOCK_MONOTONIC,
             SampleClock::Cpu => {
                 let mut id: libc::clockid_t = 0;
                 // SAFETY: pthread_getcpuclockid writes the calling thread's CPU-time clock id.
                 if unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) } != 0 {
                     return Err("cannot read the guest thread's CPU clock".into());
                 }
-                Some(id)
+                id
             }
         };
         // SAFETY: getpid has no preconditions.
         let pid = unsafe { libc::getpid() };
         let interval_ns = (interval.as_nanos() as u64).max(1);
-        let mut charged = cpu_clock.map_or(0, clock_ns);
+        let mut charged = clock_ns(paced_by);
         let stop = Arc::new(AtomicBool::new(false));
         let handle = super::periodic("wobs-pacer", interval, stop.clone(), move || {
-            if let Some(id) = cpu_clock {
-                // The clock of a thread that has exited reads 0: nothing is sent then.
-                let used = clock_ns(id);
-                // Half an interval of credit is enough, so that jitter does not skip samples of
-                // a busy thread; credit older than one interval is dropped (a sample stands for
-                // one).
-                if used < charged + interval_ns / 2 {
-                    return;
-                }
-                charged = (charged + interval_ns).max(used.saturating_sub(interval_ns));
+            // Every whole interval that passed on the clock is a tick, however late this thread
+            // woke: the ticks are exact whatever the load, only their samples' PCs are drawn.
+            // (The clock of a thread that has exited reads 0: nothing is sent then.)
+            let owed = clock_ns(paced_by).saturating_sub(charged) / interval_ns;
+            if owed == 0 {
+                return;
             }
+            charged += owed * interval_ns;
+            ticks.fetch_add(owed, Ordering::Relaxed);
             // SAFETY: tgkill only sends a signal; a thread that has exited makes it fail with
             // ESRCH, which is ignored.
             unsafe {
@@ -439,21 +469,29 @@ extern "C" fn on_sigprof(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut 
     }
     // SAFETY: for an SA_SIGINFO handler the kernel passes a valid ucontext_t.
     let regs = unsafe { arch::registers(&*(context as *const libc::ucontext_t)) };
-    let head = shared.head.load(Ordering::Relaxed);
-    if head - shared.tail.load(Ordering::Acquire) >= RING {
-        shared.dropped.fetch_add(1, Ordering::Relaxed);
+    let ticks = shared.ticks.swap(0, Ordering::Relaxed);
+    if ticks == 0 {
+        // An earlier handler took this signal's tick (the pacer counted it before sending).
         return;
     }
+    let weight = ticks.min(MAX_WEIGHT);
+    let head = shared.head.load(Ordering::Relaxed);
+    if head - shared.tail.load(Ordering::Acquire) >= RING {
+        shared.dropped.fetch_add(ticks, Ordering::Relaxed);
+        return;
+    }
+    shared.dropped.fetch_add(ticks - weight, Ordering::Relaxed);
     // SAFETY: the slot at `head` is not visible to the reader until `head` is published below.
     let record = unsafe { &mut *shared.slots[head % RING].get() };
     let walker = Walker { shared };
     let (len, host) = walker.walk(&regs, &mut record.pcs);
     if len == 0 && host {
-        shared.pending_host.fetch_add(1, Ordering::Relaxed);
+        shared.pending_host.fetch_add(weight, Ordering::Relaxed);
         return;
     }
     record.len = len;
     record.host = host;
+    record.weight = weight;
     record.span = shared.beacon.as_ref().map_or(0, |b| b.label_sample());
     record.time_ns = monotonic_ns();
     shared.head.store(head + 1, Ordering::Release);
