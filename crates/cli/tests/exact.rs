@@ -49,14 +49,17 @@ fn share(rec: &Recording, name: &str, of: &[&str]) -> (u64, u64) {
 }
 
 /// main runs 300 straight-line steps per round, then calls a loop-free leaf of 100: 75 % : 25 %
-/// (fuel: 1,803,200,028 : 600,000,000). The epoch sampler reports about 27 : 73.
+/// of the instructions (fuel: 1,803,200,028 : 600,000,000). The epoch sampler reports about
+/// 27 : 73. The truth is a split of instructions, and the two code shapes need not take the same
+/// time per instruction: 22.9–24.5 % measured on an idle machine, once 29.9 % (1,808 samples) in
+/// 80 runs with a CPU hog per core. Hence 3 points of systematic allowance over the sampling error.
 #[test]
 fn a_loop_free_leaf_gets_its_true_share() {
     let dir = scratch();
     let (run, rec) = exact(dir.path(), &[&example("leaf_split")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (leaf, of) = share(&rec, "leaf", &["leaf", "main"]);
-    common::assert_share("leaf of main+leaf", leaf, of, 0.25, MIN_SAMPLES);
+    common::assert_share_within("leaf of main+leaf", leaf, of, 0.25, 0.03, MIN_SAMPLES);
 }
 
 /// work_two does twice work_one's iterations: 66.7 % : 33.3 %.
@@ -185,6 +188,14 @@ fn assert_host_share(guest: &str, label: &str, host: &str, caller: &str) {
         .nth(1)
         .and_then(|s| s.split('%').next()?.trim().parse().ok())
         .unwrap_or_else(|| panic!("{}", run.stdout));
+    // Every interval of the run is a tick, on a loaded machine too (a sample stands for the
+    // ticks merged into its signal): off by the sampler's start-up and the last partial interval.
+    let ticks = rec.run.samples_taken + rec.run.samples_dropped;
+    let intervals = rec.run.duration_ns / rec.run.interval_ns;
+    assert!(
+        ticks.abs_diff(intervals) <= intervals / 50 + 5,
+        "{ticks} ticks in a run of {intervals} intervals"
+    );
     let host_frame = format!("{} {host}", wobs_collector::HOST_FRAME);
     let on_host = function(&rec, &host_frame);
     common::assert_share(
