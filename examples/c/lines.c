@@ -11,18 +11,20 @@
 //         LINE C : LINE D  =  1 : 2
 //     A sampler that only observes loop headers cannot see this split: all
 //     its samples for the loop land on the `for` line (LINE CD HEADER).
-// main calls two_loops then one_loop; they take roughly equal time.
+// main calls two_loops in rounds of a few ms, then one_loop; they take roughly equal time. The
+// rounds alternate loops A and B, so that a change in how fast the machine runs (another process
+// on the sibling hyperthread, the clock frequency) changes both alike.
 //
 // Usage: lines.wasm [scale]     Built with -O0 so no line-0 rows (see README).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define A_ITERS 20000000ull    // loop A at scale 1 (loop B does 2x)
+#define A_ROUNDS 100           // rounds of two_loops at scale 1
+#define A_ROUND_ITERS 200000ull   // loop A per round (loop B does 2x)
 #define CD_ITERS 20000000ull   // one_loop iterations at scale 1
 
-__attribute__((noinline)) uint32_t two_loops(uint64_t n) {
-    uint32_t x = 0x9E3779B9u, y = 0x7F4A7C15u;
+__attribute__((noinline)) uint32_t two_loops(uint32_t x, uint32_t y, uint64_t n) {
     uint64_t m = 2 * n;   // so both loop headers have the same shape
     for (uint64_t i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; }       // LINE A
     for (uint64_t i = 0; i < m; i++) { y ^= y << 13; y ^= y >> 17; y ^= y << 5; }       // LINE B
@@ -40,7 +42,9 @@ __attribute__((noinline)) uint32_t one_loop(uint64_t n) {
 
 int main(int argc, char **argv) {
     uint64_t scale = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    uint32_t r1 = two_loops(A_ITERS * scale);
+    uint32_t r1 = 0x9E3779B9u;
+    for (uint64_t round = 0; round < A_ROUNDS * scale; round++)
+        r1 = two_loops(r1, r1 ^ 0x7F4A7C15u, A_ROUND_ITERS);
     uint32_t r2 = one_loop(CD_ITERS * scale);
     printf("lines: checksum %08x %08x\n", r1, r2);
     return 0;

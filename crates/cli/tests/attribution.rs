@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::sync::Mutex;
 
-use common::{example, function, scratch, Run};
+use common::{example, function, marked_line, scratch, Run};
 use wobs_events::Recording;
 
 /// The splits here are of work, known by construction: sampled on the guest thread's CPU time
@@ -68,11 +68,17 @@ fn hottest_function_has_its_file_and_line() {
     let hottest = &rec.functions[0];
     assert_eq!(hottest.name, "work_two");
     assert_eq!(hottest.file.as_deref(), Some("examples/c/twice.c"));
-    // The exact sampler sees the loop body (line 27); the epoch sampler only the loop header,
-    // which -O1 puts on line 0, so the function's opening line (24) is shown.
-    assert_eq!(hottest.line, Some(27));
+    // The exact sampler sees the loop body; the epoch sampler only the loop header, which -O1
+    // puts on line 0, so the function's opening line is shown.
+    assert_eq!(
+        hottest.line,
+        Some(marked_line("twice.c", "HOT LOOP work_two"))
+    );
     let (_, epoch) = record(dir.path(), &["--sampler", "epoch", &example("twice")]);
-    assert_eq!(epoch.functions[0].line, Some(24));
+    assert_eq!(
+        epoch.functions[0].line,
+        Some(marked_line("twice.c", "uint32_t work_two("))
+    );
 }
 
 #[test]
@@ -88,10 +94,12 @@ fn loop_lines_split_one_to_two_at_o0() {
             *per_line.entry(leaf.line.unwrap_or(0)).or_insert(0u64) += 1;
         }
     }
-    let a = per_line.get(&27).copied().unwrap_or(0);
-    let b = per_line.get(&28).copied().unwrap_or(0);
+    let line_a = marked_line("lines.c", "// LINE A");
+    let line_b = marked_line("lines.c", "// LINE B");
+    let a = per_line.get(&line_a).copied().unwrap_or(0);
+    let b = per_line.get(&line_b).copied().unwrap_or(0);
     assert_two_to_one(b, a, "lines.c LINE B : LINE A");
-    assert_eq!(function(&rec, "two_loops").line, Some(28));
+    assert_eq!(function(&rec, "two_loops").line, Some(line_b));
 }
 
 #[test]

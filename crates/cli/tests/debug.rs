@@ -197,10 +197,21 @@ fn temporary_breakpoints_go_away_and_memory_can_be_examined() {
     assert!(out.contains("$1 = 20\n$2 = 20"), "{out}");
 }
 
+/// What `work_one(x, n)` of twice.c returns: `n` xorshift32 rounds of `x`.
+fn xorshift_rounds(mut x: u32, n: u64) -> u32 {
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+    }
+    x
+}
+
 #[test]
 fn code_without_names_or_dwarf_is_still_debuggable() {
-    // twice_nonames: no name section, no DWARF. work_one and work_two are functions 8 and 9;
-    // main prints `checksum = work_one(n) ^ work_two(n)`.
+    // twice_nonames: no name section, no DWARF. work_one(x, n) and work_two(x, n) are functions
+    // 8 and 9; main's first round calls each with x = 0x9E3779B9, n = 1,000,000, and they return
+    // n and 2n xorshift rounds of x.
     let module = example("twice_nonames");
     let run = wobs(&[
         "debug",
@@ -222,6 +233,8 @@ fn code_without_names_or_dwarf_is_still_debuggable() {
         "-ex",
         "finish",
         "-ex",
+        "delete",
+        "-ex",
         "continue",
         &module,
     ]);
@@ -230,20 +243,20 @@ fn code_without_names_or_dwarf_is_still_debuggable() {
     assert!(out.contains("Breakpoint 1, wasm-function[8] ()"), "{out}");
     assert!(out.contains("Breakpoint 2, wasm-function[9] ()"), "{out}");
     assert!(out.contains(" in wasm-function[8] ()\n"), "{out}");
-    assert!(out.contains("local[0] = i64 100000000"), "{out}");
-    let checksum = out
-        .lines()
-        .find_map(|l| l.strip_prefix("twice: checksum "))
-        .map(|hex| u32::from_str_radix(hex.trim(), 16).unwrap())
-        .unwrap();
-    let returned = |n: usize| -> u32 {
-        let prefix = format!("Value returned is ${n} = ");
-        out.lines()
-            .find_map(|l| l.strip_prefix(&prefix))
-            .map(|v| v.trim().parse::<i64>().unwrap() as u32)
-            .unwrap()
-    };
-    assert_eq!(returned(1) ^ returned(2), checksum, "{out}");
+    let seed = 0x9E37_79B9_u32;
+    assert!(
+        out.contains(&format!("local[0] = i32 {}\n", seed as i32)),
+        "{out}"
+    );
+    assert!(out.contains("local[1] = i64 1000000\n"), "{out}");
+    for (value, rounds) in [(1, 1_000_000), (2, 2_000_000)] {
+        let expected = xorshift_rounds(seed, rounds) as i32;
+        assert!(
+            out.contains(&format!("Value returned is ${value} = {expected}\n")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("twice: checksum 3446e358\n"), "{out}");
 }
 
 #[test]

@@ -115,8 +115,13 @@ fn lines_flag_splits_frames_by_source_line() {
         ],
     );
     let text = std::fs::read_to_string(&folded).unwrap();
-    assert!(text.contains("two_loops (examples/c/lines.c:27)"), "{text}");
-    assert!(text.contains("two_loops (examples/c/lines.c:28)"), "{text}");
+    for marker in ["// LINE A", "// LINE B"] {
+        let line = common::marked_line("lines.c", marker);
+        assert!(
+            text.contains(&format!("two_loops (examples/c/lines.c:{line})")),
+            "{text}"
+        );
+    }
 }
 
 #[test]

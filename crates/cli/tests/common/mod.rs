@@ -19,6 +19,18 @@ pub fn example(name: &str) -> String {
     format!("examples/wasm/{name}.wasm")
 }
 
+/// The line (1-based) of `examples/c/{source}` holding `marker` — the example sources mark the
+/// lines tests check (`// LINE A`), so editing a source does not silently shift a test's truth.
+pub fn marked_line(source: &str, marker: &str) -> u32 {
+    let path = root().join("examples/c").join(source);
+    let text = std::fs::read_to_string(&path).expect("example source");
+    let index = text
+        .lines()
+        .position(|line| line.contains(marker))
+        .unwrap_or_else(|| panic!("no line of {} holds {marker:?}", path.display()));
+    index as u32 + 1
+}
+
 /// What one `wobs` invocation did.
 pub struct Run {
     pub code: i32,
