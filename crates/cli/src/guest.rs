@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use wobs_events::{ModuleInfo, ProbeMap};
-use wobs_runtime::{CompiledModule, Engine, RunOptions};
+use wobs_runtime::{CompiledGuest, CompiledModule, Engine, RunOptions};
+use wobs_symbolize::component::{self, CodeUnit};
 
 use crate::flags::GuestFlags;
 use crate::progress::with_progress;
@@ -53,20 +54,74 @@ pub(crate) fn module_name(path: &Path) -> String {
 
 pub(crate) fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(loaded(name, path.display().to_string(), bytes))
+}
+
+fn loaded(name: String, path: String, bytes: Vec<u8>) -> Loaded {
     let info = ModuleInfo {
         name,
-        path: path.display().to_string(),
+        path,
         size: bytes.len() as u64,
         sha256: Sha256::digest(&bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),
     };
-    Ok(Loaded {
+    Loaded {
         info,
         bytes: Arc::new(bytes),
         original: None,
-    })
+    }
+}
+
+/// A component read from disk: the file, and each of its code units (nested core modules) as a
+/// module of its own (name, size and digest of the unit, path of the file) that symbolizes with
+/// its own DWARF and name section.
+pub(crate) struct LoadedComponent {
+    pub(crate) file: Loaded,
+    pub(crate) units: Vec<CodeUnit>,
+    pub(crate) modules: Vec<Loaded>,
+}
+
+impl LoadedComponent {
+    /// `file` flattened, when it is a component.
+    pub(crate) fn from_file(file: &Loaded) -> anyhow::Result<Option<LoadedComponent>> {
+        if !component::is_component(file.bytes()) {
+            return Ok(None);
+        }
+        let units = component::code_units(file.bytes()).with_context(|| file.info.path.clone())?;
+        let modules = units
+            .iter()
+            .map(|unit| {
+                let bytes = unit.bytes(file.bytes()).to_vec();
+                loaded(unit.name.clone(), file.info.path.clone(), bytes)
+            })
+            .collect();
+        Ok(Some(LoadedComponent {
+            file: Loaded {
+                info: file.info.clone(),
+                bytes: file.bytes.clone(),
+                original: None,
+            },
+            units,
+            modules,
+        }))
+    }
+
+    /// Compiles the component.
+    pub(crate) fn compile(&self, engine: &Engine) -> anyhow::Result<CompiledGuest> {
+        let what = format!(
+            "compiling {} ({:.1} MB, {} core modules)",
+            self.file.info.path,
+            self.file.info.size as f64 / 1e6,
+            self.units.len()
+        );
+        let compiled = with_progress(&what, || {
+            engine.compile_component(self.file.bytes(), &self.units)
+        })
+        .with_context(|| self.file.info.path.clone())?;
+        Ok(CompiledGuest::Component(compiled))
+    }
 }
 
 pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
@@ -79,6 +134,18 @@ pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<Compil
         engine.compile(&module.info.name, module.bytes.clone())
     })
     .with_context(|| module.info.path.clone())
+}
+
+/// A one-line error when `wasm` (read from `path`) is a component and `verb` takes core modules
+/// only so far.
+pub(crate) fn refuse_component(wasm: &[u8], path: &str, verb: &str) -> anyhow::Result<()> {
+    if component::is_component(wasm) {
+        anyhow::bail!(
+            "{path} is a component: `wobs {verb}` takes core modules so far (`wobs run` runs \
+             and profiles components)"
+        );
+    }
+    Ok(())
 }
 
 /// The module at `wasm` and the `--preload`s.

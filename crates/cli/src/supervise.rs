@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wobs_events::RawOutcome;
-use wobs_runtime::{CompiledModule, Engine, LiveSamples, RunOptions, RunResult};
+use wobs_runtime::{CompiledGuest, Engine, LiveSamples, RunOptions, RunResult};
 
 /// How long a guest with epoch checks has, once told to stop, to reach its next check (and so
 /// keep its exact call figures) before the run is ended from outside.
@@ -21,14 +21,14 @@ const POLL: Duration = Duration::from_millis(20);
 /// Runs the guest (whose code has epoch `checks` or not) and returns how it ended.
 pub(crate) fn supervise(
     engine: &Engine,
-    compiled: &[CompiledModule],
+    compiled: &CompiledGuest,
     options: &RunOptions,
     checks: bool,
 ) -> RunResult {
     let live = LiveSamples::new();
     let mut guest_options = options.clone();
     guest_options.live_samples = Some(live.clone());
-    let (guest_engine, modules) = (engine.clone(), compiled.to_vec());
+    let (guest_engine, program) = (engine.clone(), compiled.clone());
     let started = Instant::now();
     let start_unix_ns = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -38,12 +38,11 @@ pub(crate) fn supervise(
         .name("wobs-guest".into())
         .stack_size(8 << 20)
         .spawn(move || {
-            let result =
-                wobs_runtime::run(&guest_engine, &modules[0], &modules[1..], &guest_options);
+            let result = wobs_runtime::run(&guest_engine, &program, &guest_options);
             let _ = done.send(result);
         });
     if guest.is_err() {
-        return wobs_runtime::run(engine, &compiled[0], &compiled[1..], options);
+        return wobs_runtime::run(engine, compiled, options);
     }
     let ended = |outcome, note: Option<String>| RunResult {
         outcome,

@@ -31,14 +31,77 @@ pub struct CompiledModule {
     pub(crate) calls: Arc<CallSites>,
 }
 
+/// A component compiled for an [`Engine`], with its code units (every nested core module).
+#[derive(Clone)]
+pub struct CompiledComponent {
+    /// The code units' names, in binary order: a frame's module index is an index here.
+    pub units: Vec<String>,
+    pub(crate) component: wasmtime::component::Component,
+    /// Where each unit is in the component's bytes: wasmtime gives the offsets of a component's
+    /// frames in the component, which name the unit and an offset in it.
+    pub(crate) ranges: Arc<Vec<std::ops::Range<usize>>>,
+    /// Per unit: what names the host function a call site calls.
+    pub(crate) calls: Vec<Arc<CallSites>>,
+}
+
 /// A module's bytes and its function imports, to tell which import a `call` calls.
 pub(crate) struct CallSites {
     bytes: Arc<Vec<u8>>,
-    /// Field names of the function imports, in function-index order.
+    /// Names of the function imports, in function-index order: the field name for a core
+    /// module's imports (`fd_write`), `interface#function` for a component's WIT imports
+    /// (`wasi:io/streams#[method]output-stream.blocking-write-and-flush`).
     imports: Vec<String>,
+    /// Module-file ranges of the bodies of wit-component's `indirect-INTERFACE-FUNCTION` shims,
+    /// with the host function each calls through its table (`call_indirect`, so the call site
+    /// alone does not say).
+    indirect: Vec<(std::ops::Range<usize>, String)>,
 }
 
 impl CallSites {
+    /// The call sites of the core module `bytes` (which wasmtime has validated).
+    fn new(bytes: Arc<Vec<u8>>) -> CallSites {
+        use wasmparser::{KnownCustom, Name, Payload};
+        let mut imports = Vec::new();
+        let mut bodies = Vec::new();
+        let mut indirect = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+            match payload {
+                Ok(Payload::ImportSection(section)) => {
+                    for import in section.into_imports().flatten() {
+                        if matches!(import.ty, wasmparser::TypeRef::Func(_)) {
+                            imports.push(import_name(import.module, import.name));
+                        }
+                    }
+                }
+                Ok(Payload::CodeSectionEntry(body)) => bodies.push(body.range()),
+                Ok(Payload::CustomSection(section)) => {
+                    let KnownCustom::Name(names) = section.as_known() else {
+                        continue;
+                    };
+                    let functions = names.into_iter().find_map(|name| match name {
+                        Ok(Name::Function(map)) => Some(map),
+                        _ => None,
+                    });
+                    for naming in functions.into_iter().flatten().flatten() {
+                        let body = (naming.index as usize).checked_sub(imports.len());
+                        let shim = naming.name.strip_prefix("indirect-").and_then(shim_callee);
+                        if let (Some(body), Some(callee)) = (body, shim) {
+                            if let Some(range) = bodies.get(body) {
+                                indirect.push((range.clone(), callee));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        CallSites {
+            bytes,
+            imports,
+            indirect,
+        }
+    }
+
     /// What the instruction at module-file offset `offset` calls in the host: the import a `call`
     /// calls, or, for an instruction that wasmtime carries out in its runtime rather than in
     /// compiled code (`memory.grow`, `memory.fill`, `memory.copy`, …), that instruction's name.
@@ -50,6 +113,11 @@ impl CallSites {
                 let index = usize::try_from(leb128_u32(operand)?).ok()?;
                 self.imports.get(index).map(String::as_str)
             }
+            0x11 => self
+                .indirect
+                .iter()
+                .find(|(body, _)| body.contains(&(offset as usize)))
+                .map(|(_, callee)| callee.as_str()),
             0x40 => Some("memory.grow"),
             0xfc => match leb128_u32(operand)? {
                 8 => Some("memory.init"),
@@ -70,6 +138,26 @@ impl CallSites {
             _ => None,
         }
     }
+}
+
+/// How a host frame names an import: a WIT interface's function with the interface, without its
+/// version; a core import by its field.
+fn import_name(module: &str, field: &str) -> String {
+    match module.contains(':') {
+        true => {
+            let interface = module.split_once('@').map_or(module, |(name, _)| name);
+            format!("{interface}#{field}")
+        }
+        false => field.to_string(),
+    }
+}
+
+/// The host function a wit-component shim named `indirect-INTERFACE@VERSION-FUNCTION` calls.
+/// Interface and function names may both hold dashes: the version ends the interface.
+fn shim_callee(name: &str) -> Option<String> {
+    let (interface, rest) = name.split_once('@')?;
+    let (_version, function) = rest.split_once('-')?;
+    Some(import_name(interface, function))
 }
 
 /// The unsigned LEB128 `u32` at the start of `bytes` (an instruction's immediate).
@@ -113,19 +201,31 @@ impl Engine {
     pub fn compile(&self, name: &str, wasm: Arc<Vec<u8>>) -> Result<CompiledModule, Error> {
         let module = wasmtime::Module::from_binary(&self.inner, &wasm)
             .map_err(|e| Error::Compile(crate::one_line(&format!("{e:#}"))))?;
-        let imports = module
-            .imports()
-            .filter(|i| matches!(i.ty(), wasmtime::ExternType::Func(_)))
-            .map(|i| i.name().to_string())
-            .collect();
         Ok(CompiledModule {
             name: name.to_string(),
             probes: ProbeMap::from_module(&wasm).map(Arc::new),
             module,
-            calls: Arc::new(CallSites {
-                bytes: wasm,
-                imports,
-            }),
+            calls: Arc::new(CallSites::new(wasm)),
+        })
+    }
+
+    /// Validates and compiles the component `wasm`, whose code units `units` lists
+    /// ([`wobs_symbolize::component::code_units`]).
+    pub fn compile_component(
+        &self,
+        wasm: &[u8],
+        units: &[wobs_symbolize::component::CodeUnit],
+    ) -> Result<CompiledComponent, Error> {
+        let component = wasmtime::component::Component::from_binary(&self.inner, wasm)
+            .map_err(|e| Error::Compile(crate::one_line(&format!("{e:#}"))))?;
+        Ok(CompiledComponent {
+            units: units.iter().map(|unit| unit.name.clone()).collect(),
+            component,
+            ranges: Arc::new(units.iter().map(|unit| unit.range.clone()).collect()),
+            calls: units
+                .iter()
+                .map(|unit| Arc::new(CallSites::new(Arc::new(unit.bytes(wasm).to_vec()))))
+                .collect(),
         })
     }
 }

@@ -23,6 +23,7 @@
 mod debug;
 pub mod determinism;
 mod engine;
+mod guest;
 mod invoke;
 mod options;
 mod run;
@@ -31,7 +32,8 @@ mod spans;
 mod tracer;
 
 pub use debug::{DebugSession, Interrupter, SharedSymbols};
-pub use engine::{CompiledModule, Engine};
+pub use engine::{CompiledComponent, CompiledModule, Engine};
+pub use guest::CompiledGuest;
 pub use options::{CapturedOutput, EngineOptions, RunOptions, SampleClock, SamplerKind};
 pub use run::{run, FuelCount, RunResult, RunSpans};
 pub use sampler::live::LiveSamples;

@@ -4,15 +4,14 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use wasmtime::{Linker, Store, UpdateDeadline, WasmBacktrace};
+use wasmtime::{Store, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
-use wobs_events::{MemoryGrow, ProbeAbi, RawOutcome, RawProfile, RawTrace};
+use wobs_events::{MemoryGrow, RawOutcome, RawProfile, RawTrace};
 
-use crate::invoke::{self, Entry};
 use crate::sampler::{Sampler, Stop, Ticker};
 use crate::tracer::Tracer;
-use crate::{CompiledModule, Engine, RunOptions};
+use crate::{CompiledGuest, Engine, RunOptions};
 
 /// What a run produced.
 #[derive(Debug)]
@@ -64,41 +63,49 @@ pub struct RunSpans {
 }
 
 /// The store's data.
-struct Host {
-    wasi: WasiP1Ctx,
-    sampler: Sampler,
-    tracer: Tracer,
+pub(crate) struct Host {
+    /// WASI for both kinds of guest: preview 1 for modules, and through its table and context
+    /// (`WasiView`) WASI 0.2 for components.
+    pub(crate) wasi: WasiP1Ctx,
+    pub(crate) sampler: Sampler,
+    pub(crate) tracer: Tracer,
     /// Probes read fuel instead of the clock.
-    fuel: bool,
+    pub(crate) fuel: bool,
     /// Fuel consumed when instantiation finished.
-    instantiated_fuel: Option<u64>,
+    pub(crate) instantiated_fuel: Option<u64>,
 }
 
-/// Runs `main` with `preloads` linked under their names. Never panics on guest behaviour: every
-/// way a guest can end — return, `proc_exit`, trap, timeout, interrupt, link failure — is a
-/// [`RawOutcome`], and the samples taken until then are returned with it.
-pub fn run(
-    engine: &Engine,
-    main: &CompiledModule,
-    preloads: &[CompiledModule],
-    options: &RunOptions,
-) -> RunResult {
+impl wasmtime_wasi::WasiView for Host {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        self.wasi.ctx()
+    }
+}
+
+impl Host {
+    /// Notes the fuel instantiation used, when the engine counts fuel.
+    pub(crate) fn instantiated(store: &mut Store<Host>) {
+        if store.data().fuel {
+            store.data_mut().instantiated_fuel = Some(consumed(store.get_fuel().ok()));
+        }
+    }
+}
+
+/// Runs `guest`. Never panics on guest behaviour: every way a guest can end — return, exit,
+/// trap, timeout, interrupt, link failure — is a [`RawOutcome`], and the samples taken until then
+/// are returned with it.
+pub fn run(engine: &Engine, guest: &CompiledGuest, options: &RunOptions) -> RunResult {
     let unix_now = || {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
     };
     let ticks = Arc::new(AtomicU64::new(0));
-    let compiled: Vec<&CompiledModule> = std::iter::once(main).chain(preloads).collect();
-    let sampler = Sampler::new(&compiled, options, ticks.clone());
+    let sampler = Sampler::new(guest, options, ticks.clone());
     // The exact sampler's handler reads the tracer's innermost span through this.
     let beacon = (options.sampler == crate::SamplerKind::Signal && options.spans.is_some())
         .then(|| Arc::new(crate::spans::SpanBeacon::default()));
     let tracer = Tracer::new(
-        std::iter::once(main)
-            .chain(preloads)
-            .map(|m| m.probes.clone())
-            .collect(),
+        guest.probes(),
         options.spans.clone().filter(|_| !engine.fuel),
         options.call_paths,
         beacon.clone(),
@@ -182,7 +189,14 @@ pub fn run(
     let start_unix_ns = unix_now();
     store.data_mut().sampler.start_clock(started);
     store.data_mut().tracer.start_clock(started, start_unix_ns);
-    let result = execute(&mut store, engine, main, preloads, options);
+    let result = match guest {
+        CompiledGuest::Modules(modules) => {
+            crate::guest::module::execute(&mut store, engine, modules, options)
+        }
+        CompiledGuest::Component(component) => {
+            crate::guest::component::execute(&mut store, engine, component, options)
+        }
+    };
     let duration = started.elapsed();
     drop(ticker);
     if let Some(exact) = exact {
@@ -264,7 +278,7 @@ mod exact {
         Some(SignalSampler::start(
             interval,
             options.clock,
-            sampler.modules(),
+            sampler.code(),
             live,
             beacon,
         ))
@@ -353,16 +367,8 @@ mod exact {
 }
 
 /// Fuel consumed, from what `get_fuel` says is left.
-fn consumed(left: Option<u64>) -> u64 {
+pub(crate) fn consumed(left: Option<u64>) -> u64 {
     FUEL_BUDGET.saturating_sub(left.unwrap_or(FUEL_BUDGET))
-}
-
-/// The probes' clock: fuel consumed when the engine counts it, else ns since the guest started.
-fn probe_now(cx: &wasmtime::Caller<'_, Host>) -> u64 {
-    match cx.data().fuel {
-        true => consumed(cx.get_fuel().ok()),
-        false => cx.data().tracer.elapsed(),
-    }
 }
 
 pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> {
@@ -398,111 +404,6 @@ pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> 
             .map_err(|e| e.context(format!("cannot open --dir {}", host.display())))?;
     }
     Ok(builder.build_p1())
-}
-
-fn execute(
-    store: &mut Store<Host>,
-    engine: &Engine,
-    main: &CompiledModule,
-    preloads: &[CompiledModule],
-    options: &RunOptions,
-) -> wasmtime::Result<RawOutcome> {
-    let mut linker = Linker::new(&engine.inner);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)?;
-    // Probe imports are defined anew before each module is linked so each knows its module index.
-    linker.allow_shadowing(true);
-    for (index, preload) in preloads.iter().enumerate() {
-        define_probes(&mut linker, index as u32 + 1)?;
-        linker
-            .module(&mut *store, &preload.name, &preload.module)
-            .map_err(|e| e.context(format!("cannot preload `{}`", preload.name)))?;
-    }
-    if options.trap_unknown_imports {
-        linker.define_unknown_imports_as_traps(&main.module)?;
-    }
-    define_probes(&mut linker, 0)?;
-    let instance = linker.instantiate(&mut *store, &main.module)?;
-    let instantiated = |store: &mut Store<Host>| {
-        if store.data().fuel {
-            store.data_mut().instantiated_fuel = Some(consumed(store.get_fuel().ok()));
-        }
-    };
-    match invoke::entry(store, &instance, options.invoke.as_deref())? {
-        Entry::Start(start) => {
-            instantiated(store);
-            start.call(&mut *store, ())?;
-            Ok(RawOutcome::Exited(0))
-        }
-        Entry::Invoke {
-            initialize,
-            name,
-            func,
-        } => {
-            if let Some(initialize) = initialize {
-                initialize.call(&mut *store, ())?;
-            }
-            instantiated(store);
-            let params = options.args.get(1..).unwrap_or_default();
-            Ok(RawOutcome::Returned(invoke::call(
-                store, &name, func, params,
-            )?))
-        }
-    }
-}
-
-/// Defines both probe ABIs' imports for module `module`.
-fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()> {
-    use wasmtime::Caller;
-    for abi in ProbeAbi::ALL {
-        let names = abi.names();
-        linker.func_wrap(
-            names.module,
-            names.enter,
-            move |mut cx: Caller<'_, Host>, id: i32| {
-                let now = probe_now(&cx);
-                cx.data_mut().tracer.enter(module, id as u32, now);
-                sample_if_due(&mut cx);
-            },
-        )?;
-        linker.func_wrap(
-            names.module,
-            names.exit,
-            move |mut cx: Caller<'_, Host>, id: i32| {
-                sample_if_due(&mut cx);
-                let now = probe_now(&cx);
-                cx.data_mut().tracer.exit(module, id as u32, now);
-            },
-        )?;
-    }
-    let (wobs, observe) = (ProbeAbi::Wobs.names(), ProbeAbi::Observe.names());
-    linker.func_wrap(
-        wobs.module,
-        wobs.memory_grow,
-        |mut cx: Caller<'_, Host>, pages: i32, _result: i32| {
-            let now = probe_now(&cx);
-            cx.data_mut().tracer.memory_grow(pages as u32, now)
-        },
-    )?;
-    linker.func_wrap(
-        observe.module,
-        observe.memory_grow,
-        |mut cx: Caller<'_, Host>, pages: i32| {
-            let now = probe_now(&cx);
-            cx.data_mut().tracer.memory_grow(pages as u32, now)
-        },
-    )?;
-    Ok(())
-}
-
-/// Samples the guest's stack from inside a probe when a tick is due: the probe's caller is the
-/// probed function, so the sample lands exactly where the guest is.
-fn sample_if_due(cx: &mut wasmtime::Caller<'_, Host>) {
-    if cx.data().sampler.tick_due() {
-        let trace = WasmBacktrace::capture(&*cx);
-        let host = cx.data_mut();
-        let span = host.tracer.sample_span();
-        host.sampler.record_at_probe(&trace, span);
-    }
 }
 
 /// Turns the error a run ended with into an outcome.

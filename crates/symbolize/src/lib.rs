@@ -26,6 +26,7 @@
 //! each compilation unit lazily on first lookup; after that a lookup is a binary search. Callers that
 //! see the same offset many times (profilers) should cache results per offset.
 
+pub mod component;
 mod demangle;
 mod dwarf;
 mod layout;
@@ -52,6 +53,9 @@ pub enum Error {
     /// Components are not core modules.
     #[error("this is a wasm component, not a core module; wobs profiles core modules")]
     Component,
+    /// A component whose core module runs past its end.
+    #[error("truncated component: a core module extends past its end")]
+    Truncated,
     /// Offsets beyond 4 GiB cannot occur in wasm32 tooling.
     #[error("module larger than 4 GiB")]
     TooLarge,

@@ -12,10 +12,10 @@ use wobs_bench::report::{self, JsonReport};
 use wobs_bench::results::{CaseConfig, CaseResult, FuelTotals, TimeFigures};
 use wobs_bench::{BenchResults, Comparison, Fingerprint, Thresholds};
 use wobs_events::{ProbeMap, RawOutcome};
-use wobs_runtime::{determinism, CompiledModule, Engine, EngineOptions, RunOptions};
+use wobs_runtime::{determinism, CompiledGuest, CompiledModule, Engine, EngineOptions, RunOptions};
 
 use crate::flags::{GuestFlags, InstrumentFlags};
-use crate::guest::{compile, flush_guest_stdout, load, module_name, Loaded};
+use crate::guest::{compile, flush_guest_stdout, load, module_name, refuse_component, Loaded};
 use crate::write::write_atomic;
 
 /// Exit code when a case regressed.
@@ -197,6 +197,7 @@ impl BenchCommand {
     fn run_case(&self, engine: &Engine, case: &CaseSpec) -> anyhow::Result<CaseResult> {
         let name = case.name();
         let loaded = load(&case.module, module_name(&case.module))?;
+        refuse_component(loaded.bytes(), &loaded.info.path, "bench")?;
         let probed = ProbeMap::from_module(loaded.bytes()).is_some();
         let instrumented = match self.no_probes || probed {
             true => loaded,
@@ -210,7 +211,8 @@ impl BenchCommand {
             None => None,
         };
         let options = self.case_options(case, &instrumented, stdin.clone())?;
-        let result = wobs_runtime::run(engine, &compiled, &[], &options);
+        let guest = CompiledGuest::Modules(vec![compiled.clone()]);
+        let result = wobs_runtime::run(engine, &guest, &options);
         flush_guest_stdout();
         let exit_code = match &result.outcome {
             RawOutcome::Exited(code) => *code,
@@ -304,16 +306,16 @@ impl BenchCommand {
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
         let engine = Engine::new(&engine_options)?;
-        let original = match &module.original {
+        let original = CompiledGuest::Modules(vec![match &module.original {
             Some((bytes, _)) => engine.compile(&module.info.name, bytes.clone())?,
             None => compile(&engine, module)?,
-        };
+        }]);
         let mut options = self.case_options(case, module, stdin)?;
         options.call_paths = false;
         let mut times: Vec<Duration> = (0..self.runs.max(1))
             .map(|_| {
                 let started = Instant::now();
-                let _ = wobs_runtime::run(&engine, &original, &[], &options);
+                let _ = wobs_runtime::run(&engine, &original, &options);
                 started.elapsed()
             })
             .collect();

@@ -11,7 +11,7 @@ use wobs_runtime::{CapturedOutput, DebugSession, Engine, EngineOptions, SharedSy
 use wobs_symbolize::ModuleSymbols;
 
 use crate::flags::GuestFlags;
-use crate::guest::{compile, load_modules, run_options};
+use crate::guest::{compile, load_modules, refuse_component, run_options};
 use wobs_debugger::{Debugger, Flow, Session};
 
 /// Debug a WASI program: breakpoints, stepping, backtraces, variables (gdb's commands).
@@ -48,6 +48,7 @@ impl DebugCommand {
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
         let (main, preloads) = load_modules(&self.guest, &wasm)?;
+        refuse_component(main.bytes(), &main.info.path, "debug")?;
         let all: Vec<_> = std::iter::once(&main).chain(&preloads).collect();
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();

@@ -8,6 +8,7 @@ use clap::Args;
 use wobs_instrument::DwarfHandling;
 
 use crate::flags::InstrumentFlags;
+use crate::guest::refuse_component;
 use crate::write::write_atomic;
 
 /// Rewrite a module with tracing probes (function entry/exit, optionally memory growth).
@@ -30,6 +31,7 @@ impl InstrumentCommand {
     pub fn execute(self) -> anyhow::Result<i32> {
         let path = self.input.display();
         let wasm = std::fs::read(&self.input).with_context(|| format!("cannot read {path}"))?;
+        refuse_component(&wasm, &path.to_string(), "instrument")?;
         let started = std::time::Instant::now();
         let out = wobs_instrument::instrument(&wasm, &self.filters.options())
             .with_context(|| format!("{path}"))?;

@@ -5,20 +5,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap, RawOutcome};
-use wobs_runtime::{CompiledModule, Engine, EngineOptions, RunOptions, SampleClock, SamplerKind};
+use wobs_runtime::{CompiledGuest, Engine, EngineOptions, RunOptions, SampleClock, SamplerKind};
 use wobs_symbolize::{ModuleSymbols, SharedSymbols};
 
 use crate::deferred::Deferred;
 use crate::spans::{finish_export, naming, OtlpFlags, RunSpans};
 
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
-use crate::guest::{compile, flush_guest_stdout, load_modules, run_options, Loaded};
+use crate::guest::{
+    compile, flush_guest_stdout, load_modules, run_options, Loaded, LoadedComponent,
+};
 use crate::outputs::OutputFlags;
 use crate::supervise::supervise;
 use crate::write::write_atomic;
@@ -78,8 +80,20 @@ impl RunCommand {
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
         let (main, preloads) = load_modules(&self.guest, &wasm)?;
+        let component = LoadedComponent::from_file(&main)?;
         // Spans come from probes: asking for them instruments a module that has none.
         let wants_spans = self.otlp.enabled() || self.outputs.chrome_trace.is_some();
+        if component.is_some() {
+            if !preloads.is_empty() {
+                bail!("--preload links core modules; a component brings the modules it links");
+            }
+            if self.trace || wants_spans {
+                bail!(
+                    "instrumenting components is not supported yet: --trace, --otlp and \
+                     --chrome-trace need a core module"
+                );
+            }
+        }
         let trace = self.trace || (wants_spans && ProbeMap::from_module(main.bytes()).is_none());
         let (main, preloads) = if trace {
             let options = self.filters.options();
@@ -92,7 +106,11 @@ impl RunCommand {
         } else {
             (main, preloads)
         };
-        let all: Vec<&Loaded> = std::iter::once(&main).chain(&preloads).collect();
+        // The code units: the modules, or the component's nested core modules.
+        let all: Vec<&Loaded> = match &component {
+            Some(component) => component.modules.iter().collect(),
+            None => std::iter::once(&main).chain(&preloads).collect(),
+        };
         let symbols = Arc::new(read_symbols(&all));
 
         let mut engine_options = EngineOptions::default();
@@ -100,10 +118,14 @@ impl RunCommand {
         let no_epoch_checks = self.no_epoch_checks(&all);
         engine_options.no_epoch_checks = no_epoch_checks;
         let engine = Engine::new(&engine_options)?;
-        let compiled = all
-            .iter()
-            .map(|m| compile(&engine, m))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let compiled = match &component {
+            Some(component) => component.compile(&engine)?,
+            None => CompiledGuest::Modules(
+                all.iter()
+                    .map(|m| compile(&engine, m))
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            ),
+        };
 
         if matches!(self.sampler, SamplerFlag::Exact)
             && matches!(self.sampler(), SamplerFlag::Epoch)
@@ -238,11 +260,11 @@ impl RunCommand {
     fn start_spans(
         &self,
         all: &[&Loaded],
-        compiled: &[CompiledModule],
+        compiled: &CompiledGuest,
         symbols: &Arc<Deferred<ModuleSymbolsList>>,
         options: &mut RunOptions,
     ) -> anyhow::Result<Option<RunSpans>> {
-        let probes: Vec<_> = compiled.iter().map(|c| c.probes.clone()).collect();
+        let probes = compiled.probes();
         if probes.iter().all(Option::is_none) && !self.otlp.enabled() {
             return Ok(None);
         }

@@ -191,3 +191,30 @@ pub fn assert_share_within(
         systematic * 100.0
     );
 }
+
+/// Our example `name` as a component: the core module wrapped by `wit-component` with wasmtime's
+/// preview-1 adapter (`command`, `reactor` or `proxy`), written into `dir`. Its code units are the
+/// example's module, the adapter and wit-component's shims (with their debug names, as
+/// `wasm-tools component new` writes them).
+pub fn component(dir: &Path, name: &str, adapter: &str) -> String {
+    use wasi_preview1_component_adapter_provider as adapters;
+    let module = std::fs::read(root().join(example(name))).expect("example module");
+    let adapter_bytes = match adapter {
+        "command" => adapters::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+        "reactor" => adapters::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        "proxy" => adapters::WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
+        other => panic!("no adapter {other}"),
+    };
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module with the adapter's imports")
+        .adapter(adapters::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter_bytes)
+        .expect("adapter")
+        .validate(true)
+        .debug_names(true)
+        .encode()
+        .expect("component encodes");
+    let path = dir.join(format!("{name}.component.wasm"));
+    std::fs::write(&path, component).expect("component written");
+    path.to_str().expect("utf-8 path").to_string()
+}

@@ -3,53 +3,46 @@
 
 use wobs_events::RawFrame;
 
-/// Compiled code of the run's modules.
+use crate::guest::{GuestCode, Units};
+
+/// Compiled code of the run's code units.
 pub(crate) struct CodeMap {
-    modules: Vec<ModuleCode>,
+    texts: Vec<TextCode>,
 }
 
-struct ModuleCode {
+struct TextCode {
     start: usize,
     end: usize,
-    /// Text offsets where a run of code with one wasm position (a module-file offset) starts,
-    /// sorted. Some runs have no position: see [`CodeMap::frame`].
+    /// Text offsets where a run of code with one wasm position starts, sorted. Some runs have no
+    /// position: see [`CodeMap::frame`].
     map: Vec<(usize, Option<u32>)>,
     /// Compiled functions' `[start, end)` text offsets, sorted.
     functions: Vec<(usize, usize)>,
-}
-
-/// Where `module`'s compiled code is in memory, `[start, end)`.
-pub(crate) fn text_range(module: &wasmtime::Module) -> (usize, usize) {
-    let text = module.text();
-    (text.as_ptr() as usize, text.as_ptr() as usize + text.len())
+    /// What code unit a wasm position is in.
+    units: Units,
 }
 
 impl CodeMap {
-    /// The code of `modules` (index = the run's module index).
-    pub fn new(modules: &[wasmtime::Module]) -> CodeMap {
-        let modules = modules
-            .iter()
-            .map(|module| {
-                let (start, end) = text_range(module);
-                let mut map: Vec<(usize, Option<u32>)> = module
-                    .address_map()
-                    .map(Iterator::collect)
-                    .unwrap_or_default();
+    /// The compiled code of `code`.
+    pub fn new(code: &GuestCode) -> CodeMap {
+        let texts = code
+            .texts()
+            .into_iter()
+            .map(|text| {
+                let mut map = text.address_map;
                 map.sort_by_key(|&(offset, _)| offset);
-                let mut functions: Vec<(usize, usize)> = module
-                    .functions()
-                    .map(|f| (f.offset, f.offset + f.len))
-                    .collect();
+                let mut functions = text.functions;
                 functions.sort_unstable();
-                ModuleCode {
-                    start,
-                    end,
+                TextCode {
+                    start: text.text.as_ptr() as usize,
+                    end: text.text.as_ptr() as usize + text.text.len(),
                     map,
                     functions,
+                    units: text.units,
                 }
             })
             .collect();
-        CodeMap { modules }
+        CodeMap { texts }
     }
 
     /// Wasm frames, root first, of `pcs` (innermost first: the leaf's exact PC, then return
@@ -66,11 +59,7 @@ impl CodeMap {
     }
 
     fn frame(&self, pc: usize) -> Option<RawFrame> {
-        let (index, module) = self
-            .modules
-            .iter()
-            .enumerate()
-            .find(|(_, m)| pc >= m.start && pc < m.end)?;
+        let module = self.texts.iter().find(|m| pc >= m.start && pc < m.end)?;
         let offset = pc - module.start;
         // Only positions inside the same compiled function count (not a trampoline's neighbour).
         let f = module
@@ -104,9 +93,6 @@ impl CodeMap {
                 next.or_else(previous)?
             }
         };
-        Some(RawFrame {
-            module: index as u32,
-            offset: wasm,
-        })
+        module.units.frame(wasm)
     }
 }

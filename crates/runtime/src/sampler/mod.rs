@@ -25,7 +25,7 @@ pub(crate) enum Stop {
 
 /// Per-run sampling state; lives in the store so the epoch callback can reach it.
 pub(crate) struct Sampler {
-    modules: Vec<wasmtime::Module>,
+    code: crate::guest::GuestCode,
     host_names: HostNames,
     stack_ids: HashMap<Box<[RawFrame]>, u32>,
     scratch: Vec<RawFrame>,
@@ -42,13 +42,13 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     pub fn new(
-        compiled: &[&crate::CompiledModule],
+        guest: &crate::CompiledGuest,
         options: &crate::RunOptions,
         ticks: Arc<AtomicU64>,
     ) -> Sampler {
         Sampler {
-            modules: compiled.iter().map(|c| c.module.clone()).collect(),
-            host_names: HostNames::new(compiled.iter().map(|c| c.calls.clone()).collect()),
+            code: guest.code(),
+            host_names: HostNames::new(guest.call_sites()),
             stack_ids: HashMap::new(),
             scratch: Vec::new(),
             profile: RawProfile::default(),
@@ -178,15 +178,15 @@ impl Sampler {
         self.sampling = false;
     }
 
-    /// The run's modules.
-    pub fn modules(&self) -> &[wasmtime::Module] {
-        &self.modules
+    /// The run's compiled code.
+    pub fn code(&self) -> &crate::guest::GuestCode {
+        &self.code
     }
 
-    /// Maps a wasmtime frame to (module index, module offset); `None` for frames without an
-    /// address map or from modules that are not part of this run.
+    /// Maps a wasmtime frame to (code unit, offset); `None` for frames without an address map
+    /// or of code that is not part of this run.
     pub fn raw_frame(&self, frame: &wasmtime::FrameInfo) -> Option<RawFrame> {
-        crate::invoke::raw_frame(&self.modules, frame)
+        self.code.raw_frame(frame)
     }
 
     /// Hands over the samples, each sample's span passed through `kept`.

@@ -30,8 +30,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::code_map::{text_range, CodeMap};
+use super::code_map::CodeMap;
 use super::live::{ExactSample, LiveSamples};
+use crate::guest::GuestCode;
 use crate::spans::SpanBeacon;
 use crate::SampleClock;
 use wobs_events::{RawFrame, SpanId};
@@ -130,16 +131,16 @@ pub(crate) struct ExactSamples {
 
 impl SignalSampler {
     /// Starts sampling the calling thread every `interval` of `clock`, in the compiled code of
-    /// `modules`. Fails (with the reason) when another sampler runs or the handler or the timer
+    /// `code`. Fails (with the reason) when another sampler runs or the handler or the timer
     /// cannot be set up.
     pub fn start(
         interval: Duration,
         clock: SampleClock,
-        modules: &[wasmtime::Module],
+        code: &GuestCode,
         live: LiveSamples,
         beacon: Option<Arc<SpanBeacon>>,
     ) -> Result<SignalSampler, String> {
-        let text = modules.iter().map(text_range).collect();
+        let text = code.text_ranges();
         let stack = current_stack().ok_or("cannot read the guest thread's stack bounds")?;
         // SAFETY: every field of `Record` (integers, a bool, an array of integers) is valid as all
         // zero bytes, and `UnsafeCell` has its content's layout. Zeroed pages come from the OS
@@ -186,14 +187,14 @@ impl SignalSampler {
         let reader_stop = stop.clone();
         let started = monotonic_ns();
         let reader_live = live.clone();
-        let reader_modules = modules.to_vec();
+        let reader_code = code.clone();
         let interval_ns = interval.as_nanos().min(u128::from(u64::MAX)) as u64;
         let reader = std::thread::Builder::new()
             .name("wobs-samples".into())
             .spawn(move || {
                 lower_priority();
                 // Built here, off the guest thread: reading the address maps takes a while.
-                let code = CodeMap::new(&reader_modules);
+                let code = CodeMap::new(&reader_code);
                 let mut samples = Vec::new();
                 loop {
                     let done = reader_stop.load(Ordering::Acquire);

@@ -1,0 +1,215 @@
+//! Components run, profile and symbolize like modules: every nested core module is a code unit
+//! with its own name and DWARF, and stacks cross from one to another. The components are our C
+//! examples wrapped by `wit-component` with wasmtime's preview-1 adapter, built by the test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+
+use common::{component, function, marked_line, record, scratch, wobs};
+use wobs_events::{Outcome, Recording};
+
+/// The code units of an example wrapped as a command component, in binary order.
+const UNITS: [&str; 4] = [
+    "main",
+    "wit-component:adapter:wasi_snapshot_preview1",
+    "wit-component-shim-module",
+    "wit-component-fixup",
+];
+
+/// The name of the unit a frame is in (`[host]` for a host frame).
+fn unit(rec: &Recording, frame: u32) -> &str {
+    let module = rec.frames[frame as usize].module as usize;
+    rec.modules
+        .get(module)
+        .map_or("[host]", |m| m.name.as_str())
+}
+
+#[test]
+fn a_component_splits_two_to_one_with_its_modules_own_dwarf() {
+    let dir = scratch();
+    let twice = component(dir.path(), "twice", "command");
+    let (run, rec) = record(
+        dir.path(),
+        &["--interval", "200us", "--clock", "cpu", &twice],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "twice: checksum 3446e358");
+    let names: Vec<&str> = rec.modules.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, UNITS);
+    let (one, two) = (function(&rec, "work_one"), function(&rec, "work_two"));
+    common::assert_share(
+        "work_two:work_one in a component",
+        two.self_samples,
+        one.self_samples + two.self_samples,
+        2.0 / 3.0,
+        800,
+    );
+    assert_eq!(two.file.as_deref(), Some("examples/c/twice.c"));
+    assert_eq!(two.line, Some(marked_line("twice.c", "HOT LOOP work_two")));
+    // One stack crosses units: the adapter's `wasi:cli/run#run` calls main's `_start`.
+    let hot = rec
+        .samples
+        .iter()
+        .map(|s| &rec.stacks[s.stack as usize].frames)
+        .find(|frames| rec.frames[*frames.last().unwrap() as usize].function == "work_two")
+        .expect("a work_two sample");
+    assert_eq!(unit(&rec, hot[0]), UNITS[1]);
+    assert!(
+        rec.frames[hot[0] as usize]
+            .function
+            .starts_with("wasi:cli/run@"),
+        "{:?}",
+        rec.frames[hot[0] as usize]
+    );
+    assert_eq!(unit(&rec, *hot.last().unwrap()), "main");
+}
+
+#[test]
+fn the_epoch_sampler_resolves_component_frames_too() {
+    let dir = scratch();
+    let twice = component(dir.path(), "twice", "command");
+    let (run, rec) = record(dir.path(), &["--sampler", "epoch", &twice]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(rec.functions[0].name, "work_two");
+    assert_eq!(
+        rec.functions[0].line,
+        Some(marked_line("twice.c", "uint32_t work_two("))
+    );
+    assert_eq!(unit(&rec, rec.stacks[0].frames[0]), UNITS[1]);
+}
+
+/// Time blocked in a WASI 0.2 call is on a host frame named after the WIT function, under the
+/// adapter and shim frames that made the call.
+#[test]
+fn host_calls_of_a_component_name_the_wit_function() {
+    let dir = scratch();
+    let sleepy = component(dir.path(), "sleepy", "command");
+    let (run, rec) = record(dir.path(), &["--interval", "1ms", &sleepy]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let poll = function(&rec, "[host] wasi:io/poll#poll");
+    // The guest measures its own split (busy loop : nanosleep) and prints it.
+    let sleep_share: f64 = run
+        .stdout
+        .split("sleep share ")
+        .nth(1)
+        .and_then(|rest| rest.trim().strip_suffix('%'))
+        .and_then(|share| share.parse().ok())
+        .unwrap_or_else(|| panic!("no sleep share in {:?}", run.stdout));
+    // 3 points for what the guest's own clock readings leave out (start-up, the printf).
+    common::assert_share_within(
+        "[host] wasi:io/poll#poll",
+        poll.self_samples,
+        rec.run.samples_taken,
+        sleep_share / 100.0,
+        0.03,
+        300,
+    );
+    let stack = rec
+        .stacks
+        .iter()
+        .find(|s| rec.frames[*s.frames.last().unwrap() as usize].function == poll.name)
+        .unwrap();
+    let callers: Vec<&str> = stack.frames.iter().map(|&f| unit(&rec, f)).collect();
+    for name in ["main", UNITS[1], UNITS[2]] {
+        assert!(callers.contains(&name), "{callers:?}");
+    }
+}
+
+#[test]
+fn a_trapping_component_exits_134_with_a_symbolized_backtrace() {
+    let dir = scratch();
+    let trap = component(dir.path(), "trap", "command");
+    let (run, rec) = record(dir.path(), &[&trap]);
+    assert_eq!(run.code, 134, "{}", run.stderr);
+    assert!(run.stderr.contains("main!divide"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("at examples/c/trap.c:24:14"),
+        "{}",
+        run.stderr
+    );
+    let Outcome::Trapped { backtrace, .. } = &rec.run.outcome else {
+        panic!("{:?}", rec.run.outcome)
+    };
+    assert_eq!(backtrace[0].frames[0].function, "divide");
+}
+
+/// WASI 0.2's `exit` takes ok or err: a nonzero `proc_exit` status through the adapter is err,
+/// exit code 1, as under `wasmtime run`.
+#[test]
+fn a_component_exit_status_is_ok_or_err() {
+    let dir = scratch();
+    let exit = component(dir.path(), "exit_code", "command");
+    let run = wobs(&["run", "-q", &exit]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "exit_code: exiting with status 3");
+}
+
+#[test]
+fn what_cannot_run_as_a_component_says_why_in_one_line() {
+    let dir = scratch();
+    let reactor = component(dir.path(), "reactor", "reactor");
+    let run = wobs(&["run", "-q", &reactor]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("exports no wasi:cli/run"),
+        "{}",
+        run.stderr
+    );
+
+    let twice = component(dir.path(), "twice", "command");
+    for (verb, args) in [
+        ("run", vec!["run", "--trace", &twice]),
+        ("debug", vec!["debug", "--batch", "-ex", "run", &twice]),
+        ("instrument", vec!["instrument", &twice, "-o", "/dev/null"]),
+        ("bench", vec!["bench", &twice]),
+    ] {
+        let run = wobs(&args);
+        assert_eq!(run.code, 1, "{verb}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{verb}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("component"), "{verb}: {}", run.stderr);
+    }
+}
+
+/// Truncated and byte-flipped components: a one-line error or a run, never a panic.
+#[test]
+fn damaged_components_never_panic() {
+    let dir = scratch();
+    let twice = component(dir.path(), "twice", "command");
+    let bytes = std::fs::read(&twice).unwrap();
+    let damaged = dir.path().join("damaged.wasm");
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..12 {
+        let mut copy = bytes.clone();
+        match round {
+            0..=3 => copy.truncate((next() % copy.len() as u64) as usize),
+            _ => {
+                for _ in 0..4 {
+                    let at = (next() % copy.len() as u64) as usize;
+                    copy[at] = next() as u8;
+                }
+            }
+        }
+        std::fs::write(&damaged, &copy).unwrap();
+        let run = wobs(&["run", "-q", "--timeout", "10s", damaged.to_str().unwrap()]);
+        assert!(
+            !run.stderr.contains("panicked") && run.code != 101,
+            "round {round}: {}",
+            run.stderr
+        );
+        if run.code == 1 && run.stderr.starts_with("error:") {
+            assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Guests: core modules and components. What differs between the kinds is only how a guest's
+//! code units are found in compiled code, and how it is linked, instantiated and entered
+//! ([`module`]: WASI preview 1, `_start` or `--invoke`; [`component`]: WASI 0.2, `wasi:cli/run`).
+//! Sampling, supervision, tracing and fuel are shared ([`crate::run`]).
+
+pub(crate) mod component;
+pub(crate) mod module;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use wobs_events::{ProbeMap, RawFrame};
+
+use crate::engine::CallSites;
+use crate::{CompiledComponent, CompiledModule};
+
+/// A program compiled to run.
+#[derive(Clone)]
+pub enum CompiledGuest {
+    /// Core modules: the main one first, then the `--preload`s, linked under their names. Each
+    /// is one code unit.
+    Modules(Vec<CompiledModule>),
+    /// A component: its code units are its nested core modules.
+    Component(CompiledComponent),
+}
+
+impl CompiledGuest {
+    /// The code units' names, in the order frames index them.
+    pub fn unit_names(&self) -> Vec<String> {
+        match self {
+            CompiledGuest::Modules(modules) => modules.iter().map(|m| m.name.clone()).collect(),
+            CompiledGuest::Component(component) => component.units.clone(),
+        }
+    }
+
+    /// Each code unit's `wobs.map`, when it was instrumented.
+    pub fn probes(&self) -> Vec<Option<Arc<ProbeMap>>> {
+        match self {
+            CompiledGuest::Modules(modules) => modules.iter().map(|m| m.probes.clone()).collect(),
+            CompiledGuest::Component(component) => vec![None; component.units.len()],
+        }
+    }
+
+    /// Per code unit: what names the host function a call site calls.
+    pub(crate) fn call_sites(&self) -> Vec<Arc<CallSites>> {
+        match self {
+            CompiledGuest::Modules(modules) => modules.iter().map(|m| m.calls.clone()).collect(),
+            CompiledGuest::Component(component) => component.calls.clone(),
+        }
+    }
+
+    /// Where the code units' compiled code is.
+    pub(crate) fn code(&self) -> GuestCode {
+        match self {
+            CompiledGuest::Modules(modules) => {
+                GuestCode::Modules(modules.iter().map(|m| m.module.clone()).collect())
+            }
+            CompiledGuest::Component(component) => GuestCode::Component {
+                component: component.component.clone(),
+                ranges: component.ranges.clone(),
+            },
+        }
+    }
+}
+
+/// The compiled code of a guest: turns wasmtime's frames, and program counters, into code units
+/// and offsets in them.
+#[derive(Clone)]
+pub(crate) enum GuestCode {
+    /// One compiled module per code unit.
+    Modules(Vec<wasmtime::Module>),
+    /// One compiled text for every unit; its wasm offsets are offsets in the component's bytes,
+    /// `ranges` says which unit holds each.
+    Component {
+        component: wasmtime::component::Component,
+        ranges: Arc<Vec<Range<usize>>>,
+    },
+}
+
+/// One stretch of compiled code and how its wasm offsets name code units.
+pub(crate) struct CodeText<'a> {
+    /// The machine code.
+    pub text: &'a [u8],
+    /// Text offset → wasm offset runs, as wasmtime's `address_map` gives them.
+    pub address_map: Vec<(usize, Option<u32>)>,
+    /// Compiled functions' `[start, end)` text offsets.
+    pub functions: Vec<(usize, usize)>,
+    /// How a wasm offset of this text becomes a frame.
+    pub units: Units,
+}
+
+/// How the wasm offsets of one compiled text name code units.
+#[derive(Clone)]
+pub(crate) enum Units {
+    /// All of it is this unit's, offsets as they are.
+    One(u32),
+    /// Offsets are in a component's bytes; the unit is the range that holds the offset.
+    Ranges(Arc<Vec<Range<usize>>>),
+}
+
+impl Units {
+    /// The frame at wasm offset `offset`.
+    pub fn frame(&self, offset: u32) -> Option<RawFrame> {
+        match self {
+            Units::One(module) => Some(RawFrame {
+                module: *module,
+                offset,
+            }),
+            Units::Ranges(ranges) => frame_in(ranges, offset),
+        }
+    }
+}
+
+/// The frame at offset `offset` of a component whose units are at `ranges` (sorted).
+fn frame_in(ranges: &[Range<usize>], offset: u32) -> Option<RawFrame> {
+    let at = offset as usize;
+    let unit = ranges
+        .partition_point(|range| range.start <= at)
+        .checked_sub(1)?;
+    let range = &ranges[unit];
+    (at < range.end).then(|| RawFrame {
+        module: unit as u32,
+        offset: (at - range.start) as u32,
+    })
+}
+
+impl GuestCode {
+    /// Every stretch of compiled code with its maps (reading the maps takes a while: do it off
+    /// the guest thread).
+    pub fn texts(&self) -> Vec<CodeText<'_>> {
+        match self {
+            GuestCode::Modules(modules) => modules
+                .iter()
+                .enumerate()
+                .map(|(index, module)| CodeText {
+                    text: module.text(),
+                    address_map: module
+                        .address_map()
+                        .map(Iterator::collect)
+                        .unwrap_or_default(),
+                    functions: module
+                        .functions()
+                        .map(|f| (f.offset, f.offset + f.len))
+                        .collect(),
+                    units: Units::One(index as u32),
+                })
+                .collect(),
+            GuestCode::Component { component, ranges } => vec![CodeText {
+                text: component.text(),
+                address_map: component
+                    .address_map()
+                    .map(Iterator::collect)
+                    .unwrap_or_default(),
+                functions: component
+                    .functions()
+                    .map(|f| (f.offset, f.offset + f.len))
+                    .collect(),
+                units: Units::Ranges(ranges.clone()),
+            }],
+        }
+    }
+
+    /// Where each stretch of compiled code is in memory, `[start, end)`, in [`Self::texts`] order.
+    pub fn text_ranges(&self) -> Vec<(usize, usize)> {
+        let range = |text: &[u8]| (text.as_ptr() as usize, text.as_ptr() as usize + text.len());
+        match self {
+            GuestCode::Modules(modules) => modules.iter().map(|m| range(m.text())).collect(),
+            GuestCode::Component { component, .. } => vec![range(component.text())],
+        }
+    }
+
+    /// A wasmtime frame as a code unit and an offset in it; `None` for frames of code that is not
+    /// this guest's, or without an address.
+    pub fn raw_frame(&self, frame: &wasmtime::FrameInfo) -> Option<RawFrame> {
+        match self {
+            GuestCode::Modules(modules) => crate::invoke::raw_frame(modules, frame),
+            GuestCode::Component { ranges, .. } => {
+                frame_in(ranges, u32::try_from(frame.module_offset()?).ok()?)
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Core modules: linked with WASI preview 1, each preload under its name, and entered through
+//! `_start` or an `--invoke`d export with plain values.
+
+use wasmtime::{Linker, Store, WasmBacktrace};
+use wobs_events::{ProbeAbi, RawOutcome};
+
+use crate::invoke::{self, Entry};
+use crate::run::{consumed, Host};
+use crate::{CompiledModule, Engine, RunOptions};
+
+/// The probes' clock: fuel consumed when the engine counts it, else ns since the guest started.
+fn probe_now(cx: &wasmtime::Caller<'_, Host>) -> u64 {
+    match cx.data().fuel {
+        true => consumed(cx.get_fuel().ok()),
+        false => cx.data().tracer.elapsed(),
+    }
+}
+
+/// Links `modules` (the main one first, then the preloads under their names) with WASI preview 1
+/// and the probes' imports, instantiates the main one and calls `_start` or the `--invoke`d
+/// export.
+pub(crate) fn execute(
+    store: &mut Store<Host>,
+    engine: &Engine,
+    modules: &[CompiledModule],
+    options: &RunOptions,
+) -> wasmtime::Result<RawOutcome> {
+    let Some((main, preloads)) = modules.split_first() else {
+        wasmtime::bail!("no module to run");
+    };
+    let mut linker = Linker::new(&engine.inner);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    // Probe imports are defined anew before each module is linked so each knows its module index.
+    linker.allow_shadowing(true);
+    for (index, preload) in preloads.iter().enumerate() {
+        define_probes(&mut linker, index as u32 + 1)?;
+        linker
+            .module(&mut *store, &preload.name, &preload.module)
+            .map_err(|e| e.context(format!("cannot preload `{}`", preload.name)))?;
+    }
+    if options.trap_unknown_imports {
+        linker.define_unknown_imports_as_traps(&main.module)?;
+    }
+    define_probes(&mut linker, 0)?;
+    let instance = linker.instantiate(&mut *store, &main.module)?;
+    match invoke::entry(store, &instance, options.invoke.as_deref())? {
+        Entry::Start(start) => {
+            Host::instantiated(store);
+            start.call(&mut *store, ())?;
+            Ok(RawOutcome::Exited(0))
+        }
+        Entry::Invoke {
+            initialize,
+            name,
+            func,
+        } => {
+            if let Some(initialize) = initialize {
+                initialize.call(&mut *store, ())?;
+            }
+            Host::instantiated(store);
+            let params = options.args.get(1..).unwrap_or_default();
+            Ok(RawOutcome::Returned(invoke::call(
+                store, &name, func, params,
+            )?))
+        }
+    }
+}
+
+/// Defines both probe ABIs' imports for module `module`.
+fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()> {
+    use wasmtime::Caller;
+    for abi in ProbeAbi::ALL {
+        let names = abi.names();
+        linker.func_wrap(
+            names.module,
+            names.enter,
+            move |mut cx: Caller<'_, Host>, id: i32| {
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.enter(module, id as u32, now);
+                sample_if_due(&mut cx);
+            },
+        )?;
+        linker.func_wrap(
+            names.module,
+            names.exit,
+            move |mut cx: Caller<'_, Host>, id: i32| {
+                sample_if_due(&mut cx);
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.exit(module, id as u32, now);
+            },
+        )?;
+    }
+    let (wobs, observe) = (ProbeAbi::Wobs.names(), ProbeAbi::Observe.names());
+    linker.func_wrap(
+        wobs.module,
+        wobs.memory_grow,
+        |mut cx: Caller<'_, Host>, pages: i32, _result: i32| {
+            let now = probe_now(&cx);
+            cx.data_mut().tracer.memory_grow(pages as u32, now)
+        },
+    )?;
+    linker.func_wrap(
+        observe.module,
+        observe.memory_grow,
+        |mut cx: Caller<'_, Host>, pages: i32| {
+            let now = probe_now(&cx);
+            cx.data_mut().tracer.memory_grow(pages as u32, now)
+        },
+    )?;
+    Ok(())
+}
+
+/// Samples the guest's stack from inside a probe when a tick is due: the probe's caller is the
+/// probed function, so the sample lands exactly where the guest is.
+fn sample_if_due(cx: &mut wasmtime::Caller<'_, Host>) {
+    if cx.data().sampler.tick_due() {
+        let trace = WasmBacktrace::capture(&*cx);
+        let host = cx.data_mut();
+        let span = host.tracer.sample_span();
+        host.sampler.record_at_probe(&trace, span);
+    }
+}
