@@ -19,7 +19,8 @@ pub struct GuestFlags {
     pub env: Vec<String>,
 
     /// Call this export instead of `_start` (for reactors); guest arguments become its parameters.
-    #[arg(long, value_name = "NAME")]
+    /// For a component, the whole call in WAVE, as `wasmtime run --invoke`: `'add(1, 2)'`.
+    #[arg(long, value_name = "NAME | 'NAME(ARGS)'")]
     pub invoke: Option<String>,
 
     /// Link another module under an import name, e.g. `--preload lib=lib.wasm`.

@@ -213,3 +213,82 @@ fn damaged_components_never_panic() {
         }
     }
 }
+
+/// A component exporting `add: func(a: u32, b: u32) -> u32` and, in an exported interface,
+/// `spin: func(rounds: u32) -> result<u32, string>`, from a hand-written core module.
+fn calculator(dir: &std::path::Path) -> String {
+    let wit = r#"
+        package wobs:test;
+        interface work { spin: func(rounds: u32) -> result<u32, string>; }
+        world calculator {
+            export add: func(a: u32, b: u32) -> u32;
+            export work;
+        }
+    "#;
+    // `spin` returns ok(rounds xorshift rounds of 1) through a return area in memory.
+    let wat = r#"(module
+        (memory (export "memory") 1)
+        (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+        (func (export "wobs:test/work#spin") (param $n i32) (result i32) (local $x i32)
+            i32.const 1 local.set $x
+            block loop
+                local.get $n i32.eqz br_if 1
+                local.get $x local.get $x i32.const 13 i32.shl i32.xor local.set $x
+                local.get $x local.get $x i32.const 17 i32.shr_u i32.xor local.set $x
+                local.get $x local.get $x i32.const 5 i32.shl i32.xor local.set $x
+                local.get $n i32.const 1 i32.sub local.set $n
+                br 0
+            end end
+            i32.const 16 i32.const 0 i32.store8
+            i32.const 20 local.get $x i32.store
+            i32.const 16)
+        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+    )"#;
+    let mut resolve = wit_parser::Resolve::default();
+    let package = resolve.push_str("calculator.wit", wit).unwrap();
+    let world = resolve.select_world(&[package], None).unwrap();
+    let mut module = wat::parse_str(wat).unwrap();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let path = dir.join("calculator.wasm");
+    std::fs::write(&path, component).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// `--invoke` calls a component's export with WAVE arguments and prints WAVE results, as
+/// `wasmtime run --invoke` does; exports of exported interfaces are found by their name.
+#[test]
+fn invoke_calls_a_component_export_in_wave() {
+    let dir = scratch();
+    let calculator = calculator(dir.path());
+    let run = wobs(&["run", "-q", "--invoke", "add(40, 2)", &calculator]);
+    assert_eq!((run.code, run.stdout.trim()), (0, "42"), "{}", run.stderr);
+    let run = wobs(&["run", "-q", "--invoke", "spin(3)", &calculator]);
+    let mut x = 1u32;
+    for _ in 0..3 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+    }
+    assert_eq!(run.stdout.trim(), format!("ok({x})"), "{}", run.stderr);
+    for (call, error) in [
+        ("nothing()", "exports no function `nothing`"),
+        ("add(1)", "arguments of `add`"),
+        ("add(1,", "--invoke `add(1,`"),
+    ] {
+        let run = wobs(&["run", "-q", "--invoke", call, &calculator]);
+        assert_eq!(run.code, 1, "{call}: {}", run.stderr);
+        assert!(run.stderr.contains(error), "{call}: {}", run.stderr);
+    }
+}

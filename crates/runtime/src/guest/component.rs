@@ -1,7 +1,11 @@
 //! Components: linked with WASI 0.2 (wasmtime-wasi's preview 2 host) and entered through
-//! `wasi:cli/run`, as `wasmtime run` runs a `wasi:cli/command`.
+//! `wasi:cli/run`, as `wasmtime run` runs a `wasi:cli/command`, or through the export an
+//! `--invoke 'name(args)'` names, its arguments and results in WAVE, as `wasmtime run --invoke`.
 
-use wasmtime::component::Linker;
+use wasmtime::component::types::{ComponentExtern, ComponentFunc, ComponentItem};
+use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;
+use wasmtime::component::wasm_wave::wasm::{DisplayFuncResults, WasmFunc};
+use wasmtime::component::{Linker, Val};
 use wasmtime::Store;
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wobs_events::RawOutcome;
@@ -22,15 +26,15 @@ pub(crate) fn execute(
     component: &CompiledComponent,
     options: &RunOptions,
 ) -> wasmtime::Result<RawOutcome> {
-    if options.invoke.is_some() {
-        wasmtime::bail!("--invoke on a component is not supported yet; run it as a command");
-    }
-    check_is_command(engine, component)?;
     let mut linker = Linker::<Host>::new(&engine.inner);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     if options.trap_unknown_imports {
         linker.define_unknown_imports_as_traps(&component.component)?;
     }
+    if let Some(call) = &options.invoke {
+        return invoke(store, engine, component, &linker, call);
+    }
+    check_is_command(engine, component)?;
     let command = Command::instantiate(&mut *store, &component.component, &linker)?;
     Host::instantiated(store);
     match command.wasi_cli_run().call_run(&mut *store)? {
@@ -63,4 +67,81 @@ fn check_is_command(engine: &Engine, component: &CompiledComponent) -> wasmtime:
         false => exports.join(", "),
     };
     wasmtime::bail!("this component exports no {CLI_RUN} to run (it exports {exports})")
+}
+
+/// Calls the export `call` names (`name(arg, ...)` in WAVE) and renders its results in WAVE.
+fn invoke(
+    store: &mut Store<Host>,
+    engine: &Engine,
+    component: &CompiledComponent,
+    linker: &Linker<Host>,
+    call: &str,
+) -> wasmtime::Result<RawOutcome> {
+    let call = UntypedFuncCall::parse(call)
+        .map_err(|e| wasmtime::format_err!("--invoke `{call}`: {e}"))?;
+    let name = call.name();
+    let mut found = Vec::new();
+    let ty = component.component.component_type();
+    exported_funcs(
+        engine,
+        ty.exports(&engine.inner),
+        &mut Vec::new(),
+        name,
+        &mut found,
+    );
+    let (path, func_ty) = match found.len() {
+        0 => wasmtime::bail!("the component exports no function `{name}`"),
+        1 => found.remove(0),
+        _ => {
+            let paths: Vec<String> = found.iter().map(|(path, _)| path.join("#")).collect();
+            wasmtime::bail!("several exports are named `{name}`: {}", paths.join(", "))
+        }
+    };
+    let params_ty: Vec<_> = WasmFunc::params(&func_ty).collect();
+    let params: Vec<Val> = call
+        .to_wasm_params(&params_ty)
+        .map_err(|e| wasmtime::format_err!("arguments of `{name}`: {e}"))?;
+    let instance = linker.instantiate(&mut *store, &component.component)?;
+    Host::instantiated(store);
+    let export = path
+        .iter()
+        .try_fold(None, |within, name| {
+            instance
+                .get_export_index(&mut *store, within.as_ref(), name)
+                .map(Some)
+        })
+        .flatten()
+        .ok_or_else(|| wasmtime::format_err!("the component exports no function `{name}`"))?;
+    let func = instance
+        .get_func(&mut *store, export)
+        .ok_or_else(|| wasmtime::format_err!("export `{name}` is not a function"))?;
+    let mut results = vec![Val::Bool(false); func_ty.results().len()];
+    func.call(&mut *store, &params, &mut results)?;
+    Ok(RawOutcome::Returned(vec![
+        DisplayFuncResults(&results).to_string()
+    ]))
+}
+
+/// Collects into `found` the functions named `name` among `exports`, searching exported instances
+/// too, each with its export path (`["wasi:cli/run@0.2.0", "run"]`).
+fn exported_funcs<'a>(
+    engine: &Engine,
+    exports: impl Iterator<Item = (&'a str, ComponentExtern<'a>)>,
+    path: &mut Vec<String>,
+    name: &str,
+    found: &mut Vec<(Vec<String>, ComponentFunc)>,
+) {
+    for (export, item) in exports {
+        path.push(export.to_string());
+        match item.ty {
+            ComponentItem::ComponentFunc(func) if export == name => {
+                found.push((path.clone(), func));
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                exported_funcs(engine, instance.exports(&engine.inner), path, name, found);
+            }
+            _ => {}
+        }
+        path.pop();
+    }
 }
