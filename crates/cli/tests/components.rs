@@ -292,3 +292,72 @@ fn invoke_calls_a_component_export_in_wave() {
         assert!(run.stderr.contains(error), "{call}: {}", run.stderr);
     }
 }
+
+/// The share of samples whose leaf is a named function (not `wasm-function[N]`, not a bare
+/// `[host]`).
+fn named_leaf_share(rec: &Recording) -> f64 {
+    let named = rec
+        .samples
+        .iter()
+        .filter(|s| {
+            let leaf = *rec.stacks[s.stack as usize].frames.last().unwrap();
+            let name = &rec.frames[leaf as usize].function;
+            !name.starts_with("wasm-function[") && name != "[host]"
+        })
+        .count();
+    named as f64 / rec.samples.len().max(1) as f64
+}
+
+/// CPython built into a component by componentize-py: 14 core modules, each named after its
+/// shared library and symbolized with its own names; the eval loop is where the time goes.
+#[test]
+fn a_componentize_py_component_runs_with_every_library_named() {
+    let Some(python) = common::third_party_component("python") else {
+        return;
+    };
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &[python.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "python: primes<250000=22044 machine=4292231391"
+    );
+    let units: Vec<&str> = rec.modules.iter().map(|m| m.name.as_str()).collect();
+    for library in ["main", "libc.so", "libpython3.14.so", UNITS[1]] {
+        assert!(units.contains(&library), "{units:?}");
+    }
+    let share = named_leaf_share(&rec);
+    assert!(share >= 0.9, "{:.1}% of samples named", share * 100.0);
+    let eval = function(&rec, "_PyEval_EvalFrameDefault");
+    assert_eq!(
+        rec.modules[eval_unit(&rec, &eval.name)].name,
+        "libpython3.14.so"
+    );
+    assert!(eval.total_samples * 2 >= rec.run.samples_taken, "{eval:?}");
+}
+
+/// The unit of the first frame of function `name`.
+fn eval_unit(rec: &Recording, name: &str) -> usize {
+    rec.frames
+        .iter()
+        .find(|f| f.function == name)
+        .unwrap()
+        .module as usize
+}
+
+/// JavaScript in StarlingMonkey built by componentize-js.
+#[test]
+fn a_componentize_js_component_runs_with_named_frames() {
+    let Some(js) = common::third_party_component("js") else {
+        return;
+    };
+    let dir = scratch();
+    let (run, rec) = record(dir.path(), &[js.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "js: primes<100000=9592 machine=3584181954"
+    );
+    let share = named_leaf_share(&rec);
+    assert!(share >= 0.9, "{:.1}% of samples named", share * 100.0);
+}

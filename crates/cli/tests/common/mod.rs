@@ -125,19 +125,32 @@ pub fn function<'a>(recording: &'a Recording, name: &str) -> &'a FunctionSummary
 /// A third-party module downloaded by `bench/fetch-third-party.sh NAME`, or `None` (with a message
 /// saying how to get it) when it is not there.
 pub fn third_party(name: &str) -> Option<PathBuf> {
+    cached(
+        &format!("{name}.wasm"),
+        &format!("bench/fetch-third-party.sh {name}"),
+    )
+}
+
+/// A third-party component built by `bench/fetch-components.sh NAME`, or `None` (with a message).
+pub fn third_party_component(name: &str) -> Option<PathBuf> {
+    cached(
+        &format!("components/{name}.wasm"),
+        &format!("bench/fetch-components.sh {name}"),
+    )
+}
+
+/// `file` in the third-party cache, or `None` with a message naming the `script` that makes it.
+fn cached(file: &str, script: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("WOBS_THIRD_PARTY_DIR")
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wobs/third-party"))
         })?;
-    let path = dir.join(format!("{name}.wasm"));
+    let path = dir.join(file);
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "skipping: {} not downloaded (run bench/fetch-third-party.sh {name})",
-            path.display()
-        );
+        eprintln!("skipping: {} not there (run {script})", path.display());
         None
     }
 }
