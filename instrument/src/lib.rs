@@ -16,6 +16,7 @@
 //! does not validate: each an [`Error`] with a one-line message; never a panic.
 
 pub mod abi;
+pub mod component;
 mod dwarf;
 mod map_section;
 mod options;
@@ -140,6 +141,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         })
         .collect();
 
+    let unprobed = unprobed_functions(&module, &options.unprobed_exports)?;
     let mut selected = Vec::new();
     for &(id, index) in &originals {
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
@@ -147,7 +149,8 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         };
         report.functions += 1;
         let name = symbols.function_name(index);
-        if wanted(&name, local, exported.contains(&id), options, &filter) {
+        if !unprobed.contains(&id) && wanted(&name, local, exported.contains(&id), options, &filter)
+        {
             let code = symbols.function_body(index).unwrap_or(0..0);
             selected.push((
                 id,
@@ -195,7 +198,12 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
             .filter(|m| m.memory64)
             .map(|m| m.id())
             .collect();
-        let ids: Vec<FunctionId> = module.funcs.iter_local().map(|(id, _)| id).collect();
+        let ids: Vec<FunctionId> = module
+            .funcs
+            .iter_local()
+            .map(|(id, _)| id)
+            .filter(|id| !unprobed.contains(id))
+            .collect();
         for id in ids {
             let grow = GrowProbe {
                 probe,
@@ -258,6 +266,50 @@ fn wanted(
         return false;
     }
     filter.wants(name) && (func.size() >= options.min_size || makes_calls(func))
+}
+
+/// The functions exported under a name matching one of `exports` (globs) and every function they
+/// reach by direct calls.
+fn unprobed_functions(
+    module: &walrus::Module,
+    exports: &[String],
+) -> Result<HashSet<FunctionId>, Error> {
+    let mut unprobed = HashSet::new();
+    if exports.is_empty() {
+        return Ok(unprobed);
+    }
+    let mut globs = globset::GlobSetBuilder::new();
+    for pattern in exports {
+        globs.add(globset::Glob::new(pattern).map_err(|e| Error::Pattern(e.to_string()))?);
+    }
+    let globs = globs.build().map_err(|e| Error::Pattern(e.to_string()))?;
+    let mut pending: Vec<FunctionId> = module
+        .exports
+        .iter()
+        .filter(|e| globs.is_match(&e.name))
+        .filter_map(|e| match e.item {
+            ExportItem::Function(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    while let Some(id) = pending.pop() {
+        if !unprobed.insert(id) {
+            continue;
+        }
+        let FunctionKind::Local(func) = &module.funcs.get(id).kind else {
+            continue;
+        };
+        for seq in passes::sequences(func, func.entry_block()) {
+            for (instr, _) in &func.block(seq).instrs {
+                match instr {
+                    Instr::Call(call) => pending.push(call.func),
+                    Instr::ReturnCall(call) => pending.push(call.func),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(unprobed)
 }
 
 /// Whether the function calls anything (then it shapes the call tree and is kept whatever its size).

@@ -23,6 +23,11 @@ pub struct Options {
     pub abi: ProbeAbi,
     /// Also probe `memory.grow` (pages requested and result). Default: false.
     pub memory: bool,
+    /// Exports (globs) under which no function gets a probe: the export and everything it
+    /// reaches by direct calls. A component's `cabi_realloc` and `cabi_post_*` run while the
+    /// component model forbids calls out of the instance, which a probe is. Default: none
+    /// ([`crate::component::instrument_component`] sets them).
+    pub unprobed_exports: Vec<String>,
 }
 
 impl Default for Options {
@@ -34,6 +39,7 @@ impl Default for Options {
             exports_only: false,
             abi: ProbeAbi::Wobs,
             memory: false,
+            unprobed_exports: Vec::new(),
         }
     }
 }

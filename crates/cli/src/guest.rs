@@ -108,6 +108,50 @@ impl LoadedComponent {
         }))
     }
 
+    /// This component with probes added in memory (`--trace`) to every top-level core module.
+    /// The recording still describes the file: each instrumented unit symbolizes through its
+    /// original bytes and its `wobs.map`.
+    pub(crate) fn instrumented(
+        self,
+        options: &wobs_instrument::Options,
+    ) -> anyhow::Result<LoadedComponent> {
+        let out = wobs_instrument::component::instrument_component(self.file.bytes(), options)
+            .with_context(|| format!("--trace: {}", self.file.info.path))?;
+        let units = component::code_units(&out.wasm)
+            .with_context(|| format!("--trace: {} (instrumented)", self.file.info.path))?;
+        anyhow::ensure!(
+            units.len() == self.modules.len(),
+            "--trace: instrumenting {} changed its modules (a wobs bug)",
+            self.file.info.path
+        );
+        let wasm = Arc::new(out.wasm);
+        let modules = self
+            .modules
+            .into_iter()
+            .zip(&units)
+            .map(|(original, unit)| {
+                let bytes = unit.bytes(&wasm);
+                match ProbeMap::from_module(bytes) {
+                    Some(map) => Loaded {
+                        info: original.info,
+                        bytes: Arc::new(bytes.to_vec()),
+                        original: Some((original.bytes, map)),
+                    },
+                    None => original,
+                }
+            })
+            .collect();
+        Ok(LoadedComponent {
+            file: Loaded {
+                info: self.file.info,
+                bytes: wasm,
+                original: None,
+            },
+            units,
+            modules,
+        })
+    }
+
     /// Compiles the component.
     pub(crate) fn compile(&self, engine: &Engine) -> anyhow::Result<CompiledGuest> {
         let what = format!(

@@ -159,9 +159,7 @@ fn what_cannot_run_as_a_component_says_why_in_one_line() {
 
     let twice = component(dir.path(), "twice", "command");
     for (verb, args) in [
-        ("run", vec!["run", "--trace", &twice]),
         ("debug", vec!["debug", "--batch", "-ex", "run", &twice]),
-        ("instrument", vec!["instrument", &twice, "-o", "/dev/null"]),
         ("bench", vec!["bench", &twice]),
     ] {
         let run = wobs(&args);
@@ -360,4 +358,62 @@ fn a_componentize_js_component_runs_with_named_frames() {
     );
     let share = named_leaf_share(&rec);
     assert!(share >= 0.9, "{:.1}% of samples named", share * 100.0);
+}
+
+/// `--trace` instruments every top-level core module of a component in memory: exact call counts
+/// (twice.c's main runs 100 rounds of each worker), and the program computes the same.
+#[test]
+fn a_traced_component_counts_every_call() {
+    let dir = scratch();
+    let twice = component(dir.path(), "twice", "command");
+    let (run, rec) = record(dir.path(), &["--trace", &twice]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "twice: checksum 3446e358");
+    for name in ["work_one", "work_two"] {
+        let row = function(&rec, name);
+        assert_eq!(row.calls, Some(100), "{name}");
+        assert_eq!(row.file.as_deref(), Some("examples/c/twice.c"), "{name}");
+    }
+    assert_eq!(function(&rec, "main").calls, Some(1));
+    // The adapter is instrumented too: its `wasi:cli/run#run` export is called once.
+    let run_export = rec
+        .functions
+        .iter()
+        .find(|f| f.name.starts_with("wasi:cli/run@"))
+        .expect("the adapter's run export");
+    assert_eq!(run_export.calls, Some(1));
+}
+
+/// `wobs instrument` writes a valid component that computes the same; running it gives the exact
+/// call counts, and spans come out of it.
+#[test]
+fn an_instrumented_component_file_runs_with_its_probes() {
+    let dir = scratch();
+    let twice = component(dir.path(), "twice", "command");
+    let out = dir.path().join("twice.instr.wasm");
+    let made = wobs(&["instrument", &twice, "-o", out.to_str().unwrap()]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(
+        made.stderr.contains("[main]: instrumented"),
+        "{}",
+        made.stderr
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&bytes)
+        .unwrap();
+    let trace = dir.path().join("trace.json");
+    let (run, rec) = record(
+        dir.path(),
+        &[
+            "--chrome-trace",
+            trace.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "twice: checksum 3446e358");
+    assert_eq!(function(&rec, "work_two").calls, Some(100));
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    assert!(trace.contains("\"work_two\""), "{trace}");
 }

@@ -26,6 +26,11 @@ const MAGIC: &[u8; 7] = b"wobsmap";
 /// Version of the encoding written by [`ProbeMap::encode`].
 pub const PROBE_MAP_VERSION: u8 = 1;
 
+/// In an instrumented component, what the import name of a code unit's probe instance starts
+/// with; the unit's number follows (`wobs-probes-u3`). The instance has `enter: func(id: u32)`,
+/// `exit: func(id: u32)` and `memory-grow: func(pages: u32, result: u32)`.
+pub const COMPONENT_PROBE_PREFIX: &str = "wobs-probes-u";
+
 /// Which host interface the probes call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProbeAbi {

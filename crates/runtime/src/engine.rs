@@ -42,6 +42,8 @@ pub struct CompiledComponent {
     pub(crate) ranges: Arc<Vec<std::ops::Range<usize>>>,
     /// Per unit: what names the host function a call site calls.
     pub(crate) calls: Vec<Arc<CallSites>>,
+    /// Per unit: its `wobs.map`, when it was instrumented.
+    pub(crate) probes: Vec<Option<Arc<ProbeMap>>>,
 }
 
 /// A module's bytes and its function imports, to tell which import a `call` calls.
@@ -225,6 +227,10 @@ impl Engine {
             calls: units
                 .iter()
                 .map(|unit| Arc::new(CallSites::new(Arc::new(unit.bytes(wasm).to_vec()))))
+                .collect(),
+            probes: units
+                .iter()
+                .map(|unit| ProbeMap::from_module(unit.bytes(wasm)).map(Arc::new))
                 .collect(),
         })
     }

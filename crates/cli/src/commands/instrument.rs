@@ -8,7 +8,6 @@ use clap::Args;
 use wobs_instrument::DwarfHandling;
 
 use crate::flags::InstrumentFlags;
-use crate::guest::refuse_component;
 use crate::write::write_atomic;
 
 /// Rewrite a module with tracing probes (function entry/exit, optionally memory growth).
@@ -31,26 +30,44 @@ impl InstrumentCommand {
     pub fn execute(self) -> anyhow::Result<i32> {
         let path = self.input.display();
         let wasm = std::fs::read(&self.input).with_context(|| format!("cannot read {path}"))?;
-        refuse_component(&wasm, &path.to_string(), "instrument")?;
         let started = std::time::Instant::now();
-        let out = wobs_instrument::instrument(&wasm, &self.filters.options())
-            .with_context(|| format!("{path}"))?;
-        write_atomic(&self.output, &out.wasm)?;
-        if let Some(message) = dwarf_message(&out.report.dwarf) {
-            eprintln!("wobs: {path}: {message}");
+        let options = self.filters.options();
+        // A component: each top-level core module, reported on its own line.
+        let (output, reports) = match wobs_symbolize::component::is_component(&wasm) {
+            true => {
+                let out = wobs_instrument::component::instrument_component(&wasm, &options)
+                    .with_context(|| format!("{path}"))?;
+                let units = wobs_symbolize::component::code_units(&wasm)
+                    .with_context(|| format!("{path}"))?;
+                let reports = units
+                    .into_iter()
+                    .zip(out.units)
+                    .filter_map(|(unit, report)| Some((format!("{path} [{}]", unit.name), report?)))
+                    .collect();
+                (out.wasm, reports)
+            }
+            false => {
+                let out = wobs_instrument::instrument(&wasm, &options)
+                    .with_context(|| format!("{path}"))?;
+                (out.wasm, vec![(path.to_string(), out.report)])
+            }
+        };
+        write_atomic(&self.output, &output)?;
+        for (what, r) in &reports {
+            if let Some(message) = dwarf_message(&r.dwarf) {
+                eprintln!("wobs: {what}: {message}");
+            }
+            eprintln!(
+                "wobs: {what}: instrumented {} of {} functions ({} returns, {} tail calls, {} \
+                 memory.grow)",
+                r.instrumented, r.functions, r.returns, r.tail_calls, r.memory_grows,
+            );
         }
-        let r = out.report;
         eprintln!(
-            "wobs: instrumented {} of {} functions ({} returns, {} tail calls, {} memory.grow) \
-             in {:.2} s; {} → {} bytes",
-            r.instrumented,
-            r.functions,
-            r.returns,
-            r.tail_calls,
-            r.memory_grows,
+            "wobs: instrumented in {:.2} s; {} → {} bytes",
             started.elapsed().as_secs_f64(),
             wasm.len(),
-            out.wasm.len()
+            output.len()
         );
         Ok(0)
     }

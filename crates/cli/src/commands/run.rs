@@ -83,19 +83,22 @@ impl RunCommand {
         let component = LoadedComponent::from_file(&main)?;
         // Spans come from probes: asking for them instruments a module that has none.
         let wants_spans = self.otlp.enabled() || self.outputs.chrome_trace.is_some();
-        if component.is_some() {
-            if !preloads.is_empty() {
-                bail!("--preload links core modules; a component brings the modules it links");
-            }
-            if self.trace || wants_spans {
-                bail!(
-                    "instrumenting components is not supported yet: --trace, --otlp and \
-                     --chrome-trace need a core module"
-                );
-            }
+        if component.is_some() && !preloads.is_empty() {
+            bail!("--preload links core modules; a component brings the modules it links");
         }
-        let trace = self.trace || (wants_spans && ProbeMap::from_module(main.bytes()).is_none());
-        let (main, preloads) = if trace {
+        let probed = match &component {
+            Some(component) => component
+                .modules
+                .iter()
+                .any(|m| ProbeMap::from_module(m.bytes()).is_some()),
+            None => ProbeMap::from_module(main.bytes()).is_some(),
+        };
+        let trace = self.trace || (wants_spans && !probed);
+        let component = match component {
+            Some(component) if trace => Some(component.instrumented(&self.filters.options())?),
+            other => other,
+        };
+        let (main, preloads) = if trace && component.is_none() {
             let options = self.filters.options();
             let main = main.instrumented(&options)?;
             let preloads = preloads

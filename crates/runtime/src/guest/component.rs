@@ -10,6 +10,7 @@ use wasmtime::Store;
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wobs_events::RawOutcome;
 
+use crate::guest::{probe_now, sample_if_due};
 use crate::run::Host;
 use crate::{CompiledComponent, Engine, RunOptions};
 
@@ -28,6 +29,7 @@ pub(crate) fn execute(
 ) -> wasmtime::Result<RawOutcome> {
     let mut linker = Linker::<Host>::new(&engine.inner);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    define_probes(engine, component, &mut linker)?;
     if options.trap_unknown_imports {
         linker.define_unknown_imports_as_traps(&component.component)?;
     }
@@ -144,4 +146,51 @@ fn exported_funcs<'a>(
         }
         path.pop();
     }
+}
+
+/// Defines the probe instance each instrumented code unit imports (`wobs-probes-uN`, see
+/// [`wobs_events::COMPONENT_PROBE_PREFIX`]): the unit is the instance's, the id the probe's.
+fn define_probes(
+    engine: &Engine,
+    component: &CompiledComponent,
+    linker: &mut Linker<Host>,
+) -> wasmtime::Result<()> {
+    use wasmtime::StoreContextMut;
+    let ty = component.component.component_type();
+    for (name, _) in ty.imports(&engine.inner) {
+        let Some(unit) = name
+            .strip_prefix(wobs_events::COMPONENT_PROBE_PREFIX)
+            .and_then(|unit| unit.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let mut probes = linker.instance(name)?;
+        probes.func_wrap(
+            "enter",
+            move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.enter(unit, id, now);
+                sample_if_due(&mut cx);
+                Ok(())
+            },
+        )?;
+        probes.func_wrap(
+            "exit",
+            move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
+                sample_if_due(&mut cx);
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.exit(unit, id, now);
+                Ok(())
+            },
+        )?;
+        probes.func_wrap(
+            "memory-grow",
+            |mut cx: StoreContextMut<'_, Host>, (pages, _result): (u32, u32)| {
+                let now = probe_now(&cx);
+                cx.data_mut().tracer.memory_grow(pages, now);
+                Ok(())
+            },
+        )?;
+    }
+    Ok(())
 }

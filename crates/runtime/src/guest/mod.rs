@@ -12,6 +12,7 @@ use std::sync::Arc;
 use wobs_events::{ProbeMap, RawFrame};
 
 use crate::engine::CallSites;
+use crate::run::{consumed, Host};
 use crate::{CompiledComponent, CompiledModule};
 
 /// A program compiled to run.
@@ -37,7 +38,7 @@ impl CompiledGuest {
     pub fn probes(&self) -> Vec<Option<Arc<ProbeMap>>> {
         match self {
             CompiledGuest::Modules(modules) => modules.iter().map(|m| m.probes.clone()).collect(),
-            CompiledGuest::Component(component) => vec![None; component.units.len()],
+            CompiledGuest::Component(component) => component.probes.clone(),
         }
     }
 
@@ -60,6 +61,27 @@ impl CompiledGuest {
                 ranges: component.ranges.clone(),
             },
         }
+    }
+}
+
+/// The probes' clock: fuel consumed when the engine counts it, else ns since the guest started.
+pub(crate) fn probe_now(cx: &impl wasmtime::AsContext<Data = Host>) -> u64 {
+    let cx = cx.as_context();
+    match cx.data().fuel {
+        true => consumed(cx.get_fuel().ok()),
+        false => cx.data().tracer.elapsed(),
+    }
+}
+
+/// Samples the guest's stack from inside a probe when a tick is due: the probe's caller is the
+/// probed function, so the sample lands exactly where the guest is.
+pub(crate) fn sample_if_due(cx: &mut impl wasmtime::AsContextMut<Data = Host>) {
+    if cx.as_context().data().sampler.tick_due() {
+        let trace = wasmtime::WasmBacktrace::capture(cx.as_context());
+        let mut cx = cx.as_context_mut();
+        let host = cx.data_mut();
+        let span = host.tracer.sample_span();
+        host.sampler.record_at_probe(&trace, span);
     }
 }
 

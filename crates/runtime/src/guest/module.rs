@@ -1,20 +1,13 @@
 //! Core modules: linked with WASI preview 1, each preload under its name, and entered through
 //! `_start` or an `--invoke`d export with plain values.
 
-use wasmtime::{Linker, Store, WasmBacktrace};
+use wasmtime::{Linker, Store};
 use wobs_events::{ProbeAbi, RawOutcome};
 
+use crate::guest::{probe_now, sample_if_due};
 use crate::invoke::{self, Entry};
-use crate::run::{consumed, Host};
+use crate::run::Host;
 use crate::{CompiledModule, Engine, RunOptions};
-
-/// The probes' clock: fuel consumed when the engine counts it, else ns since the guest started.
-fn probe_now(cx: &wasmtime::Caller<'_, Host>) -> u64 {
-    match cx.data().fuel {
-        true => consumed(cx.get_fuel().ok()),
-        false => cx.data().tracer.elapsed(),
-    }
-}
 
 /// Links `modules` (the main one first, then the preloads under their names) with WASI preview 1
 /// and the probes' imports, instantiates the main one and calls `_start` or the `--invoke`d
@@ -108,15 +101,4 @@ fn define_probes(linker: &mut Linker<Host>, module: u32) -> wasmtime::Result<()>
         },
     )?;
     Ok(())
-}
-
-/// Samples the guest's stack from inside a probe when a tick is due: the probe's caller is the
-/// probed function, so the sample lands exactly where the guest is.
-fn sample_if_due(cx: &mut wasmtime::Caller<'_, Host>) {
-    if cx.data().sampler.tick_due() {
-        let trace = WasmBacktrace::capture(&*cx);
-        let host = cx.data_mut();
-        let span = host.tracer.sample_span();
-        host.sampler.record_at_probe(&trace, span);
-    }
 }
