@@ -158,10 +158,7 @@ fn what_cannot_run_as_a_component_says_why_in_one_line() {
     );
 
     let twice = component(dir.path(), "twice", "command");
-    for (verb, args) in [
-        ("debug", vec!["debug", "--batch", "-ex", "run", &twice]),
-        ("bench", vec!["bench", &twice]),
-    ] {
+    for (verb, args) in [("debug", vec!["debug", "--batch", "-ex", "run", &twice])] {
         let run = wobs(&args);
         assert_eq!(run.code, 1, "{verb}: {}", run.stderr);
         assert_eq!(
@@ -416,4 +413,43 @@ fn an_instrumented_component_file_runs_with_its_probes() {
     assert_eq!(function(&rec, "work_two").calls, Some(100));
     let trace = std::fs::read_to_string(&trace).unwrap();
     assert!(trace.contains("\"work_two\""), "{trace}");
+}
+
+/// `wobs bench` on a component: the probes' fuel comes out exactly (the probed total equals the
+/// unprobed one), functions are named `unit!function`, and twice.c's split is 2:1 in fuel.
+#[test]
+fn bench_figures_of_a_component_are_exact() {
+    let dir = scratch();
+    let twice = component(dir.path(), "twice", "command");
+    let report = |extra: &[&str]| -> serde_json::Value {
+        let json = dir.path().join(format!("bench{}.json", extra.len()));
+        let mut args = vec!["bench", "--json", json.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(&twice);
+        let run = wobs(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+    };
+    let probed = report(&[]);
+    let plain = report(&["--no-probes"]);
+    let case = &probed["results"]["cases"][0];
+    let total = case["fuel"]["total"].as_u64().unwrap();
+    assert_eq!(
+        total,
+        plain["results"]["cases"][0]["fuel"]["total"]
+            .as_u64()
+            .unwrap()
+    );
+    let self_fuel = |name: &str| {
+        case["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {case}"))["self_fuel"]
+            .as_u64()
+            .unwrap() as f64
+    };
+    let ratio = self_fuel("main!work_two") / self_fuel("main!work_one");
+    assert!((ratio - 2.0).abs() < 1e-3, "{ratio}");
 }

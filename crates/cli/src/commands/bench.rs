@@ -12,10 +12,10 @@ use wobs_bench::report::{self, JsonReport};
 use wobs_bench::results::{CaseConfig, CaseResult, FuelTotals, TimeFigures};
 use wobs_bench::{BenchResults, Comparison, Fingerprint, Thresholds};
 use wobs_events::{ProbeMap, RawOutcome};
-use wobs_runtime::{determinism, CompiledGuest, CompiledModule, Engine, EngineOptions, RunOptions};
+use wobs_runtime::{determinism, CompiledGuest, Engine, EngineOptions, RunOptions};
 
 use crate::flags::{GuestFlags, InstrumentFlags};
-use crate::guest::{compile, flush_guest_stdout, load, module_name, refuse_component, Loaded};
+use crate::guest::{compile, flush_guest_stdout, load, module_name, Loaded, LoadedComponent};
 use crate::write::write_atomic;
 
 /// Exit code when a case regressed.
@@ -197,21 +197,20 @@ impl BenchCommand {
     fn run_case(&self, engine: &Engine, case: &CaseSpec) -> anyhow::Result<CaseResult> {
         let name = case.name();
         let loaded = load(&case.module, module_name(&case.module))?;
-        refuse_component(loaded.bytes(), &loaded.info.path, "bench")?;
-        let probed = ProbeMap::from_module(loaded.bytes()).is_some();
-        let instrumented = match self.no_probes || probed {
-            true => loaded,
-            false => loaded.instrumented(&self.filters.options())?,
+        // The file as read: what the timed runs run, and what names the case.
+        let file = Loaded {
+            info: loaded.info.clone(),
+            bytes: loaded.bytes.clone(),
+            original: None,
         };
-        let compiled = compile(engine, &instrumented)?;
+        let (guest, names) = self.prepare(engine, loaded)?;
         let stdin = match &case.stdin {
             Some(path) => Some(
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
             ),
             None => None,
         };
-        let options = self.case_options(case, &instrumented, stdin.clone())?;
-        let guest = CompiledGuest::Modules(vec![compiled.clone()]);
+        let options = self.case_options(case, &file, stdin.clone())?;
         let result = wobs_runtime::run(engine, &guest, &options);
         flush_guest_stdout();
         let exit_code = match &result.outcome {
@@ -226,8 +225,8 @@ impl BenchCommand {
             bail!("case {name}: no fuel figures (a wobs bug)");
         };
         let figures = match result.trace.as_ref() {
-            Some(trace) => figures(fuel.total, fuel.instantiation, trace, |_, id| {
-                probe_name(&compiled, id)
+            Some(trace) => figures(fuel.total, fuel.instantiation, trace, |unit, id| {
+                names.name(unit, id)
             }),
             None => FuelFigures {
                 totals: FuelTotals {
@@ -239,7 +238,7 @@ impl BenchCommand {
             },
         };
         let time = match self.metric {
-            Metric::Time => Some(self.time_case(case, &instrumented, stdin.clone())?),
+            Metric::Time => Some(self.time_case(case, &file, stdin.clone())?),
             Metric::Fuel => None,
         };
         let config = CaseConfig {
@@ -260,7 +259,7 @@ impl BenchCommand {
         Ok(CaseResult {
             name,
             module: case.module.display().to_string(),
-            module_sha256: instrumented.info.sha256.clone(),
+            module_sha256: file.info.sha256.clone(),
             config_id: config.id(),
             config,
             fuel: FuelTotals {
@@ -272,6 +271,47 @@ impl BenchCommand {
             paths: figures.paths,
             time,
         })
+    }
+
+    /// The case's program compiled with probes (unless `--no-probes`, or it has them already),
+    /// and what names its probes.
+    fn prepare(
+        &self,
+        engine: &Engine,
+        loaded: Loaded,
+    ) -> anyhow::Result<(CompiledGuest, ProbeNames)> {
+        let options = self.filters.options();
+        if let Some(component) = LoadedComponent::from_file(&loaded)? {
+            let probed = component
+                .modules
+                .iter()
+                .any(|m| ProbeMap::from_module(m.bytes()).is_some());
+            let component = match self.no_probes || probed {
+                true => component,
+                false => component.instrumented(&options)?,
+            };
+            let guest = component.compile(engine)?;
+            let names = ProbeNames {
+                units: component
+                    .modules
+                    .iter()
+                    .map(|m| m.info.name.clone())
+                    .collect(),
+                probes: guest.probes(),
+            };
+            return Ok((guest, names));
+        }
+        let probed = ProbeMap::from_module(loaded.bytes()).is_some();
+        let instrumented = match self.no_probes || probed {
+            true => loaded,
+            false => loaded.instrumented(&options)?,
+        };
+        let guest = CompiledGuest::Modules(vec![compile(engine, &instrumented)?]);
+        let names = ProbeNames {
+            units: Vec::new(),
+            probes: guest.probes(),
+        };
+        Ok((guest, names))
     }
 
     fn case_options(
@@ -306,10 +346,10 @@ impl BenchCommand {
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
         let engine = Engine::new(&engine_options)?;
-        let original = CompiledGuest::Modules(vec![match &module.original {
-            Some((bytes, _)) => engine.compile(&module.info.name, bytes.clone())?,
-            None => compile(&engine, module)?,
-        }]);
+        let original = match LoadedComponent::from_file(module)? {
+            Some(component) => component.compile(&engine)?,
+            None => CompiledGuest::Modules(vec![compile(&engine, module)?]),
+        };
         let mut options = self.case_options(case, module, stdin)?;
         options.call_paths = false;
         let mut times: Vec<Duration> = (0..self.runs.max(1))
@@ -416,12 +456,28 @@ fn fingerprint() -> Fingerprint {
     }
 }
 
-fn probe_name(module: &CompiledModule, id: u32) -> String {
-    module
-        .probes
-        .as_ref()
-        .and_then(|map| map.probes.iter().find(|p| p.id == id))
-        .map_or_else(|| format!("wasm-function[{id}]"), |p| p.name.clone())
+/// Names the functions of a case's probes: `name` in a module, `unit!name` in a component (whose
+/// units may each have a `main` or a `malloc`).
+struct ProbeNames {
+    /// The component's code units' names; empty for a module.
+    units: Vec<String>,
+    /// Each code unit's probe map.
+    probes: Vec<Option<std::sync::Arc<ProbeMap>>>,
+}
+
+impl ProbeNames {
+    fn name(&self, unit: u32, id: u32) -> String {
+        let name = self
+            .probes
+            .get(unit as usize)
+            .and_then(Option::as_ref)
+            .and_then(|map| map.probes.iter().find(|p| p.id == id))
+            .map_or_else(|| format!("wasm-function[{id}]"), |p| p.name.clone());
+        match self.units.get(unit as usize) {
+            Some(unit) => format!("{unit}!{name}"),
+            None => name,
+        }
+    }
 }
 
 fn describe(outcome: &RawOutcome) -> String {
