@@ -10,6 +10,7 @@
 #                                          the epoch sampler (checks compiled in) and the exact (signal)
 #                                          sampler (no checks) at 1 ms and 0.1 ms, wall and CPU clock.
 #                                          Ratios are to the first baseline present. Goal <= 1.03x.
+#                                          --only TEXT runs the cases whose name contains TEXT.
 #   bench/overhead.sh --trace [--runs N]   instrumented (--trace, default filters and --min-size 0) vs
 #                                          the original, sampling off in all three.
 #
@@ -20,11 +21,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=10
 MODE=sampling
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
     --trace) MODE=trace; shift ;;
-    *) echo "usage: bench/overhead.sh [--trace] [--runs N]" >&2; exit 2 ;;
+    --only) ONLY="$2"; shift 2 ;;
+    *) echo "usage: bench/overhead.sh [--trace] [--runs N] [--only TEXT]" >&2; exit 2 ;;
   esac
 done
 cargo build --release -q -p wobs
@@ -94,6 +97,8 @@ done
 header=--header
 for case in "${CASES[@]}"; do
   name="${case%%|*}"; args="${case#*|}"
+  # --only TEXT: the cases whose name contains TEXT.
+  [[ -z "$ONLY" || "$name" == *"$ONLY"* ]] || continue
   commands=()
   for v in "${VARIANTS[@]}"; do commands+=("${v%%|*}=${v#*|} $args"); done
   python3 bench/interleave.py $header --runs "$RUNS" --label "$name" "${commands[@]}" \
