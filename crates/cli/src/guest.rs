@@ -57,21 +57,28 @@ pub(crate) fn load(path: &Path, name: String) -> anyhow::Result<Loaded> {
     Ok(loaded(name, path.display().to_string(), bytes))
 }
 
+/// A module's bytes read as `path`. Its digest is left empty: hashing tens of MB takes tens of ms,
+/// which a verb that needs it spends off the guest's way ([`digest`]).
 fn loaded(name: String, path: String, bytes: Vec<u8>) -> Loaded {
     let info = ModuleInfo {
         name,
         path,
         size: bytes.len() as u64,
-        sha256: Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: String::new(),
     };
     Loaded {
         info,
         bytes: Arc::new(bytes),
         original: None,
     }
+}
+
+/// The SHA-256 of `bytes`, in hex ([`ModuleInfo::sha256`]).
+pub(crate) fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A component read from disk: the file, and each of its code units (nested core modules) as a
@@ -161,7 +168,7 @@ impl LoadedComponent {
             self.units.len()
         );
         let compiled = with_progress(&what, || {
-            engine.compile_component(self.file.bytes(), &self.units)
+            engine.compile_component(self.file.bytes.clone(), &self.units)
         })
         .with_context(|| self.file.info.path.clone())?;
         Ok(CompiledGuest::Component(compiled))

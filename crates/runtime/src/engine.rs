@@ -48,7 +48,10 @@ pub struct CompiledComponent {
 
 /// A module's bytes and its function imports, to tell which import a `call` calls.
 pub(crate) struct CallSites {
+    /// The module's bytes: `bytes[module]` (a core module nested in a component is a range of the
+    /// component's bytes, shared rather than copied).
     bytes: Arc<Vec<u8>>,
+    module: std::ops::Range<usize>,
     /// Names of the function imports, in function-index order: the field name for a core
     /// module's imports (`fd_write`), `interface#function` for a component's WIT imports
     /// (`wasi:io/streams#[method]output-stream.blocking-write-and-flush`).
@@ -60,13 +63,13 @@ pub(crate) struct CallSites {
 }
 
 impl CallSites {
-    /// The call sites of the core module `bytes` (which wasmtime has validated).
-    fn new(bytes: Arc<Vec<u8>>) -> CallSites {
+    /// The call sites of the core module `bytes[module]` (which wasmtime has validated).
+    fn new(bytes: Arc<Vec<u8>>, module: std::ops::Range<usize>) -> CallSites {
         use wasmparser::{KnownCustom, Name, Payload};
         let mut imports = Vec::new();
         let mut bodies = Vec::new();
         let mut indirect = Vec::new();
-        for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        for payload in wasmparser::Parser::new(0).parse_all(&bytes[module.clone()]) {
             match payload {
                 Ok(Payload::ImportSection(section)) => {
                     for import in section.into_imports().flatten() {
@@ -99,6 +102,7 @@ impl CallSites {
         }
         CallSites {
             bytes,
+            module,
             imports,
             indirect,
         }
@@ -108,7 +112,10 @@ impl CallSites {
     /// calls, or, for an instruction that wasmtime carries out in its runtime rather than in
     /// compiled code (`memory.grow`, `memory.fill`, `memory.copy`, …), that instruction's name.
     pub fn host_call_at(&self, offset: u32) -> Option<&str> {
-        let code = self.bytes.get(offset as usize..)?;
+        let code = self
+            .bytes
+            .get(self.module.clone())?
+            .get(offset as usize..)?;
         let (&opcode, operand) = code.split_first()?;
         match opcode {
             0x10 => {
@@ -207,7 +214,7 @@ impl Engine {
             name: name.to_string(),
             probes: ProbeMap::from_module(&wasm).map(Arc::new),
             module,
-            calls: Arc::new(CallSites::new(wasm)),
+            calls: Arc::new(CallSites::new(wasm.clone(), 0..wasm.len())),
         })
     }
 
@@ -215,10 +222,10 @@ impl Engine {
     /// ([`wobs_symbolize::component::code_units`]).
     pub fn compile_component(
         &self,
-        wasm: &[u8],
+        wasm: Arc<Vec<u8>>,
         units: &[wobs_symbolize::component::CodeUnit],
     ) -> Result<CompiledComponent, Error> {
-        let component = wasmtime::component::Component::from_binary(&self.inner, wasm)
+        let component = wasmtime::component::Component::from_binary(&self.inner, &wasm)
             .map_err(|e| Error::Compile(crate::one_line(&format!("{e:#}"))))?;
         Ok(CompiledComponent {
             units: units.iter().map(|unit| unit.name.clone()).collect(),
@@ -226,11 +233,11 @@ impl Engine {
             ranges: Arc::new(units.iter().map(|unit| unit.range.clone()).collect()),
             calls: units
                 .iter()
-                .map(|unit| Arc::new(CallSites::new(Arc::new(unit.bytes(wasm).to_vec()))))
+                .map(|unit| Arc::new(CallSites::new(wasm.clone(), unit.range.clone())))
                 .collect(),
             probes: units
                 .iter()
-                .map(|unit| ProbeMap::from_module(unit.bytes(wasm)).map(Arc::new))
+                .map(|unit| ProbeMap::from_module(unit.bytes(&wasm)).map(Arc::new))
                 .collect(),
         })
     }

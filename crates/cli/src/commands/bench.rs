@@ -259,7 +259,7 @@ impl BenchCommand {
         Ok(CaseResult {
             name,
             module: case.module.display().to_string(),
-            module_sha256: file.info.sha256.clone(),
+            module_sha256: crate::guest::digest(file.bytes()),
             config_id: config.id(),
             config,
             fuel: FuelTotals {

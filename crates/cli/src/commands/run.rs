@@ -115,6 +115,7 @@ impl RunCommand {
             None => std::iter::once(&main).chain(&preloads).collect(),
         };
         let symbols = Arc::new(read_symbols(&all));
+        let digests = digests(&all);
 
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
@@ -168,7 +169,10 @@ impl RunCommand {
             .collect();
         let symbol_refs: Vec<Option<&ModuleSymbols>> =
             guards.iter().map(|g| g.as_deref()).collect();
-        let infos: Vec<ModuleInfo> = all.iter().map(|m| m.info.clone()).collect();
+        let mut infos: Vec<ModuleInfo> = all.iter().map(|m| m.info.clone()).collect();
+        for (info, digest) in infos.iter_mut().zip(digests.get().into_iter().flatten()) {
+            info.sha256 = digest.clone();
+        }
         let original_offsets: Vec<Option<&ProbeMap>> = all
             .iter()
             .map(|m| m.original.as_ref().map(|(_, map)| map))
@@ -345,6 +349,25 @@ fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
                 }
                 Err(err) => (None, Some(format!("{path}: {err}; frames will be unnamed"))),
             })
+            .collect()
+    })
+}
+
+/// The digests of the files' code units (as read, not instrumented), computed off the guest's way.
+fn digests(all: &[&Loaded]) -> Deferred<Vec<String>> {
+    let inputs: Vec<Arc<Vec<u8>>> = all
+        .iter()
+        .map(|m| {
+            m.original
+                .as_ref()
+                .map_or(&m.bytes, |(original, _)| original)
+                .clone()
+        })
+        .collect();
+    Deferred::spawn(move || {
+        inputs
+            .iter()
+            .map(|bytes| crate::guest::digest(bytes))
             .collect()
     })
 }
