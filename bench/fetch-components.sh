@@ -3,7 +3,7 @@
 # the toolchains people use to make them, for `wobs run` to be tested and benchmarked on. See the
 # "Components" section of bench/THIRD_PARTY.md.
 #
-#   bench/fetch-components.sh [NAME...]      NAME: python js (default: both)
+#   bench/fetch-components.sh [NAME...]      NAME: python js js-http (default: all)
 #
 #   python  componentize-py (PyPI) from bench/components/python/app.py: CPython 3.14 as a component
 #           whose core modules are the shared libraries it links (libpython3.14.so, libc.so, ...).
@@ -43,7 +43,7 @@ JCO_TGZ_SHA256="893e80e993a2cb3735e195a0c2dc3ab7d683877a813bb024a27499ee86e12b13
 WASI_VERSION="0.2.12"              # the WIT snapshot in that jco; wasmtime 48 implements 0.2.12 too
 WIT_PACKAGES=(cli clocks filesystem io random sockets)
 
-ALL_NAMES=(python js)
+ALL_NAMES=(python js js-http)
 log() { printf '%s\n' "$*" >&2; }
 if [ "$#" -gt 0 ]; then WANT=("$@"); else WANT=("${ALL_NAMES[@]}"); fi
 for w in "${WANT[@]}"; do
@@ -55,7 +55,7 @@ SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]
 stamp_of() { # what .ok.NAME must hold for NAME.wasm to be current (this script holds the build flags)
   case "$1" in
     python) printf '%s app.py=%s' "$COMPONENTIZE_PY" "$(sha256 "$SRC/python/app.py")" ;;
-    js) printf '%s %s app.js=%s' "$COMPONENTIZE_JS" "$JCO" "$(sha256 "$SRC/js/app.js")" ;;
+    js|js-http) printf '%s %s app.js=%s' "$COMPONENTIZE_JS" "$JCO" "$(sha256 "$SRC/js/app.js")" ;;
   esac
   printf ' wasi@%s script=%s\n' "$WASI_VERSION" "$(sha256 "$SELF")"
 }
@@ -145,7 +145,7 @@ install_wit() {
 
 install_wit
 for w in "${NEED[@]}"; do
-  case "$w" in python) install_venv ;; js) install_npm ;; esac
+  case "$w" in python) install_venv ;; js|js-http) install_npm ;; esac
 done
 
 # --- builds (in $TMP, from a copy of the app source; the output is renamed into place) -------------
@@ -162,10 +162,14 @@ build() {
           -w "wasi:cli/command@$WASI_VERSION" componentize -p "$b" app -o "$b/out.wasm") >"$b.log" 2>&1; then
         log "error: componentize-py failed:"; grep -v '^\s*[0-9]*:\|^\s*at ' "$b.log" | head -n 20 >&2; exit 1
       fi ;;
-    js)
+    js|js-http)
+      # js-http keeps StarlingMonkey's http and fetch-event features (its default): the component
+      # then also imports wasi:http, which only links with `-S http`.
+      local features=(--disable http fetch-event)
+      [ "$name" = js-http ] && features=()
       cp "$SRC/js/app.js" "$b/"
       if ! (cd "$b" && node "$NPM_PREFIX/node_modules/@bytecodealliance/componentize-js/src/cli.js" app.js \
-          --wit "$DIR/wit" --world-name command --use-debug-build --disable http fetch-event \
+          --wit "$DIR/wit" --world-name command --use-debug-build "${features[@]}" \
           -o "$b/out.wasm") >"$b.log" 2>&1; then
         log "error: componentize-js failed:"; tail -n 20 "$b.log" >&2; exit 1
       fi ;;

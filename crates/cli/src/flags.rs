@@ -38,6 +38,21 @@ pub struct GuestFlags {
     /// Do not use the compiled-code cache.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// What a component may import, as `wasmtime run -S`: `cli` (on; WASI 0.2's command
+    /// interfaces), `http` (wasi:http outgoing requests), `inherit-network` (the host's network
+    /// for sockets and name lookups). `NAME=n` turns one off.
+    #[arg(short = 'S', value_name = "NAME[=y|n]")]
+    pub wasi: Vec<String>,
+}
+
+/// What `-S` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasiOptions {
+    /// `-S http`.
+    pub http: bool,
+    /// `-S inherit-network`.
+    pub inherit_network: bool,
 }
 
 impl GuestFlags {
@@ -53,6 +68,30 @@ impl GuestFlags {
                 Ok((PathBuf::from(host), guest.to_string()))
             })
             .collect()
+    }
+
+    /// The `-S` options; an unknown name or value is an error naming it.
+    pub fn wasi_options(&self) -> anyhow::Result<WasiOptions> {
+        let mut options = WasiOptions {
+            http: false,
+            inherit_network: false,
+        };
+        for spec in self.wasi.iter().flat_map(|s| s.split(',')) {
+            let (name, value) = spec.split_once('=').unwrap_or((spec, "y"));
+            let on = match value {
+                "y" | "yes" | "true" => true,
+                "n" | "no" | "false" => false,
+                _ => bail!("-S {spec}: expected {name}=y or {name}=n"),
+            };
+            match name {
+                "cli" if on => {}
+                "cli" => bail!("-S cli=n: wobs runs commands, which need wasi:cli"),
+                "http" => options.http = on,
+                "inherit-network" => options.inherit_network = on,
+                _ => bail!("-S {name}: unknown (wobs knows cli, http, inherit-network)"),
+            }
+        }
+        Ok(options)
     }
 
     /// `--env` values resolved against the host environment.

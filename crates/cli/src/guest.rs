@@ -229,6 +229,9 @@ pub(crate) fn run_options(
     options.invoke = guest.invoke.clone();
     options.timeout = guest.timeout;
     options.trap_unknown_imports = guest.trap_unknown_imports;
+    let wasi = guest.wasi_options()?;
+    options.http = wasi.http;
+    options.inherit_network = wasi.inherit_network;
     Ok(options)
 }
 

@@ -157,18 +157,12 @@ fn what_cannot_run_as_a_component_says_why_in_one_line() {
         run.stderr
     );
 
+    // The debugger takes core modules so far.
     let twice = component(dir.path(), "twice", "command");
-    for (verb, args) in [("debug", vec!["debug", "--batch", "-ex", "run", &twice])] {
-        let run = wobs(&args);
-        assert_eq!(run.code, 1, "{verb}: {}", run.stderr);
-        assert_eq!(
-            run.stderr.trim().lines().count(),
-            1,
-            "{verb}: {}",
-            run.stderr
-        );
-        assert!(run.stderr.contains("component"), "{verb}: {}", run.stderr);
-    }
+    let run = wobs(&["debug", "--batch", "-ex", "run", &twice]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("is a component"), "{}", run.stderr);
 }
 
 /// Truncated and byte-flipped components through every verb that takes them: a one-line error
@@ -317,6 +311,34 @@ fn named_leaf_share(rec: &Recording) -> f64 {
         })
         .count();
     named as f64 / rec.samples.len().max(1) as f64
+}
+
+/// StarlingMonkey with its http features imports wasi:http even for a command: it links with
+/// `-S http` only, and says so without it.
+#[test]
+fn a_component_that_imports_wasi_http_needs_s_http() {
+    let Some(js) = common::third_party_component("js-http") else {
+        return;
+    };
+    let js = js.to_str().unwrap();
+    let refused = wobs(&["run", "-q", js]);
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("-S http"), "{}", refused.stderr);
+    let run = wobs(&["run", "-q", "-S", "http", js]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "js: primes<100000=9592 machine=3584181954"
+    );
+    let unknown = wobs(&["run", "-q", "-S", "bogus", js]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("-S bogus"), "{}", unknown.stderr);
 }
 
 /// CPython built into a component by componentize-py: 14 core modules, each named after its

@@ -66,6 +66,11 @@ pub struct RunOptions {
     pub sampler: SamplerKind,
     /// Which clock paces the exact sampler. Default: [`SampleClock::Wall`].
     pub clock: SampleClock,
+    /// A component may make outgoing wasi:http requests (`-S http`). Default: false.
+    pub http: bool,
+    /// The guest's sockets and name lookups use the host's network (`-S inherit-network`).
+    /// Default: false.
+    pub inherit_network: bool,
     /// Where the exact sampler also publishes its samples while the guest runs. Default: `None`.
     pub live_samples: Option<crate::LiveSamples>,
 }
@@ -144,6 +149,8 @@ impl Default for RunOptions {
             call_paths: false,
             sampler: SamplerKind::Epoch,
             clock: SampleClock::Wall,
+            http: false,
+            inherit_network: false,
             live_samples: None,
         }
     }

@@ -67,6 +67,8 @@ pub(crate) struct Host {
     /// WASI for both kinds of guest: preview 1 for modules, and through its table and context
     /// (`WasiView`) WASI 0.2 for components.
     pub(crate) wasi: WasiP1Ctx,
+    /// wasi:http for a component run with `-S http`; it shares the WASI resource table.
+    pub(crate) http: wasmtime_wasi_http::WasiHttpCtx,
     pub(crate) sampler: Sampler,
     pub(crate) tracer: Tracer,
     /// Probes read fuel instead of the clock.
@@ -78,6 +80,16 @@ pub(crate) struct Host {
 impl wasmtime_wasi::WasiView for Host {
     fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
         self.wasi.ctx()
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for Host {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: wasmtime_wasi::WasiView::ctx(&mut self.wasi).table,
+            hooks: Default::default(),
+        }
     }
 }
 
@@ -130,6 +142,7 @@ pub fn run(engine: &Engine, guest: &CompiledGuest, options: &RunOptions) -> RunR
         &engine.inner,
         Host {
             wasi,
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
             sampler,
             tracer,
             fuel: engine.fuel,
@@ -395,6 +408,9 @@ pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> 
             .insecure_random_seed(u128::from(crate::determinism::RANDOM_SEED));
     }
     builder.args(&options.args);
+    if options.inherit_network {
+        builder.inherit_network().allow_ip_name_lookup(true);
+    }
     for (name, value) in &options.env {
         builder.env(name, value);
     }

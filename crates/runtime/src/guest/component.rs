@@ -29,6 +29,13 @@ pub(crate) fn execute(
 ) -> wasmtime::Result<RawOutcome> {
     let mut linker = Linker::<Host>::new(&engine.inner);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    if options.http {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+    } else if let Some(http) = imported_http(engine, component) {
+        wasmtime::bail!(
+            "this component imports {http}: run it with -S http to allow outgoing HTTP requests"
+        );
+    }
     define_probes(engine, component, &mut linker)?;
     if options.trap_unknown_imports {
         linker.define_unknown_imports_as_traps(&component.component)?;
@@ -43,6 +50,17 @@ pub(crate) fn execute(
         Ok(()) => Ok(RawOutcome::Exited(0)),
         Err(()) => Ok(RawOutcome::Exited(1)),
     }
+}
+
+/// The first wasi:http interface the component imports, if any.
+fn imported_http(engine: &Engine, component: &CompiledComponent) -> Option<String> {
+    let ty = component.component.component_type();
+    let name = ty
+        .imports(&engine.inner)
+        .map(|(name, _)| name)
+        .find(|name| name.starts_with("wasi:http/"))?
+        .to_string();
+    Some(name)
 }
 
 /// A one-line error for a component that is not a `wasi:cli/command`, naming what it is.
