@@ -220,19 +220,26 @@ fn damaged_components_never_panic() {
 }
 
 /// A component exporting `add: func(a: u32, b: u32) -> u32` and, in an exported interface,
-/// `spin: func(rounds: u32) -> result<u32, string>`, from a hand-written core module.
+/// `spin: func(rounds: u32) -> result<u32, string>`, from a hand-written core module. It imports
+/// an interface no host provides (`wobs:test/missing`, a resource and `poke`), which
+/// `poke-missing` calls.
 fn calculator(dir: &std::path::Path) -> String {
     let wit = r#"
         package wobs:test;
         interface work { spin: func(rounds: u32) -> result<u32, string>; }
+        interface missing { resource handle; poke: func() -> u32; }
         world calculator {
+            import missing;
             export add: func(a: u32, b: u32) -> u32;
+            export poke-missing: func() -> u32;
             export work;
         }
     "#;
     // `spin` returns ok(rounds xorshift rounds of 1) through a return area in memory.
     let wat = r#"(module
+        (import "wobs:test/missing" "poke" (func $poke (result i32)))
         (memory (export "memory") 1)
+        (func (export "poke-missing") (result i32) call $poke)
         (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
         (func (export "wobs:test/work#spin") (param $n i32) (result i32) (local $x i32)
             i32.const 1 local.set $x
@@ -273,13 +280,16 @@ fn calculator(dir: &std::path::Path) -> String {
 
 /// `--invoke` calls a component's export with WAVE arguments and prints WAVE results, as
 /// `wasmtime run --invoke` does; exports of exported interfaces are found by their name.
+/// `--trap-unknown-imports` stubs the interface nobody provides (its resource too): linking
+/// succeeds, and only calling it traps.
 #[test]
 fn invoke_calls_a_component_export_in_wave() {
     let dir = scratch();
     let calculator = calculator(dir.path());
-    let run = wobs(&["run", "-q", "--invoke", "add(40, 2)", &calculator]);
+    let unknown = "--trap-unknown-imports";
+    let run = wobs(&["run", "-q", unknown, "--invoke", "add(40, 2)", &calculator]);
     assert_eq!((run.code, run.stdout.trim()), (0, "42"), "{}", run.stderr);
-    let run = wobs(&["run", "-q", "--invoke", "spin(3)", &calculator]);
+    let run = wobs(&["run", "-q", unknown, "--invoke", "spin(3)", &calculator]);
     let mut x = 1u32;
     for _ in 0..3 {
         x ^= x << 13;
@@ -292,10 +302,33 @@ fn invoke_calls_a_component_export_in_wave() {
         ("add(1)", "arguments of `add`"),
         ("add(1,", "--invoke `add(1,`"),
     ] {
-        let run = wobs(&["run", "-q", "--invoke", call, &calculator]);
+        let run = wobs(&["run", "-q", unknown, "--invoke", call, &calculator]);
         assert_eq!(run.code, 1, "{call}: {}", run.stderr);
         assert!(run.stderr.contains(error), "{call}: {}", run.stderr);
     }
+    let unlinked = wobs(&["run", "-q", "--invoke", "add(1, 2)", &calculator]);
+    assert_eq!(unlinked.code, 1);
+    assert!(
+        unlinked.stderr.contains("wobs:test/missing"),
+        "{}",
+        unlinked.stderr
+    );
+    let poked = wobs(&[
+        "run",
+        "-q",
+        unknown,
+        "--invoke",
+        "poke-missing()",
+        &calculator,
+    ]);
+    assert_eq!(poked.code, 134, "{}", poked.stderr);
+    assert!(
+        poked
+            .stderr
+            .contains("`wobs:test/missing#poke` has not been defined"),
+        "{}",
+        poked.stderr
+    );
 }
 
 /// The share of samples whose leaf is a named function (not `wasm-function[N]`, not a bare

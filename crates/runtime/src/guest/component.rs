@@ -31,14 +31,16 @@ pub(crate) fn execute(
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     if options.http {
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-    } else if let Some(http) = imported_http(engine, component) {
+    } else if let Some(http) =
+        imported_http(engine, component).filter(|_| !options.trap_unknown_imports)
+    {
         wasmtime::bail!(
             "this component imports {http}: run it with -S http to allow outgoing HTTP requests"
         );
     }
     define_probes(engine, component, &mut linker)?;
     if options.trap_unknown_imports {
-        linker.define_unknown_imports_as_traps(&component.component)?;
+        stub_unknown_imports(engine, component, &mut linker, options.http)?;
     }
     if let Some(call) = &options.invoke {
         return invoke(store, engine, component, &linker, call);
@@ -50,6 +52,77 @@ pub(crate) fn execute(
         Ok(()) => Ok(RawOutcome::Exited(0)),
         Err(()) => Ok(RawOutcome::Exited(1)),
     }
+}
+
+/// The interfaces the linker provides: WASI 0.2's command interfaces, wasi:http with `-S http`,
+/// and the probes.
+fn provided(import: &str, http: bool) -> bool {
+    const WASI: [&str; 6] = [
+        "wasi:cli/",
+        "wasi:clocks/",
+        "wasi:filesystem/",
+        "wasi:io/",
+        "wasi:random/",
+        "wasi:sockets/",
+    ];
+    WASI.iter().any(|package| import.starts_with(package))
+        || (http && import.starts_with("wasi:http/"))
+        || import.starts_with(wobs_events::COMPONENT_PROBE_PREFIX)
+}
+
+/// The host type of the resources of stubbed imports: one type for all, so an interface that
+/// `use`s a resource of another stubbed interface sees the same type.
+struct UnknownResource;
+
+/// `--trap-unknown-imports`: every import the linker does not provide becomes functions that trap
+/// when called and resources nobody can make. (wasmtime's `define_unknown_imports_as_traps` also
+/// re-defines resources of interfaces WASI already provides, which then fails to link.)
+fn stub_unknown_imports(
+    engine: &Engine,
+    component: &CompiledComponent,
+    linker: &mut Linker<Host>,
+    http: bool,
+) -> wasmtime::Result<()> {
+    use wasmtime::component::ResourceType;
+    let trap = |name: String| {
+        move |_: wasmtime::StoreContextMut<'_, Host>, _: ComponentFunc, _: &[Val], _: &mut [Val]| {
+            Err(wasmtime::format_err!(
+                "unknown import: `{name}` has not been defined"
+            ))
+        }
+    };
+    let ty = component.component.component_type();
+    for (name, import) in ty.imports(&engine.inner) {
+        if provided(name, http) {
+            continue;
+        }
+        match import.ty {
+            ComponentItem::ComponentFunc(_) => linker.root().func_new(name, trap(name.into()))?,
+            ComponentItem::Resource(_) => {
+                linker
+                    .root()
+                    .resource(name, ResourceType::host::<UnknownResource>(), |_, _| Ok(()))?
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                let mut stub = linker.instance(name)?;
+                for (item, export) in instance.exports(&engine.inner) {
+                    match export.ty {
+                        ComponentItem::ComponentFunc(_) => {
+                            stub.func_new(item, trap(format!("{name}#{item}")))?
+                        }
+                        ComponentItem::Resource(_) => {
+                            stub.resource(item, ResourceType::host::<UnknownResource>(), |_, _| {
+                                Ok(())
+                            })?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The first wasi:http interface the component imports, if any.
