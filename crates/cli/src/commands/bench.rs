@@ -93,7 +93,7 @@ pub struct BenchCommand {
     #[arg(long, value_name = "N", default_value_t = 5)]
     runs: usize,
 
-    /// The module and its arguments (one case), unless `--config` is given.
+    /// The module or component and its arguments (one case), unless `--config` is given.
     #[arg(value_name = "WASM [ARGS]...", allow_hyphen_values = true)]
     module_and_args: Vec<String>,
 }

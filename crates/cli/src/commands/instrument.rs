@@ -10,7 +10,8 @@ use wobs_instrument::DwarfHandling;
 use crate::flags::InstrumentFlags;
 use crate::write::write_atomic;
 
-/// Rewrite a module with tracing probes (function entry/exit, optionally memory growth).
+/// Rewrite a module, or every top-level core module of a component, with tracing probes (function
+/// entry/exit, optionally memory growth).
 #[derive(Args, Debug)]
 pub struct InstrumentCommand {
     /// The module to instrument.

@@ -69,7 +69,7 @@ pub struct RunCommand {
     #[arg(long, value_name = "DURATION", default_value = "100us", value_parser = parse_duration)]
     span_min: Duration,
 
-    /// The WebAssembly module to run, then its arguments. Everything after the module belongs to
+    /// The WebAssembly module or component to run, then its arguments. Everything after it belongs to
     /// the guest, flags included (`wobs run -q app.wasm -q` passes the second `-q` to the guest).
     #[arg(value_name = "WASM [ARGS]...", required = true, num_args = 1.., allow_hyphen_values = true)]
     module_and_args: Vec<String>,
