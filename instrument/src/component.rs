@@ -66,7 +66,7 @@ pub fn instrument_component(
     }
     let units =
         wobs_symbolize::component::code_units(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
-    let top_level = top_level_units(wasm)?;
+    let top_level: Vec<usize> = (0..units.len()).filter(|&u| units[u].top_level).collect();
     let mut options = options.clone();
     let unit_bytes: Vec<&[u8]> = top_level.iter().map(|&u| units[u].bytes(wasm)).collect();
     options
@@ -233,28 +233,6 @@ impl CallGraph {
         }
         reached
     }
-}
-
-/// The code units a component defines at its top level (not inside nested components).
-fn top_level_units(wasm: &[u8]) -> Result<Vec<usize>, Error> {
-    let mut depth = 0usize;
-    let mut unit = 0;
-    let mut top = Vec::new();
-    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        match payload.map_err(|e| Error::Invalid(e.to_string()))? {
-            wasmparser::Payload::ModuleSection { .. } => {
-                if depth == 0 {
-                    top.push(unit);
-                }
-                unit += 1;
-                depth += 1;
-            }
-            wasmparser::Payload::ComponentSection { .. } => depth += 1,
-            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(top)
 }
 
 /// Whether the instrumented module `wasm` imports anything from the `wobs` probe module.

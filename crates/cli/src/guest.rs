@@ -15,6 +15,7 @@ use crate::flags::GuestFlags;
 use crate::progress::with_progress;
 
 /// A module read from disk.
+#[derive(Clone)]
 pub(crate) struct Loaded {
     pub(crate) info: ModuleInfo,
     /// What runs: the file, or its instrumented copy (`--trace`).
@@ -105,11 +106,7 @@ impl LoadedComponent {
             })
             .collect();
         Ok(Some(LoadedComponent {
-            file: Loaded {
-                info: file.info.clone(),
-                bytes: file.bytes.clone(),
-                original: None,
-            },
+            file: file.clone(),
             units,
             modules,
         }))

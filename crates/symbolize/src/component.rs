@@ -20,6 +20,18 @@ pub struct CodeUnit {
     pub name: String,
     /// Where the module's bytes are in the component.
     pub range: Range<usize>,
+    /// The component defines it itself, not one of the components nested in it.
+    pub top_level: bool,
+}
+
+/// A unit as the pass finds it, before it is named.
+struct Found {
+    /// Its name in the name section of the component that defines it.
+    from_component: Option<String>,
+    /// Its own name section's module name.
+    own: Option<String>,
+    range: Range<usize>,
+    top_level: bool,
 }
 
 impl CodeUnit {
@@ -42,7 +54,7 @@ pub fn code_units(component: &[u8]) -> Result<Vec<CodeUnit>, Error> {
         Component(Vec<usize>),
         Module(usize),
     }
-    let mut units: Vec<(Option<String>, Option<String>, Range<usize>)> = Vec::new();
+    let mut units: Vec<Found> = Vec::new();
     let mut scopes = vec![Scope::Component(Vec::new())];
     for payload in Parser::new(0).parse_all(component) {
         match payload? {
@@ -55,8 +67,14 @@ pub fn code_units(component: &[u8]) -> Result<Vec<CodeUnit>, Error> {
                 if let Some(Scope::Component(modules)) = scopes.last_mut() {
                     modules.push(units.len());
                 }
+                let top_level = scopes.len() == 1;
                 scopes.push(Scope::Module(units.len()));
-                units.push((None, None, unchecked_range));
+                units.push(Found {
+                    from_component: None,
+                    own: None,
+                    range: unchecked_range,
+                    top_level,
+                });
             }
             Payload::ComponentSection { .. } => scopes.push(Scope::Component(Vec::new())),
             Payload::End(_) => {
@@ -68,7 +86,7 @@ pub fn code_units(component: &[u8]) -> Result<Vec<CodeUnit>, Error> {
                         Ok(Name::Module { name, .. }) => Some(name.to_string()),
                         _ => None,
                     });
-                    units[*unit].1 = own;
+                    units[*unit].own = own;
                 }
                 (KnownCustom::ComponentName(names), Some(Scope::Component(modules))) => {
                     name_modules(names, modules, &mut units);
@@ -79,9 +97,10 @@ pub fn code_units(component: &[u8]) -> Result<Vec<CodeUnit>, Error> {
         }
     }
     let mut named: Vec<CodeUnit> = Vec::with_capacity(units.len());
-    for (index, (from_component, own, range)) in units.into_iter().enumerate() {
-        let base = from_component
-            .or(own)
+    for (index, found) in units.into_iter().enumerate() {
+        let base = found
+            .from_component
+            .or(found.own)
             .filter(|name| !name.is_empty())
             .unwrap_or_else(|| format!("module {index}"));
         let mut name = base.clone();
@@ -90,23 +109,23 @@ pub fn code_units(component: &[u8]) -> Result<Vec<CodeUnit>, Error> {
             name = format!("{base} ({copy})");
             copy += 1;
         }
-        named.push(CodeUnit { name, range });
+        named.push(CodeUnit {
+            name,
+            range: found.range,
+            top_level: found.top_level,
+        });
     }
     Ok(named)
 }
 
 /// Applies a component name section's core-module names to `modules` (that component's units by
 /// core module index). A malformed name section names nothing: names are a courtesy.
-fn name_modules(
-    names: ComponentNameSectionReader<'_>,
-    modules: &[usize],
-    units: &mut [(Option<String>, Option<String>, Range<usize>)],
-) {
+fn name_modules(names: ComponentNameSectionReader<'_>, modules: &[usize], units: &mut [Found]) {
     for subsection in names.into_iter().flatten() {
         if let wasmparser::ComponentName::CoreModules(map) = subsection {
             for naming in map.into_iter().flatten() {
                 if let Some(&unit) = modules.get(naming.index as usize) {
-                    units[unit].0 = Some(naming.name.to_string());
+                    units[unit].from_component = Some(naming.name.to_string());
                 }
             }
         }
@@ -157,6 +176,7 @@ mod tests {
         let units = code_units(&bytes).unwrap();
         let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).collect();
         assert_eq!(names, ["own", "libc.so", "module 2"]);
+        assert!(units.iter().all(|unit| unit.top_level));
         for (unit, module) in units.iter().zip(&modules) {
             assert_eq!(unit.bytes(&bytes), module.as_slice());
         }

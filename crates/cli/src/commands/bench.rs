@@ -198,11 +198,7 @@ impl BenchCommand {
         let name = case.name();
         let loaded = load(&case.module, module_name(&case.module))?;
         // The file as read: what the timed runs run, and what names the case.
-        let file = Loaded {
-            info: loaded.info.clone(),
-            bytes: loaded.bytes.clone(),
-            original: None,
-        };
+        let file = loaded.clone();
         let (guest, names) = self.prepare(engine, loaded)?;
         let stdin = match &case.stdin {
             Some(path) => Some(

@@ -26,14 +26,6 @@ pub enum CompiledGuest {
 }
 
 impl CompiledGuest {
-    /// The code units' names, in the order frames index them.
-    pub fn unit_names(&self) -> Vec<String> {
-        match self {
-            CompiledGuest::Modules(modules) => modules.iter().map(|m| m.name.clone()).collect(),
-            CompiledGuest::Component(component) => component.units.clone(),
-        }
-    }
-
     /// Each code unit's `wobs.map`, when it was instrumented.
     pub fn probes(&self) -> Vec<Option<Arc<ProbeMap>>> {
         match self {
@@ -111,6 +103,23 @@ pub(crate) struct CodeText<'a> {
     pub units: Units,
 }
 
+impl<'a> CodeText<'a> {
+    /// From what wasmtime says of a module's or a component's compiled code.
+    fn new(
+        text: &'a [u8],
+        address_map: Option<impl Iterator<Item = (usize, Option<u32>)>>,
+        functions: impl Iterator<Item = wasmtime::ModuleFunction>,
+        units: Units,
+    ) -> CodeText<'a> {
+        CodeText {
+            text,
+            address_map: address_map.map(Iterator::collect).unwrap_or_default(),
+            functions: functions.map(|f| (f.offset, f.offset + f.len)).collect(),
+            units,
+        }
+    }
+}
+
 /// How the wasm offsets of one compiled text name code units.
 #[derive(Clone)]
 pub(crate) enum Units {
@@ -154,31 +163,21 @@ impl GuestCode {
             GuestCode::Modules(modules) => modules
                 .iter()
                 .enumerate()
-                .map(|(index, module)| CodeText {
-                    text: module.text(),
-                    address_map: module
-                        .address_map()
-                        .map(Iterator::collect)
-                        .unwrap_or_default(),
-                    functions: module
-                        .functions()
-                        .map(|f| (f.offset, f.offset + f.len))
-                        .collect(),
-                    units: Units::One(index as u32),
+                .map(|(index, module)| {
+                    CodeText::new(
+                        module.text(),
+                        module.address_map(),
+                        module.functions(),
+                        Units::One(index as u32),
+                    )
                 })
                 .collect(),
-            GuestCode::Component { component, ranges } => vec![CodeText {
-                text: component.text(),
-                address_map: component
-                    .address_map()
-                    .map(Iterator::collect)
-                    .unwrap_or_default(),
-                functions: component
-                    .functions()
-                    .map(|f| (f.offset, f.offset + f.len))
-                    .collect(),
-                units: Units::Ranges(ranges.clone()),
-            }],
+            GuestCode::Component { component, ranges } => vec![CodeText::new(
+                component.text(),
+                component.address_map(),
+                component.functions(),
+                Units::Ranges(ranges.clone()),
+            )],
         }
     }
 
