@@ -439,11 +439,10 @@ fn ticks_inside_probes_are_sampled_at_the_probe() {
         "{} of {taken} at probes",
         rec.run.samples_at_probes
     );
-    assert!(
-        rec.run.samples_dropped * 20 <= taken,
-        "{}",
-        rec.run.samples_dropped
-    );
+    // No bound on `samples_dropped`: ticks that pass while the guest thread is descheduled are
+    // dropped (one sample per epoch check), so their number says how loaded the machine was (754
+    // of ~2,000 beside two CPU hogs). Were ticks inside probes dropped rather than sampled at the
+    // probe, the assertion above would fail instead.
     assert!(common::function(&rec, "fib").self_samples * 10 >= taken * 9);
 }
 
