@@ -172,6 +172,90 @@ impl LoadedComponent {
     }
 }
 
+/// A guest read from disk, ready to instrument and compile: a module and its `--preload`s, or a
+/// component.
+pub(crate) enum LoadedGuest {
+    /// The main module first, then the preloads.
+    Modules(Vec<Loaded>),
+    Component(Box<LoadedComponent>),
+}
+
+impl LoadedGuest {
+    /// The guest at `wasm`, with the `--preload`s the flags name (a component takes none).
+    pub(crate) fn load(guest: &GuestFlags, wasm: &Path) -> anyhow::Result<LoadedGuest> {
+        let (main, preloads) = load_modules(guest, wasm)?;
+        match LoadedComponent::from_file(&main)? {
+            Some(_) if !preloads.is_empty() => {
+                anyhow::bail!(
+                    "--preload links core modules; a component brings the modules it links"
+                )
+            }
+            Some(component) => Ok(LoadedGuest::Component(Box::new(component))),
+            None => Ok(LoadedGuest::Modules(
+                std::iter::once(main).chain(preloads).collect(),
+            )),
+        }
+    }
+
+    /// The file the user named.
+    pub(crate) fn file(&self) -> &Loaded {
+        match self {
+            LoadedGuest::Modules(modules) => &modules[0],
+            LoadedGuest::Component(component) => &component.file,
+        }
+    }
+
+    /// The code units: the modules, or the component's nested core modules.
+    pub(crate) fn units(&self) -> Vec<&Loaded> {
+        match self {
+            LoadedGuest::Modules(modules) => modules.iter().collect(),
+            LoadedGuest::Component(component) => component.modules.iter().collect(),
+        }
+    }
+
+    /// Whether the file was instrumented already (by `wobs instrument`).
+    pub(crate) fn probed(&self) -> bool {
+        match self {
+            LoadedGuest::Modules(modules) => ProbeMap::from_module(modules[0].bytes()).is_some(),
+            LoadedGuest::Component(component) => component
+                .modules
+                .iter()
+                .any(|m| ProbeMap::from_module(m.bytes()).is_some()),
+        }
+    }
+
+    /// The guest with probes added in memory (`--trace`).
+    pub(crate) fn instrumented(
+        self,
+        options: &wobs_instrument::Options,
+    ) -> anyhow::Result<LoadedGuest> {
+        Ok(match self {
+            LoadedGuest::Modules(modules) => LoadedGuest::Modules(
+                modules
+                    .into_iter()
+                    .map(|m| m.instrumented(options))
+                    .collect::<anyhow::Result<_>>()?,
+            ),
+            LoadedGuest::Component(component) => {
+                LoadedGuest::Component(Box::new(component.instrumented(options)?))
+            }
+        })
+    }
+
+    /// Compiles the guest.
+    pub(crate) fn compile(&self, engine: &Engine) -> anyhow::Result<CompiledGuest> {
+        match self {
+            LoadedGuest::Modules(modules) => Ok(CompiledGuest::Modules(
+                modules
+                    .iter()
+                    .map(|m| compile(engine, m))
+                    .collect::<anyhow::Result<_>>()?,
+            )),
+            LoadedGuest::Component(component) => component.compile(engine),
+        }
+    }
+}
+
 pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<CompiledModule> {
     let what = format!(
         "compiling {} ({:.1} MB)",
@@ -182,18 +266,6 @@ pub(crate) fn compile(engine: &Engine, module: &Loaded) -> anyhow::Result<Compil
         engine.compile(&module.info.name, module.bytes.clone())
     })
     .with_context(|| module.info.path.clone())
-}
-
-/// A one-line error when `wasm` (read from `path`) is a component and `verb` takes core modules
-/// only so far.
-pub(crate) fn refuse_component(wasm: &[u8], path: &str, verb: &str) -> anyhow::Result<()> {
-    if component::is_component(wasm) {
-        anyhow::bail!(
-            "{path} is a component: `wobs {verb}` takes core modules so far (`wobs run` runs \
-             and profiles components)"
-        );
-    }
-    Ok(())
 }
 
 /// The module at `wasm` and the `--preload`s.

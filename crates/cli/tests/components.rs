@@ -156,13 +156,6 @@ fn what_cannot_run_as_a_component_says_why_in_one_line() {
         "{}",
         run.stderr
     );
-
-    // The debugger takes core modules so far.
-    let twice = component(dir.path(), "twice", "command");
-    let run = wobs(&["debug", "--batch", "-ex", "run", &twice]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("is a component"), "{}", run.stderr);
 }
 
 /// Truncated and byte-flipped components through every verb that takes them: a one-line error
@@ -175,8 +168,25 @@ fn damaged_components_never_panic() {
     let damaged = dir.path().join("damaged.wasm");
     let damaged_path = damaged.to_str().unwrap();
     let instrumented = dir.path().join("out.wasm");
-    let verbs: [Vec<&str>; 4] = [
+    let verbs: [Vec<&str>; 5] = [
         vec!["run", "-q", "--timeout", "10s", damaged_path],
+        vec![
+            "debug",
+            "--batch",
+            "--timeout",
+            "10s",
+            "-ex",
+            "break main",
+            "-ex",
+            "run",
+            "-ex",
+            "bt",
+            "-ex",
+            "next",
+            "-ex",
+            "continue",
+            damaged_path,
+        ],
         vec!["run", "-q", "--trace", "--timeout", "10s", damaged_path],
         vec![
             "instrument",
@@ -523,4 +533,115 @@ fn bench_figures_of_a_component_are_exact() {
     };
     let ratio = self_fuel("main!work_two") / self_fuel("main!work_one");
     assert!((ratio - 2.0).abs() < 1e-3, "{ratio}");
+}
+
+/// Runs `wobs debug --batch` on `component` with `commands`.
+fn debug_batch(component: &str, commands: &[&str]) -> common::Run {
+    let mut args = vec!["debug", "--batch", "--timeout", "60s"];
+    for command in commands {
+        args.extend(["-ex", command]);
+    }
+    args.push(component);
+    wobs(&args)
+}
+
+#[test]
+fn the_debugger_stops_steps_and_reads_values_in_a_component() {
+    let dir = scratch();
+    let debugme = component(dir.path(), "debugme", "command");
+    let run = debug_batch(
+        &debugme,
+        &[
+            "break area",
+            "run",
+            "bt",
+            "info args",
+            "print *r",
+            "finish",
+            "next",
+            "print a",
+            "continue",
+        ],
+    );
+    let out = &run.stdout;
+    assert_eq!(run.code, 0, "{out}\n{}", run.stderr);
+    // The breakpoint by name is in the main module, with its own DWARF's file and line.
+    let area = marked_line("debugme.c", "int w = r->width;");
+    let main = marked_line("debugme.c", "stop: main");
+    assert!(
+        out.contains(&format!("file examples/c/debugme.c, line {area}.")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "Breakpoint 1, area (r=0x112a0) at examples/c/debugme.c:{area}"
+        )),
+        "{out}"
+    );
+    // The backtrace crosses into the adapter, which has no lines: gdb's `from LIBRARY`.
+    assert!(
+        out.contains(&format!("in main () at examples/c/debugme.c:{main}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "in wasi:cli/run@0.2.12#run () from wit-component:adapter:wasi_snapshot_preview1"
+        ),
+        "{out}"
+    );
+    // Values read through the unit's memory: area's rectangle is 4 by 5.
+    assert!(
+        out.contains("$1 = {origin = {x = 1, y = 2}, width = 4, height = 5, color = GREEN}"),
+        "{out}"
+    );
+    assert!(out.contains("Value returned is $2 = 20"), "{out}");
+    assert!(out.contains("$3 = 20"), "{out}");
+    assert!(out.contains("[Inferior 1 (wasm) exited normally]"), "{out}");
+}
+
+#[test]
+fn breakpoints_name_the_module_they_are_in() {
+    let dir = scratch();
+    let debugme = component(dir.path(), "debugme", "command");
+    const ADAPTER: &str = "wit-component:adapter:wasi_snapshot_preview1";
+    let run = debug_batch(
+        &debugme,
+        &[
+            "break main!*0x1b6",
+            "run",
+            &format!("break {ADAPTER}!fd_write"),
+            "continue",
+            "bt",
+            "kill",
+        ],
+    );
+    let out = &run.stdout;
+    // An offset names its module; 0x1b6 is area's first statement in main.
+    assert!(
+        out.contains("Breakpoint 1 at 0x1b6: file examples/c/debugme.c"),
+        "{out}\n{}",
+        run.stderr
+    );
+    assert!(out.contains("Breakpoint 1, area (r=0x112a0)"), "{out}");
+    // The adapter's fd_write, which main's printf reaches through libc and a shim module: one
+    // stack through three modules.
+    assert!(
+        out.contains(&format!("Breakpoint 2, fd_write () from {ADAPTER}")),
+        "{out}"
+    );
+    assert!(
+        out.contains("in adapt-wasi_snapshot_preview1-fd_write () from wit-component-shim-module"),
+        "{out}"
+    );
+    assert!(out.contains(" in printf (fmt=0x"), "{out}");
+    assert!(
+        out.contains(" in main () at examples/c/debugme.c:"),
+        "{out}"
+    );
+    let run = debug_batch(&debugme, &["break nowhere!main"]);
+    assert!(
+        run.stdout.contains("No module named nowhere."),
+        "{}",
+        run.stdout
+    );
 }

@@ -108,10 +108,15 @@ pub struct Debugger {
     followed: std::collections::BTreeSet<String>,
     /// Module bytes, for `disassemble` (index = module).
     module_bytes: Vec<Option<std::sync::Arc<Vec<u8>>>>,
+    /// The code units' names (a component's core modules), for `UNIT!LOCATION` and for frames
+    /// without source.
+    unit_names: Vec<String>,
     /// `layout asm`: the UI shows instructions instead of source.
     layout_asm: bool,
     /// The entry function's source position, once looked up.
     entry: std::sync::OnceLock<Option<(String, u32)>>,
+    /// Where `main` starts, once looked up.
+    main: std::sync::OnceLock<Option<CodeLocation>>,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
     /// Where `until`/`advance LOCATION` runs to: breakpoints of its own, never listed.
@@ -143,8 +148,10 @@ impl Debugger {
             followed: std::collections::BTreeSet::new(),
             last_error: None,
             module_bytes: Vec::new(),
+            unit_names: Vec::new(),
             layout_asm: false,
             entry: std::sync::OnceLock::new(),
+            main: std::sync::OnceLock::new(),
             quiet: false,
             advance_to: Vec::new(),
         }
@@ -201,6 +208,23 @@ impl Debugger {
             self.module_bytes.resize(index + 1, None);
         }
         self.module_bytes[index] = Some(bytes);
+    }
+
+    /// Names the code units (index = module), for `break UNIT!LOCATION` and for frames without
+    /// source (`from UNIT`, as gdb names a shared library).
+    pub fn set_unit_names(&mut self, names: Vec<String>) {
+        self.unit_names = names;
+    }
+
+    /// Where `main` starts: in the first code unit that has one (a component's main module need
+    /// not be its first). Looked up once: it scans DWARF (tens of ms on a 50 MB module).
+    fn main_location(&self) -> Option<CodeLocation> {
+        *self.main.get_or_init(|| {
+            (0..self.symbols.len() as u32).find_map(|module| {
+                let offset = *self.symbols(module)?.function_offsets("main").first()?;
+                Some(CodeLocation { module, offset })
+            })
+        })
     }
 
     /// The selected frame's function as (offset, instruction), and the offset it is at.
@@ -345,15 +369,27 @@ impl Debugger {
     }
 
     /// Code locations for `LOCATION`: `*OFFSET`, `FILE:LINE`, `LINE` (in the current or entry
-    /// file), or a function name; in every module.
+    /// file), or a function name; in every code unit, or in the one `UNIT!LOCATION` names (an
+    /// offset is in the selected frame's unit, else in `main`'s, unless a unit is named).
     fn resolve(&self, spec: &str) -> Result<Vec<CodeLocation>, String> {
+        let (unit, spec) = match spec.split_once('!') {
+            Some((name, rest)) if !name.is_empty() && !rest.is_empty() => {
+                let unit = self
+                    .unit_names
+                    .iter()
+                    .position(|n| n == name)
+                    .ok_or_else(|| format!("No module named {name}."))?;
+                (Some(unit as u32), rest)
+            }
+            _ => (None, spec),
+        };
         let not_found = || format!("Function \"{spec}\" not defined.");
         if let Some(offset) = spec.strip_prefix('*') {
             let offset = parse_number(offset).ok_or_else(|| format!("Invalid address {offset}"))?;
-            let module = self
-                .stop
-                .as_ref()
-                .map_or(0, |s| s.frames.first().map_or(0, |f| f.location.module));
+            let module = unit
+                .or_else(|| Some(self.current().ok()?.location.module))
+                .or_else(|| Some(self.main_location()?.module))
+                .unwrap_or(0);
             return Ok(vec![CodeLocation {
                 module,
                 offset: u32::try_from(offset).map_err(|_| "Address out of range".to_string())?,
@@ -367,6 +403,9 @@ impl Debugger {
         };
         let mut found = Vec::new();
         for module in 0..self.symbols.len() as u32 {
+            if unit.is_some_and(|unit| unit != module) {
+                continue;
+            }
             let Some(symbols) = self.symbols(module) else {
                 continue;
             };
@@ -405,11 +444,7 @@ impl Debugger {
     fn entry_source(&self) -> Option<(String, u32)> {
         self.entry
             .get_or_init(|| {
-                let location = {
-                    let symbols = self.symbols(0)?;
-                    let offset = *symbols.function_offsets("main").first()?;
-                    CodeLocation { module: 0, offset }
-                };
+                let location = self.main_location()?;
                 self.source_of(location)
             })
             .clone()
@@ -422,9 +457,8 @@ impl Debugger {
                 return Some(file);
             }
         }
-        let symbols = self.symbols(0)?;
-        let offset = *symbols.function_offsets("main").first()?;
-        symbols.lookup(offset).into_iter().next()?.file
+        let main = self.main_location()?;
+        self.source_frames(main).into_iter().next()?.file
     }
 
     fn delete(&mut self, rest: &str) -> Result<Flow, String> {
@@ -817,9 +851,10 @@ impl Debugger {
                 };
                 let inlined = if source.inlined { " [inlined]" } else { "" };
                 format!(
-                    "#{number:<2} {address}{}{inlined} ({args}){}",
+                    "#{number:<2} {address}{}{inlined} ({args}){}{}",
                     source.function,
-                    at(&source)
+                    at(&source),
+                    self.library_suffix(frame.location.module, !at(&source).is_empty())
                 )
             })
             .collect()
@@ -836,13 +871,30 @@ impl Debugger {
             .next();
         match source {
             Some(source) => format!(
-                "{} ({}){}",
+                "{} ({}){}{}",
                 source.function,
                 self.args_text(index),
-                at(&source)
+                at(&source),
+                self.library_suffix(frame.location.module, !at(&source).is_empty())
             ),
-            None => format!("{:#x} in ?? ()", frame.location.offset),
+            None => format!(
+                "{:#x} in ?? (){}",
+                frame.location.offset,
+                self.library_suffix(frame.location.module, false)
+            ),
         }
+    }
+
+    /// ` from UNIT` for a frame without a source line in a code unit other than `main`'s, as gdb
+    /// names the shared library of a frame without debug information (and not the executable).
+    fn library_suffix(&self, module: u32, with_line: bool) -> String {
+        let main = self.main_location().map_or(0, |main| main.module);
+        if with_line || module == main {
+            return String::new();
+        }
+        self.unit_names
+            .get(module as usize)
+            .map_or_else(String::new, |name| format!(" from {name}"))
     }
 
     fn source_frames(&self, location: CodeLocation) -> Vec<Location> {
@@ -1105,14 +1157,7 @@ impl Debugger {
     fn list(&mut self) -> Result<Flow, String> {
         let location = match self.current() {
             Ok(frame) => frame.location,
-            Err(_) => {
-                let symbols = self.symbols(0).ok_or("No symbol table is loaded.")?;
-                let offset = *symbols
-                    .function_offsets("main")
-                    .first()
-                    .ok_or("No symbol table is loaded.")?;
-                CodeLocation { module: 0, offset }
-            }
+            Err(_) => self.main_location().ok_or("No symbol table is loaded.")?,
         };
         let (file, line) = self
             .source_of(location)

@@ -64,17 +64,39 @@ pub struct RunSpans {
 
 /// The store's data.
 pub(crate) struct Host {
-    /// WASI for both kinds of guest: preview 1 for modules, and through its table and context
-    /// (`WasiView`) WASI 0.2 for components.
-    pub(crate) wasi: WasiP1Ctx,
-    /// wasi:http for a component run with `-S http`; it shares the WASI resource table.
-    pub(crate) http: wasmtime_wasi_http::WasiHttpCtx,
+    pub(crate) wasi: GuestWasi,
     pub(crate) sampler: Sampler,
     pub(crate) tracer: Tracer,
     /// Probes read fuel instead of the clock.
     pub(crate) fuel: bool,
     /// Fuel consumed when instantiation finished.
     pub(crate) instantiated_fuel: Option<u64>,
+}
+
+/// What a guest sees of the system: WASI for both kinds of guest (preview 1 for modules, and
+/// through the same table and context WASI 0.2 for components), and wasi:http for a component
+/// run with `-S http`. A run's store holds it in [`Host`]; a debug session's store holds nothing
+/// else.
+pub(crate) struct GuestWasi {
+    pub(crate) p1: WasiP1Ctx,
+    /// Shares the WASI resource table.
+    http: wasmtime_wasi_http::WasiHttpCtx,
+}
+
+impl wasmtime_wasi::WasiView for GuestWasi {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        self.p1.ctx()
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for GuestWasi {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: wasmtime_wasi::WasiView::ctx(&mut self.p1).table,
+            hooks: Default::default(),
+        }
+    }
 }
 
 impl wasmtime_wasi::WasiView for Host {
@@ -85,11 +107,7 @@ impl wasmtime_wasi::WasiView for Host {
 
 impl wasmtime_wasi_http::WasiHttpView for Host {
     fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
-        wasmtime_wasi_http::WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: wasmtime_wasi::WasiView::ctx(&mut self.wasi).table,
-            hooks: Default::default(),
-        }
+        self.wasi.http()
     }
 }
 
@@ -142,7 +160,6 @@ pub fn run(engine: &Engine, guest: &CompiledGuest, options: &RunOptions) -> RunR
         &engine.inner,
         Host {
             wasi,
-            http: wasmtime_wasi_http::WasiHttpCtx::new(),
             sampler,
             tracer,
             fuel: engine.fuel,
@@ -384,7 +401,9 @@ pub(crate) fn consumed(left: Option<u64>) -> u64 {
     FUEL_BUDGET.saturating_sub(left.unwrap_or(FUEL_BUDGET))
 }
 
-pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> {
+/// The guest's WASI as `options` describe it (arguments, environment, directories, stdio, network,
+/// determinism).
+pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<GuestWasi> {
     let mut builder = WasiCtxBuilder::new();
     match &options.capture_output {
         Some(captured) => {
@@ -419,7 +438,10 @@ pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<WasiP1Ctx> 
             .preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| e.context(format!("cannot open --dir {}", host.display())))?;
     }
-    Ok(builder.build_p1())
+    Ok(GuestWasi {
+        p1: builder.build_p1(),
+        http: wasmtime_wasi_http::WasiHttpCtx::new(),
+    })
 }
 
 /// Turns the error a run ended with into an outcome.

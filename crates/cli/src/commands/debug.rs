@@ -11,7 +11,7 @@ use wobs_runtime::{CapturedOutput, DebugSession, Engine, EngineOptions, SharedSy
 use wobs_symbolize::ModuleSymbols;
 
 use crate::flags::GuestFlags;
-use crate::guest::{compile, load_modules, refuse_component, run_options};
+use crate::guest::{run_options, Loaded, LoadedGuest};
 use wobs_debugger::{Debugger, Flow, Session};
 
 /// Debug a WASI program: breakpoints, stepping, backtraces, variables (gdb's commands).
@@ -38,7 +38,7 @@ pub struct DebugCommand {
     #[arg(short = 'x', value_name = "FILE")]
     script: Option<PathBuf>,
 
-    /// The WebAssembly module to debug, then its arguments.
+    /// The WebAssembly module or component to debug, then its arguments.
     #[arg(value_name = "WASM [ARGS]...", required = true, num_args = 1.., allow_hyphen_values = true)]
     module_and_args: Vec<String>,
 }
@@ -47,17 +47,13 @@ impl DebugCommand {
     /// Runs the session; returns the guest's exit code (0 when it was killed or never ran).
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
-        let (main, preloads) = load_modules(&self.guest, &wasm)?;
-        refuse_component(main.bytes(), &main.info.path, "debug")?;
-        let all: Vec<_> = std::iter::once(&main).chain(&preloads).collect();
+        let guest = LoadedGuest::load(&self.guest, &wasm)?;
+        let all = guest.units();
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
         engine_options.guest_debug = true;
         let engine = Engine::new(&engine_options)?;
-        let compiled = all
-            .iter()
-            .map(|m| compile(&engine, m))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let compiled = guest.compile(&engine)?;
         // After compiling: a module wasmtime rejects gets exactly one message.
         let symbols: Vec<Option<SharedSymbols>> = all
             .iter()
@@ -66,32 +62,26 @@ impl DebugCommand {
                     if let Some(problem) = symbols.dwarf_problem() {
                         eprintln!(
                             "wobs: warning: {}: {problem}; using names only",
-                            m.info.path
+                            unit_path(m)
                         );
                     }
                     Some(Arc::new(Mutex::new(symbols)))
                 }
                 Err(err) => {
                     let err = wobs_runtime::one_line(&err.to_string());
-                    eprintln!("wobs: warning: {}: {err}", m.info.path);
+                    eprintln!("wobs: warning: {}: {err}", unit_path(m));
                     None
                 }
             })
             .collect();
-        let mut options = run_options(&self.guest, &main, &self.module_and_args[1..])?;
+        let mut options = run_options(&self.guest, guest.file(), &self.module_and_args[1..])?;
         options.interval = None;
         // Without --batch on a terminal: the terminal UI, with the guest's output captured so it
         // never draws over the screen.
         let tui = !self.batch && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         let captured = tui.then(CapturedOutput::new);
         options.capture_output = captured.clone();
-        let session = DebugSession::start(
-            &engine,
-            &compiled[0],
-            &compiled[1..],
-            &options,
-            symbols.clone(),
-        );
+        let session = DebugSession::start(&engine, &compiled, &options, symbols.clone());
         let interrupter = session.interrupter();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let sink: Box<dyn std::io::Write + Send> = if tui {
@@ -112,6 +102,7 @@ impl DebugCommand {
         for (index, module) in all.iter().enumerate() {
             debugger.set_module_bytes(index as u32, module.bytes.clone());
         }
+        debugger.set_unit_names(all.iter().map(|m| m.info.name.clone()).collect());
         for map in &self.source_maps {
             let (from, to) = map
                 .split_once('=')
@@ -178,6 +169,19 @@ impl DebugCommand {
             }
         }
         Ok(exit_code(&debugger))
+    }
+}
+
+/// A code unit as warnings name it: its file, and for a component's module its name too.
+fn unit_path(unit: &Loaded) -> String {
+    if unit
+        .info
+        .path
+        .ends_with(&format!("{}.wasm", unit.info.name))
+    {
+        unit.info.path.clone()
+    } else {
+        format!("{} ({})", unit.info.path, unit.info.name)
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
@@ -18,9 +18,7 @@ use crate::deferred::Deferred;
 use crate::spans::{finish_export, naming, OtlpFlags, RunSpans};
 
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
-use crate::guest::{
-    compile, flush_guest_stdout, load_modules, run_options, Loaded, LoadedComponent,
-};
+use crate::guest::{flush_guest_stdout, run_options, Loaded, LoadedGuest};
 use crate::outputs::OutputFlags;
 use crate::supervise::supervise;
 use crate::write::write_atomic;
@@ -79,41 +77,15 @@ impl RunCommand {
     /// Runs the guest; returns the exit code wasmtime would give.
     pub fn execute(self) -> anyhow::Result<i32> {
         let wasm = PathBuf::from(&self.module_and_args[0]);
-        let (main, preloads) = load_modules(&self.guest, &wasm)?;
-        let component = LoadedComponent::from_file(&main)?;
+        let guest = LoadedGuest::load(&self.guest, &wasm)?;
         // Spans come from probes: asking for them instruments a module that has none.
         let wants_spans = self.otlp.enabled() || self.outputs.chrome_trace.is_some();
-        if component.is_some() && !preloads.is_empty() {
-            bail!("--preload links core modules; a component brings the modules it links");
-        }
-        let probed = match &component {
-            Some(component) => component
-                .modules
-                .iter()
-                .any(|m| ProbeMap::from_module(m.bytes()).is_some()),
-            None => ProbeMap::from_module(main.bytes()).is_some(),
+        let trace = self.trace || (wants_spans && !guest.probed());
+        let guest = match trace {
+            true => guest.instrumented(&self.filters.options())?,
+            false => guest,
         };
-        let trace = self.trace || (wants_spans && !probed);
-        let component = match component {
-            Some(component) if trace => Some(component.instrumented(&self.filters.options())?),
-            other => other,
-        };
-        let (main, preloads) = if trace && component.is_none() {
-            let options = self.filters.options();
-            let main = main.instrumented(&options)?;
-            let preloads = preloads
-                .into_iter()
-                .map(|p| p.instrumented(&options))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            (main, preloads)
-        } else {
-            (main, preloads)
-        };
-        // The code units: the modules, or the component's nested core modules.
-        let all: Vec<&Loaded> = match &component {
-            Some(component) => component.modules.iter().collect(),
-            None => std::iter::once(&main).chain(&preloads).collect(),
-        };
+        let all = guest.units();
         let symbols = Arc::new(read_symbols(&all));
         let digests = digests(&all);
 
@@ -122,14 +94,7 @@ impl RunCommand {
         let no_epoch_checks = self.no_epoch_checks(&all);
         engine_options.no_epoch_checks = no_epoch_checks;
         let engine = Engine::new(&engine_options)?;
-        let compiled = match &component {
-            Some(component) => component.compile(&engine)?,
-            None => CompiledGuest::Modules(
-                all.iter()
-                    .map(|m| compile(&engine, m))
-                    .collect::<anyhow::Result<Vec<_>>>()?,
-            ),
-        };
+        let compiled = guest.compile(&engine)?;
 
         if matches!(self.sampler, SamplerFlag::Exact)
             && matches!(self.sampler(), SamplerFlag::Epoch)
@@ -139,7 +104,7 @@ impl RunCommand {
         if matches!(self.clock, ClockFlag::Cpu) && matches!(self.sampler(), SamplerFlag::Epoch) {
             eprintln!("wobs: note: --clock cpu needs the exact sampler; sampling wall-clock time");
         }
-        let mut options = self.run_options(&main)?;
+        let mut options = self.run_options(guest.file())?;
         let spans = self.start_spans(&all, &compiled, &symbols, &mut options)?;
         let interrupt = options.interrupt.clone();
         install_interrupt_handler(interrupt);

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use wasmtime::{
-    AsContext, AsContextMut, DebugEvent as WasmtimeEvent, DebugHandler, ModulePC, StoreContextMut,
+    AsContext, AsContextMut, DebugEvent as WasmtimeEvent, DebugHandler, StoreContextMut,
 };
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, Resume, StopReason};
 
@@ -69,13 +69,13 @@ fn arm_return(
     caller: CodeLocation,
 ) -> wasmtime::Result<()> {
     let location = caller;
-    let Some(module) = shared.modules.get(location.module as usize) else {
+    let Some((module, pc)) = shared.target(location) else {
         return Ok(());
     };
     let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
         return Ok(());
     };
-    edit.add_breakpoint(module, ModulePC::new(location.offset))?;
+    edit.add_breakpoint(module, pc)?;
     edit.single_step(false)?;
     control.installed.push(location);
     control.returning = Some(location);
@@ -96,8 +96,8 @@ fn disarm_return(
     };
     if let Some(at) = control.installed.iter().position(|l| *l == location) {
         control.installed.swap_remove(at);
-        if let Some(module) = shared.modules.get(location.module as usize) {
-            edit.remove_breakpoint(module, ModulePC::new(location.offset))?;
+        if let Some((module, pc)) = shared.target(location) {
+            edit.remove_breakpoint(module, pc)?;
         }
     }
     edit.single_step(control.mode.single_steps())?;
@@ -385,13 +385,13 @@ fn sync_breakpoints(
         return Ok(());
     };
     for location in std::mem::take(&mut control.installed) {
-        if let Some(module) = shared.modules.get(location.module as usize) {
-            edit.remove_breakpoint(module, ModulePC::new(location.offset))?;
+        if let Some((module, pc)) = shared.target(location) {
+            edit.remove_breakpoint(module, pc)?;
         }
     }
     for location in control.breakpoints.clone() {
-        if let Some(module) = shared.modules.get(location.module as usize) {
-            edit.add_breakpoint(module, ModulePC::new(location.offset))?;
+        if let Some((module, pc)) = shared.target(location) {
+            edit.add_breakpoint(module, pc)?;
             control.installed.push(location);
         }
     }

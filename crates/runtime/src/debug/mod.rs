@@ -33,13 +33,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use wasmtime::{AsContextMut, Linker, Store};
-use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime::{AsContextMut, Linker, ModulePC, Store};
 use wasmtime_wasi::I32Exit;
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, RawOutcome};
 
+use crate::guest::GuestCode;
 use crate::invoke::{self, Entry};
-use crate::{CompiledModule, Engine, RunOptions};
+use crate::{CompiledGuest, Engine, RunOptions};
 use handler::{Handler, Mode};
 
 pub use wobs_symbolize::SharedSymbols;
@@ -171,10 +171,8 @@ impl Interrupter {
     }
 }
 
-/// The store's data in a debug session.
-pub(crate) struct DebugHost {
-    wasi: WasiP1Ctx,
-}
+/// The store's data in a debug session: the guest's WASI, nothing else.
+pub(crate) type DebugHost = crate::run::GuestWasi;
 
 /// State shared by the guest thread's handler and the session thread.
 pub(crate) struct Shared {
@@ -182,9 +180,13 @@ pub(crate) struct Shared {
     pub events: Sender<DebugEvent>,
     /// Set by [`Interrupter::interrupt`]; the next epoch event stops the guest.
     pub interrupt: Arc<AtomicBool>,
-    pub modules: Vec<wasmtime::Module>,
-    /// Function imports per module: defined function indices start after them.
+    /// Per code unit, its compiled module (a component's modules that are never instantiated
+    /// may have none).
+    pub modules: Vec<Option<wasmtime::Module>>,
+    /// Function imports per code unit: defined function indices start after them.
     pub imported_functions: Vec<u32>,
+    /// The guest's code, to name the frames of a trap's backtrace.
+    pub code: GuestCode,
     pub symbols: Vec<Option<SharedSymbols>>,
     pub control: Mutex<Control>,
     /// `--timeout`: the guest's running time.
@@ -204,14 +206,30 @@ pub(crate) struct Control {
     pub skipped_steps: u64,
 }
 
+impl Shared {
+    /// The code unit `module` is.
+    pub fn unit_of(&self, module: &wasmtime::Module) -> Option<usize> {
+        self.modules.iter().position(|m| {
+            m.as_ref()
+                .is_some_and(|m| wasmtime::Module::same(m, module))
+        })
+    }
+
+    /// The module and program counter wasmtime names `location` by (for breakpoints): offsets
+    /// in a component's core module are relative to the module, as the unit's own are.
+    pub fn target(&self, location: CodeLocation) -> Option<(&wasmtime::Module, ModulePC)> {
+        let module = self.modules.get(location.module as usize)?.as_ref()?;
+        Some((module, ModulePC::new(location.offset)))
+    }
+}
+
 impl DebugSession {
-    /// Starts a session for `main` (with `preloads` linked by name) on an engine built with
-    /// [`crate::EngineOptions::guest_debug`]. `symbols[i]` are module i's symbols, used to step by
-    /// source line. The guest does not run until the first [`DebugCommand::Resume`].
+    /// Starts a session for `guest` on an engine built with [`crate::EngineOptions::guest_debug`].
+    /// `symbols[i]` are code unit i's symbols, used to step by source line. The guest does not
+    /// run until the first [`DebugCommand::Resume`].
     pub fn start(
         engine: &Engine,
-        main: &CompiledModule,
-        preloads: &[CompiledModule],
+        guest: &CompiledGuest,
         options: &RunOptions,
         symbols: Vec<Option<SharedSymbols>>,
     ) -> DebugSession {
@@ -225,8 +243,7 @@ impl DebugSession {
         let limit = options.timeout.map(|t| Arc::new(TimeLimit::new(t)));
         let guest_limit = limit.clone();
         let engine = engine.clone();
-        let main = main.clone();
-        let preloads = preloads.to_vec();
+        let guest = guest.clone();
         let options = options.clone();
         let thread = std::thread::Builder::new()
             .name("wobs-guest".into())
@@ -238,7 +255,7 @@ impl DebugSession {
                     interrupt,
                     limit: guest_limit.clone(),
                 };
-                let outcome = guest_thread(&engine, &main, &preloads, &options, symbols, channels);
+                let outcome = guest_thread(&engine, &guest, &options, symbols, channels);
                 if let Some(limit) = &guest_limit {
                     limit.done.store(true, Ordering::SeqCst);
                 }
@@ -313,8 +330,7 @@ struct Channels {
 /// Waits for the first resume (collecting breakpoints), then runs the guest to the end.
 fn guest_thread(
     engine: &Engine,
-    main: &CompiledModule,
-    preloads: &[CompiledModule],
+    guest: &CompiledGuest,
     options: &RunOptions,
     symbols: Vec<Option<SharedSymbols>>,
     channels: Channels,
@@ -337,17 +353,24 @@ fn guest_thread(
             Err(_) => return RawOutcome::Interrupted,
         }
     };
-    let modules: Vec<wasmtime::Module> = std::iter::once(main)
-        .chain(preloads)
-        .map(|m| m.module.clone())
-        .collect();
+    let wasi = match crate::run::wasi_context(options) {
+        Ok(wasi) => wasi,
+        Err(err) => return RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
+    };
+    let mut store = Store::new(&engine.inner, wasi);
+    let modules = match register(&mut store, guest) {
+        Ok(units) => units,
+        Err(err) => return RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
+    };
     let imported_functions = modules
         .iter()
         .map(|module| {
-            module
-                .imports()
-                .filter(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
-                .count() as u32
+            module.as_ref().map_or(0, |module| {
+                module
+                    .imports()
+                    .filter(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
+                    .count() as u32
+            })
         })
         .collect();
     let shared = Arc::new(Shared {
@@ -356,6 +379,7 @@ fn guest_thread(
         interrupt,
         modules,
         imported_functions,
+        code: guest.code(),
         symbols,
         limit,
         control: Mutex::new(Control {
@@ -366,11 +390,6 @@ fn guest_thread(
             skipped_steps: 0,
         }),
     });
-    let wasi = match crate::run::wasi_context(options) {
-        Ok(wasi) => wasi,
-        Err(err) => return RawOutcome::Failed(crate::one_line(&format!("{err:#}"))),
-    };
-    let mut store = Store::new(&engine.inner, DebugHost { wasi });
     // Only an interrupt or the time limit advances the epoch; each advance raises one debug
     // event. An expired limit ends the run at the check (the error is classified below).
     store.set_epoch_deadline(1);
@@ -380,11 +399,6 @@ fn guest_thread(
         _ => Ok(wasmtime::UpdateDeadline::Continue(1)),
     });
     store.set_debug_handler(Handler::new(shared.clone()));
-    for module in &shared.modules {
-        if let Err(err) = store.debug_register_module(module) {
-            return RawOutcome::Failed(crate::one_line(&format!("{err:#}")));
-        }
-    }
     let resume = handler::apply(&shared, &mut store.as_context_mut(), first, None);
     if let Err(err) = resume {
         return RawOutcome::Failed(crate::one_line(&format!("{err:#}")));
@@ -393,23 +407,71 @@ fn guest_thread(
         limit.start();
         limit.clone().watch(engine.inner.clone());
     }
-    let result =
-        wasmtime_wasi::runtime::in_tokio(execute(&mut store, engine, main, preloads, options));
+    let result = wasmtime_wasi::runtime::in_tokio(execute(&mut store, engine, guest, options));
     match result {
         Ok(outcome) => outcome,
         Err(err) => classify(&err, &shared),
     }
 }
 
+/// Registers `guest`'s code with `store` so breakpoints can be set before it runs, and finds each
+/// code unit's module ([`Shared::modules`]).
+fn register(
+    store: &mut Store<DebugHost>,
+    guest: &CompiledGuest,
+) -> wasmtime::Result<Vec<Option<wasmtime::Module>>> {
+    match guest {
+        CompiledGuest::Modules(modules) => {
+            for module in modules {
+                store.debug_register_module(&module.module)?;
+            }
+            Ok(modules.iter().map(|m| Some(m.module.clone())).collect())
+        }
+        CompiledGuest::Component(component) => {
+            store.debug_register_component(&component.component)?;
+            // wasmtime keeps a component's core modules to itself, and their texts and address
+            // maps are the whole component's: a module is known by where the wasm offsets of
+            // its first function's code fall in the component's bytes.
+            let ranges = &component.ranges;
+            let mut units = vec![None; ranges.len()];
+            for module in store.debug_all_modules() {
+                let offset = module.functions().next().and_then(|function| {
+                    let code = function.offset..function.offset + function.len;
+                    module
+                        .address_map()?
+                        .find_map(|(at, offset)| offset.filter(|_| code.contains(&at)))
+                });
+                let unit = offset.and_then(|offset| {
+                    ranges
+                        .iter()
+                        .position(|range| range.contains(&(offset as usize)))
+                });
+                if let Some(unit) = unit {
+                    units[unit] = Some(module);
+                }
+            }
+            Ok(units)
+        }
+    }
+}
+
 async fn execute(
     store: &mut Store<DebugHost>,
     engine: &Engine,
-    main: &CompiledModule,
-    preloads: &[CompiledModule],
+    guest: &CompiledGuest,
     options: &RunOptions,
 ) -> wasmtime::Result<RawOutcome> {
+    let modules = match guest {
+        CompiledGuest::Modules(modules) => modules,
+        CompiledGuest::Component(component) => {
+            return crate::guest::component::execute_async(store, engine, component, options).await
+        }
+    };
+    let Some((main, preloads)) = modules.split_first() else {
+        wasmtime::bail!("no module to run");
+    };
     let mut linker = Linker::new(&engine.inner);
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |host: &mut DebugHost| &mut host.wasi)?;
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |host: &mut DebugHost| &mut host.p1)?;
     for preload in preloads {
         let instance = linker
             .instantiate_async(&mut *store, &preload.module)
@@ -459,7 +521,7 @@ fn classify(err: &wasmtime::Error, shared: &Shared) -> RawOutcome {
                 trace
                     .frames()
                     .iter()
-                    .filter_map(|frame| invoke::raw_frame(&shared.modules, frame))
+                    .filter_map(|frame| shared.code.raw_frame(frame))
                     .collect()
             })
             .unwrap_or_default();

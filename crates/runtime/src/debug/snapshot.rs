@@ -54,17 +54,11 @@ fn frame(
     handle: &FrameHandle,
 ) -> Option<Frame> {
     let (function, pc) = handle.wasm_function_index_and_pc(&mut *store).ok()??;
-    let module = {
-        let module = handle.module(&mut *store).ok()??;
-        shared
-            .modules
-            .iter()
-            .position(|m| wasmtime::Module::same(m, module))?
-    };
-    let imported = shared.imported_functions.get(module).copied().unwrap_or(0);
+    let unit = shared.unit_of(handle.module(&mut *store).ok()??)?;
+    let imported = shared.imported_functions.get(unit).copied().unwrap_or(0);
     Some(Frame {
         location: CodeLocation {
-            module: module as u32,
+            module: unit as u32,
             offset: pc.raw(),
         },
         function: imported + function.as_u32(),

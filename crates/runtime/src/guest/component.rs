@@ -8,6 +8,9 @@ use wasmtime::component::wasm_wave::wasm::{DisplayFuncResults, WasmFunc};
 use wasmtime::component::{Linker, Val};
 use wasmtime::Store;
 use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::bindings::Command as AsyncCommand;
+use wasmtime_wasi::WasiView;
+use wasmtime_wasi_http::WasiHttpView;
 use wobs_events::RawOutcome;
 
 use crate::guest::{probe_now, sample_if_due};
@@ -27,10 +30,83 @@ pub(crate) fn execute(
     component: &CompiledComponent,
     options: &RunOptions,
 ) -> wasmtime::Result<RawOutcome> {
-    let mut linker = Linker::<Host>::new(&engine.inner);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let mut linker = link(engine, component, options, Calls::Sync)?;
+    define_probes(engine, component, &mut linker)?;
+    if let Some(call) = &options.invoke {
+        let (path, params, results) = invoked(engine, component, call)?;
+        let instance = linker.instantiate(&mut *store, &component.component)?;
+        Host::instantiated(store);
+        let func = exported_func(&mut *store, &instance, &path)?;
+        let mut results = vec![Val::Bool(false); results];
+        func.call(&mut *store, &params, &mut results)?;
+        return Ok(rendered(&results));
+    }
+    check_is_command(engine, component)?;
+    let command = Command::instantiate(&mut *store, &component.component, &linker)?;
+    Host::instantiated(store);
+    Ok(exit_status(command.wasi_cli_run().call_run(&mut *store)?))
+}
+
+/// [`execute`] for a store whose host calls may suspend (a debug session's: its debug handler
+/// waits for the front end), without probes.
+pub(crate) async fn execute_async<T: WasiView + WasiHttpView + Send + 'static>(
+    store: &mut Store<T>,
+    engine: &Engine,
+    component: &CompiledComponent,
+    options: &RunOptions,
+) -> wasmtime::Result<RawOutcome> {
+    let linker = link(engine, component, options, Calls::Async)?;
+    if let Some(call) = &options.invoke {
+        let (path, params, results) = invoked(engine, component, call)?;
+        let instance = linker
+            .instantiate_async(&mut *store, &component.component)
+            .await?;
+        let func = exported_func(&mut *store, &instance, &path)?;
+        let mut results = vec![Val::Bool(false); results];
+        func.call_async(&mut *store, &params, &mut results).await?;
+        return Ok(rendered(&results));
+    }
+    check_is_command(engine, component)?;
+    let command =
+        AsyncCommand::instantiate_async(&mut *store, &component.component, &linker).await?;
+    Ok(exit_status(
+        command.wasi_cli_run().call_run(&mut *store).await?,
+    ))
+}
+
+/// `wasi:cli/run#run`'s result as an exit status.
+fn exit_status(result: Result<(), ()>) -> RawOutcome {
+    match result {
+        Ok(()) => RawOutcome::Exited(0),
+        Err(()) => RawOutcome::Exited(1),
+    }
+}
+
+/// How the guest's host calls are made: straight, or as futures on an async store.
+#[derive(Clone, Copy)]
+enum Calls {
+    Sync,
+    Async,
+}
+
+/// A linker with WASI 0.2, wasi:http with `-S http`, and with `--trap-unknown-imports` stubs for
+/// what else the component imports; a one-line error for wasi:http imports without `-S http`.
+fn link<T: WasiView + WasiHttpView + 'static>(
+    engine: &Engine,
+    component: &CompiledComponent,
+    options: &RunOptions,
+    calls: Calls,
+) -> wasmtime::Result<Linker<T>> {
+    let mut linker = Linker::<T>::new(&engine.inner);
+    match calls {
+        Calls::Sync => wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?,
+        Calls::Async => wasmtime_wasi::p2::add_to_linker_async(&mut linker)?,
+    }
     if options.http {
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        match calls {
+            Calls::Sync => wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?,
+            Calls::Async => wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?,
+        }
     } else if let Some(http) =
         imported_http(engine, component).filter(|_| !options.trap_unknown_imports)
     {
@@ -38,20 +114,10 @@ pub(crate) fn execute(
             "this component imports {http}: run it with -S http to allow outgoing HTTP requests"
         );
     }
-    define_probes(engine, component, &mut linker)?;
     if options.trap_unknown_imports {
         stub_unknown_imports(engine, component, &mut linker, options.http)?;
     }
-    if let Some(call) = &options.invoke {
-        return invoke(store, engine, component, &linker, call);
-    }
-    check_is_command(engine, component)?;
-    let command = Command::instantiate(&mut *store, &component.component, &linker)?;
-    Host::instantiated(store);
-    match command.wasi_cli_run().call_run(&mut *store)? {
-        Ok(()) => Ok(RawOutcome::Exited(0)),
-        Err(()) => Ok(RawOutcome::Exited(1)),
-    }
+    Ok(linker)
 }
 
 /// The interfaces the linker provides: WASI 0.2's command interfaces, wasi:http with `-S http`,
@@ -77,15 +143,15 @@ struct UnknownResource;
 /// `--trap-unknown-imports`: every import the linker does not provide becomes functions that trap
 /// when called and resources nobody can make. (wasmtime's `define_unknown_imports_as_traps` also
 /// re-defines resources of interfaces WASI already provides, which then fails to link.)
-fn stub_unknown_imports(
+fn stub_unknown_imports<T: 'static>(
     engine: &Engine,
     component: &CompiledComponent,
-    linker: &mut Linker<Host>,
+    linker: &mut Linker<T>,
     http: bool,
 ) -> wasmtime::Result<()> {
     use wasmtime::component::ResourceType;
     let trap = |name: String| {
-        move |_: wasmtime::StoreContextMut<'_, Host>, _: ComponentFunc, _: &[Val], _: &mut [Val]| {
+        move |_: wasmtime::StoreContextMut<'_, T>, _: ComponentFunc, _: &[Val], _: &mut [Val]| {
             Err(wasmtime::format_err!(
                 "unknown import: `{name}` has not been defined"
             ))
@@ -162,14 +228,13 @@ fn check_is_command(engine: &Engine, component: &CompiledComponent) -> wasmtime:
     wasmtime::bail!("this component exports no {CLI_RUN} to run (it exports {exports})")
 }
 
-/// Calls the export `call` names (`name(arg, ...)` in WAVE) and renders its results in WAVE.
-fn invoke(
-    store: &mut Store<Host>,
+/// What `--invoke` calls: the export `call` names (`name(arg, ...)` in WAVE) as its export path,
+/// its arguments, and how many results it returns.
+fn invoked(
     engine: &Engine,
     component: &CompiledComponent,
-    linker: &Linker<Host>,
     call: &str,
-) -> wasmtime::Result<RawOutcome> {
+) -> wasmtime::Result<(Vec<String>, Vec<Val>, usize)> {
     let call = UntypedFuncCall::parse(call)
         .map_err(|e| wasmtime::format_err!("--invoke `{call}`: {e}"))?;
     let name = call.name();
@@ -194,8 +259,17 @@ fn invoke(
     let params: Vec<Val> = call
         .to_wasm_params(&params_ty)
         .map_err(|e| wasmtime::format_err!("arguments of `{name}`: {e}"))?;
-    let instance = linker.instantiate(&mut *store, &component.component)?;
-    Host::instantiated(store);
+    let results = func_ty.results().len();
+    Ok((path, params, results))
+}
+
+/// The function `instance` exports at `path` (found by [`invoked`]).
+fn exported_func<T>(
+    store: &mut Store<T>,
+    instance: &wasmtime::component::Instance,
+    path: &[String],
+) -> wasmtime::Result<wasmtime::component::Func> {
+    let name = path.last().map_or("", String::as_str);
     let export = path
         .iter()
         .try_fold(None, |within, name| {
@@ -205,14 +279,14 @@ fn invoke(
         })
         .flatten()
         .ok_or_else(|| wasmtime::format_err!("the component exports no function `{name}`"))?;
-    let func = instance
+    instance
         .get_func(&mut *store, export)
-        .ok_or_else(|| wasmtime::format_err!("export `{name}` is not a function"))?;
-    let mut results = vec![Val::Bool(false); func_ty.results().len()];
-    func.call(&mut *store, &params, &mut results)?;
-    Ok(RawOutcome::Returned(vec![
-        DisplayFuncResults(&results).to_string()
-    ]))
+        .ok_or_else(|| wasmtime::format_err!("export `{name}` is not a function"))
+}
+
+/// An invoked function's results, in WAVE.
+fn rendered(results: &[Val]) -> RawOutcome {
+    RawOutcome::Returned(vec![DisplayFuncResults(results).to_string()])
 }
 
 /// Collects into `found` the functions named `name` among `exports`, searching exported instances

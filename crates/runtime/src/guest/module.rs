@@ -22,7 +22,7 @@ pub(crate) fn execute(
         wasmtime::bail!("no module to run");
     };
     let mut linker = Linker::new(&engine.inner);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi.p1)?;
     // Probe imports are defined anew before each module is linked so each knows its module index.
     linker.allow_shadowing(true);
     for (index, preload) in preloads.iter().enumerate() {
