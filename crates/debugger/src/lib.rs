@@ -816,15 +816,34 @@ impl Debugger {
     }
 
     fn backtrace(&self) -> Result<Flow, String> {
-        let stop = self.stop.as_ref().ok_or("No stack.")?;
+        self.stop.as_ref().ok_or("No stack.")?;
         let mut number = 0;
-        for index in 0..stop.frames.len() {
+        for index in 0..self.shown_frames() {
             for line in self.describe_physical(index, number) {
                 say!(self, "{line}");
                 number += 1;
             }
         }
         Ok(Flow::Next)
+    }
+
+    /// How many physical frames a backtrace shows: up to `main`'s, as gdb's (`backtrace
+    /// past-main` off: the C runtime's `__main_void`, `_start` and the component's adapter are
+    /// not the user's); all of them when no frame is `main`.
+    fn shown_frames(&self) -> usize {
+        let Some(stop) = &self.stop else {
+            return 0;
+        };
+        (0..stop.frames.len())
+            .find(|&index| {
+                let location = self
+                    .lookup_location(index)
+                    .unwrap_or(stop.frames[index].location);
+                self.source_frames(location)
+                    .last()
+                    .is_some_and(|source| source.function == "main")
+            })
+            .map_or(stop.frames.len(), |main| main + 1)
     }
 
     /// `#N` lines for the source frames of physical frame `index` (inlined ones marked).
@@ -991,9 +1010,9 @@ impl Debugger {
     }
 
     fn select_frame(&mut self, index: Option<usize>) -> Result<Flow, String> {
-        let stop = self.stop.as_ref().ok_or("No stack.")?;
+        self.stop.as_ref().ok_or("No stack.")?;
         let index = index.unwrap_or(self.selected);
-        if index >= stop.frames.len() {
+        if index >= self.shown_frames() {
             return Err("No frame at level ".to_string() + &index.to_string() + ".");
         }
         self.selected = index;
