@@ -148,6 +148,30 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
 }
 
 #[test]
+fn a_component_in_the_terminal_ui() {
+    let dir = common::scratch();
+    let debugme = common::component(dir.path(), "debugme", "command");
+    let Some(tmux) = Tmux::start("component", &session("", &debugme)) else {
+        return;
+    };
+    // main's source from the component's main module, before the run.
+    let screen = tmux.wait_for("not started");
+    assert!(screen.contains("int main(void) {"), "{screen}");
+    tmux.keys(&[":", "break area", "Enter"]);
+    tmux.wait_for("Breakpoint 1 at 0x");
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("stopped at examples/c/debugme.c:41 in area (r=0x112a0)");
+    assert!(screen.contains("#1 main ()"), "{screen}");
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for("stopped at examples/c/debugme.c:42");
+    assert!(screen.contains("w = 4"), "{screen}");
+    tmux.keys(&["c"]);
+    tmux.wait_for("exited with 0");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED-0");
+}
+
+#[test]
 fn the_terminal_is_restored_after_a_panic() {
     let command = session("WOBS_TUI_TEST_PANIC=1", "examples/wasm/debugme.wasm");
     let Some(tmux) = Tmux::start("panic", &command) else {
