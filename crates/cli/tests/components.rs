@@ -622,7 +622,9 @@ fn breakpoints_name_the_module_they_are_in() {
     // The adapter's fd_write, which main's printf reaches through libc and a shim module: one
     // stack through three modules.
     assert!(
-        out.contains(&format!("Breakpoint 2, fd_write () from {ADAPTER}")),
+        out.contains(&format!(
+            "Breakpoint 2, 0x00001a26 in fd_write () from {ADAPTER}"
+        )),
         "{out}"
     );
     assert!(

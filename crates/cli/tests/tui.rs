@@ -112,7 +112,7 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
     assert!(screen.contains("w = 4"), "{screen}");
     // In the stack pane, ↓ selects the caller: the source pane follows it to main's call.
     tmux.keys(&["Tab", "Down"]);
-    tmux.wait_for("#1  main () at examples/c/debugme.c:82");
+    tmux.wait_for("#1  0x00000518 in main () at examples/c/debugme.c:82");
     let screen = tmux.wait_for("▶   82");
     assert!(screen.contains("int a = area(&rect);"), "{screen}");
     tmux.keys(&["Up", "Tab", "Tab", "Tab"]);

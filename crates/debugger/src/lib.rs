@@ -117,6 +117,9 @@ pub struct Debugger {
     entry: std::sync::OnceLock<Option<(String, u32)>>,
     /// Where `main` starts, once looked up.
     main: std::sync::OnceLock<Option<CodeLocation>>,
+    /// Commands come from a script in batch mode (gdb's `from_tty` is false): the messages gdb
+    /// prints only for a person at a terminal (`Run till exit from …`) are left out.
+    batch: bool,
     /// Set while a command steps several times and prints only the end.
     quiet: bool,
     /// Where `until`/`advance LOCATION` runs to: breakpoints of its own, never listed.
@@ -152,6 +155,7 @@ impl Debugger {
             layout_asm: false,
             entry: std::sync::OnceLock::new(),
             main: std::sync::OnceLock::new(),
+            batch: false,
             quiet: false,
             advance_to: Vec::new(),
         }
@@ -208,6 +212,11 @@ impl Debugger {
             self.module_bytes.resize(index + 1, None);
         }
         self.module_bytes[index] = Some(bytes);
+    }
+
+    /// Batch mode (`--batch`): commands come from a script, not a person at a terminal.
+    pub fn set_batch(&mut self, batch: bool) {
+        self.batch = batch;
     }
 
     /// Names the code units (index = module), for `break UNIT!LOCATION` and for frames without
@@ -702,12 +711,14 @@ impl Debugger {
         }
         let frame = &stop.frames[self.selected];
         let (location, function) = (frame.location, frame.function);
-        say!(
-            self,
-            "Run till exit from #{} {}",
-            self.selected,
-            self.describe_frame(self.selected, true)
-        );
+        if !self.batch {
+            say!(
+                self,
+                "Run till exit from #{}  {}",
+                self.selected,
+                self.describe_frame(self.selected, true)
+            );
+        }
         let sources = self.source_frames(location);
         if self.selected == 0 && sources.first().is_some_and(|s| s.inlined) {
             return self.finish_inlined(&sources[0].function);
@@ -827,6 +838,20 @@ impl Debugger {
         Ok(Flow::Next)
     }
 
+    /// `0x… in ` before a frame whose location is inside a source line rather than at its start
+    /// (a caller's return address, a stop after `finish` or `stepi`), as gdb prints it.
+    fn address_prefix(&self, index: usize, location: CodeLocation) -> String {
+        let line_start = index == 0
+            && self
+                .symbols(location.module)
+                .and_then(|s| s.is_line_start(location.offset))
+                == Some(true);
+        match line_start {
+            true => String::new(),
+            false => format!("{:#010x} in ", location.offset),
+        }
+    }
+
     /// How many physical frames a backtrace shows: up to `main`'s, as gdb's (`backtrace
     /// past-main` off: the C runtime's `__main_void`, `_start` and the component's adapter are
     /// not the user's); all of them when no frame is `main`.
@@ -858,8 +883,8 @@ impl Debugger {
             .enumerate()
             .map(|(depth, source)| {
                 let number = first_number + depth;
-                let address = if index > 0 && depth + 1 == count {
-                    format!("{:#010x} in ", frame.location.offset)
+                let address = if index > 0 && depth + 1 == count || index == 0 && depth == 0 {
+                    self.address_prefix(index, frame.location)
                 } else {
                     String::new()
                 };
@@ -890,7 +915,8 @@ impl Debugger {
             .next();
         match source {
             Some(source) => format!(
-                "{} ({}){}{}",
+                "{}{} ({}){}{}",
+                self.address_prefix(index, frame.location),
                 source.function,
                 self.args_text(index),
                 at(&source),

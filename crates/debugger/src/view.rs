@@ -81,8 +81,9 @@ impl Debugger {
             (None, None) => RunState::NotStarted,
         };
         let mut frames = Vec::new();
-        if let Some(stop) = &self.stop {
-            for physical in 0..stop.frames.len() {
+        if self.stop.is_some() {
+            // Up to main's frame, as `backtrace` shows them.
+            for physical in 0..self.shown_frames() {
                 let Some(location) = self.lookup_location(physical) else {
                     continue;
                 };

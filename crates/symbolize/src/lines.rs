@@ -83,6 +83,30 @@ impl ModuleSymbols {
         offsets
     }
 
+    /// Whether `offset` is where a run of line-table rows for one source line begins (where a
+    /// breakpoint on the line or a line step stops), as opposed to inside a line (a return
+    /// address, an instruction step). gdb prints a stop's address only in the latter case.
+    /// `None` without line information there.
+    pub fn is_line_start(&self, offset: u32) -> Option<bool> {
+        let Dwarf::Usable(context, ..) = &self.dwarf else {
+            return None;
+        };
+        let (_, body) = self.layout.body_at(offset)?;
+        let low = u64::from(body.start.checked_sub(self.layout.code_start)?);
+        let address = u64::from(offset.checked_sub(self.layout.code_start)?);
+        let rows = context.find_location_range(low, address + 1).ok()?;
+        let mut previous: Option<(Option<&str>, Option<u32>)> = None;
+        let mut found = None;
+        for (start, _, location) in rows {
+            let here = (location.file, location.line);
+            if start == address {
+                found = Some(previous != Some(here));
+            }
+            previous = Some(here);
+        }
+        found.or(Some(false))
+    }
+
     /// Where the function containing `offset` is past its prologue (see
     /// [`ModuleSymbols::function_offsets`]); `None` without line information.
     pub fn prologue_end(&self, offset: u32) -> Option<u32> {

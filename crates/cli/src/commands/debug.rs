@@ -103,6 +103,7 @@ impl DebugCommand {
             debugger.set_module_bytes(index as u32, module.bytes.clone());
         }
         debugger.set_unit_names(all.iter().map(|m| m.info.name.clone()).collect());
+        debugger.set_batch(self.batch);
         for map in &self.source_maps {
             let (from, to) = map
                 .split_once('=')

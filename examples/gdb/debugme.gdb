@@ -1,0 +1,33 @@
+# gdb parity: run by gdb on a native build of examples/c/debugme.c and by `wobs debug` on
+# examples/wasm/debugme.wasm (crates/cli/tests/gdb_parity.rs); outputs must match line by line,
+# except what examples/gdb/differences.txt lists.
+break area
+run
+bt
+info args
+print *r
+print r->width
+print r->origin
+finish
+next
+print a
+info locals
+print numbers
+print numbers[2]
+print greeting
+print *greeting
+print grid[1]
+print rect.color
+print first.next->value
+print &rect
+break sum_list
+continue
+print *head
+print head->next->value
+next
+next
+info locals
+frame 1
+frame 0
+finish
+continue
