@@ -96,6 +96,7 @@ cc reactor        reactor.c      -O1 -mexec-model=reactor
 cc lib            lib.c          -O1 -mexec-model=reactor
 cc driver         driver.c       -O1
 cc debugme        debugme.c      -O0   # -O0: every variable has a stack location for the debugger
+cc byvalue        byvalue.c      -O0   # -O0: aggregates passed by value, for the gdb parity test
 
 # ---------- Rust guest ----------------------------------------------------------
 (cd "$HERE/rust" && "$RUSTC" --target wasm32-wasi -g -C opt-level=1 -C codegen-units=1 \

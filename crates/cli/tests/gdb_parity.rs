@@ -72,7 +72,10 @@ fn wobs_debug_prints_what_gdb_prints() {
     let (only_gdb, only_wobs) = differences();
     let mut failures = Vec::new();
     let mut compared = 0;
-    for (program, script) in [("debugme", "examples/gdb/debugme.gdb")] {
+    for (program, script) in [
+        ("debugme", "examples/gdb/debugme.gdb"),
+        ("byvalue", "examples/gdb/byvalue.gdb"),
+    ] {
         // The flags examples/build.sh uses, natively; from the repository root so DWARF names the
         // source as the wasm build does.
         let native = dir.path().join(program);
@@ -114,6 +117,6 @@ fn wobs_debug_prints_what_gdb_prints() {
             failures.push(format!("{script}:\n{table}"));
         }
     }
-    assert!(compared >= 40, "{compared} lines compared");
+    assert!(compared >= 80, "{compared} lines compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

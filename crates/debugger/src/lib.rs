@@ -711,6 +711,9 @@ impl Debugger {
         }
         let frame = &stop.frames[self.selected];
         let (location, function) = (frame.location, frame.function);
+        // A C function that returns an aggregate writes it where its first parameter points (the
+        // wasm32 ABI's hidden result pointer): read there once it has returned.
+        let result_pointer = frame.locals.first().copied();
         if !self.batch {
             say!(
                 self,
@@ -731,15 +734,18 @@ impl Debugger {
             frame: self.selected,
         })?;
         // The callee's result is the top of the caller's operand stack right after the call,
-        // printed with the callee's DWARF return type when it has one.
-        let Some(raw) = self
-            .stop
-            .as_ref()
-            .and_then(|s| s.frames.first())
-            .and_then(|f| f.stack.last())
-            .copied()
-            .filter(|_| returns == 1)
-        else {
+        // printed with the callee's DWARF return type when it has one; without a wasm result, an
+        // aggregate is where the hidden result pointer points.
+        let raw = match returns {
+            1 => self
+                .stop
+                .as_ref()
+                .and_then(|s| s.frames.first())
+                .and_then(|f| f.stack.last())
+                .copied(),
+            _ => result_pointer,
+        };
+        let Some(raw) = raw else {
             return Ok(Flow::Next);
         };
         let text = self
@@ -961,6 +967,10 @@ impl Debugger {
                 .iter()
                 .filter(|v| v.is_parameter)
                 .map(|v| {
+                    // gdb's `print frame-arguments scalars`: aggregates show as `...`.
+                    if v.is_aggregate {
+                        return format!("{}=...", v.name);
+                    }
                     let value = symbols.format_variable(pc, v, state);
                     format!("{}={}", v.name, without_pointer_type(&value))
                 })

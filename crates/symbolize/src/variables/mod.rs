@@ -44,6 +44,8 @@ mod text;
 mod types;
 mod value;
 
+use std::rc::Rc;
+
 use gimli::{AttributeValue, DebugInfoOffset, UnitRef};
 
 use crate::dwarf::{Dwarf, Reader};
@@ -52,7 +54,7 @@ use error::{EvalError, EvalResult};
 use format::{integer, Printer};
 use location::Piece;
 use scope::Found;
-use types::{Type, Types, MAX_VALUE_SIZE};
+use types::{Language, Type, Types, MAX_VALUE_SIZE};
 use value::{Place, Value};
 
 /// A wasm value as the debugger reads it from a frame.
@@ -89,6 +91,8 @@ pub struct Variable {
     pub is_parameter: bool,
     /// The type as gdb names it (`struct Point`, `char *`, `int [4]`, `&str`).
     pub type_name: String,
+    /// A structure, union, class or array: gdb shows it as `...` among a frame's arguments.
+    pub is_aggregate: bool,
     handle: Handle,
 }
 
@@ -147,6 +151,10 @@ impl ModuleSymbols {
                     .resolve(&found.ty.into())
                     .map(|ty| types.name(&ty))
                     .unwrap_or_else(|err| err.placeholder()),
+                is_aggregate: types
+                    .resolve(&found.ty.into())
+                    .and_then(|ty| types.strip(&ty))
+                    .is_ok_and(|ty| matches!(&*ty, Type::Struct(_) | Type::Array { .. })),
                 handle: Handle {
                     unit: unit_offset,
                     found,
@@ -225,11 +233,10 @@ impl ModuleSymbols {
         Ok((types.name(&value.ty), printer.top(&value)))
     }
 
-    /// Runs `f` on unit `offset`: the unit addr2line already parsed for `address` when it is
-    /// that one, else the unit parsed afresh.
     /// Formats `value`, what the function containing `callee_pc` returned, with its DWARF return
-    /// type (for `finish`'s `Value returned is $N = …`); `None` when the function returns nothing
-    /// (`void`) or has no DWARF.
+    /// type (for `finish`'s `Value returned is $N = …`); for a C aggregate, `value` is the hidden
+    /// result pointer the caller passed. `None` when the function returns nothing (`void`) or has
+    /// no DWARF.
     pub fn format_return_value(
         &self,
         callee_pc: u32,
@@ -247,6 +254,15 @@ impl ModuleSymbols {
         }
         let types = Types::new(Some(unit));
         let ty = types.resolve(&link.into()).ok()?;
+        let printer = Printer::new(&types, frame);
+        if types.language() != Language::Rust && held_by_address(&types, &ty).ok()? {
+            // Returned through the hidden result pointer `value` (see `held_by_address`).
+            let WasmValue::I32(address) = value else {
+                return None;
+            };
+            let place = Place::Memory(u64::from(address as u32));
+            return Some(printer.top(&Value { ty, place }));
+        }
         let size = usize::try_from(types.size_of(&ty).ok()?).ok()?;
         let mut bytes = match value {
             WasmValue::I32(v) => v.to_le_bytes().to_vec(),
@@ -258,10 +274,11 @@ impl ModuleSymbols {
             return None;
         }
         bytes.truncate(size);
-        let printer = Printer::new(&types, frame);
         Some(printer.top(&Value::from_bytes(ty, bytes)))
     }
 
+    /// Runs `f` on unit `offset`: the unit addr2line already parsed for `address` when it is
+    /// that one, else the unit parsed afresh.
     fn with_unit<T>(
         &self,
         address: Option<u64>,
@@ -338,9 +355,53 @@ fn read_variable(
     }
     let mut base = || frame_base_value(unit, frame_base, address, frame);
     let pieces = location::evaluate(unit, &expression, frame, &mut base)?;
+    if let [(Piece::Value(bytes), None)] = pieces.as_slice() {
+        if types.language() != Language::Rust && held_by_address(types, &ty)? {
+            let address = integer(&bytes[..bytes.len().min(8)], false) as u64;
+            return Ok(Value {
+                ty,
+                place: Place::Memory(address),
+            });
+        }
+    }
     Ok(Value {
         ty,
         place: value::place(pieces, frame)?,
+    })
+}
+
+/// Whether a C or C++ object of type `ty` whose location is a wasm local is held there by address:
+/// wasm32's C ABI passes an aggregate by value through a pointer (clang's DWARF then names the
+/// local holding the pointer as the parameter's location), except a record of a single scalar,
+/// which travels as that scalar.
+fn held_by_address(types: &Types<'_>, ty: &Rc<Type>) -> EvalResult<bool> {
+    let ty = types.strip(ty)?;
+    Ok(matches!(&*ty, Type::Struct(_) | Type::Array { .. }) && scalars(types, &ty, 0)? > 1)
+}
+
+/// How many scalars make up `ty` (counting stops past 2: only "one or more" matters).
+fn scalars(types: &Types<'_>, ty: &Rc<Type>, depth: usize) -> EvalResult<u64> {
+    if depth > 16 {
+        return Ok(2);
+    }
+    let ty = types.strip(ty)?;
+    Ok(match &*ty {
+        Type::Struct(s) => {
+            let mut count = 0;
+            for member in &s.members {
+                count += scalars(types, &types.resolve(&member.ty)?, depth + 1)?;
+                if count > 1 {
+                    break;
+                }
+            }
+            count
+        }
+        Type::Array { element, count } => {
+            let each = scalars(types, &types.resolve(element)?, depth + 1)?;
+            each.saturating_mul(count.unwrap_or(2))
+        }
+        Type::Void | Type::Function { .. } => 0,
+        _ => 1,
     })
 }
 
