@@ -20,6 +20,15 @@ print grid[1]
 print rect.color
 print first.next->value
 print &rect
+print rect.width * rect.height + 1
+print p.x - p.y
+print numbers[p.x + 1] / 7 % 4
+print counter << 2 | 1
+print ~counter ^ 0x0f
+print counter > 5 && !(p.y == 3) || small < 0
+print byte + 1
+print big + 1
+print -small
 break sum_list
 continue
 print *head

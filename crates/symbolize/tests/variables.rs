@@ -171,7 +171,20 @@ fn print_expressions_follow_pointers_members_and_subscripts() {
         eval("&numbers").map(|(t, _)| t),
         Ok("int (*)[4]".to_string())
     );
-    assert_eq!(eval("-small"), ok("short", "5"));
+    // C's integer promotion: a short negated is an int (as gdb's `ptype -small` says).
+    assert_eq!(eval("-small"), ok("int", "5"));
+    // Binary operators with C's precedence and conversions.
+    assert_eq!(eval("rect.width * rect.height + 1"), ok("int", "21"));
+    assert_eq!(eval("p.x - p.y"), ok("int", "-1"));
+    assert_eq!(eval("numbers[p.x + 1] / 7 % 4"), ok("int", "1"));
+    assert_eq!(eval("counter << 2 | 1"), ok("int", "29"));
+    assert_eq!(eval("~counter ^ 0x0f"), ok("int", "-9"));
+    assert_eq!(
+        eval("counter > 5 && !(p.y == 3) || small < 0"),
+        ok("int", "1")
+    );
+    assert_eq!(eval("byte + 1"), ok("int", "201"));
+    assert_eq!(eval("big + 1"), ok("long long", "1234567890124"));
     assert_eq!(eval("num.f"), ok("float", "5.88545355e-44"));
     assert_eq!(eval("counter"), ok("int", "7"));
     assert_eq!(eval("banner"), ok("const char *", "0x2100 \"debugme\""));
@@ -203,7 +216,9 @@ fn print_errors_use_gdb_wording() {
         err("&42"),
         "Attempt to take address of value not located in memory."
     );
-    assert_eq!(err("p +"), "Invalid character '+' in expression.");
+    assert_eq!(err("p +"), "A syntax error in expression, near `'.");
+    assert_eq!(err("p # 1"), "Invalid character '#' in expression.");
+    assert_eq!(err("1 / 0"), "Division by zero");
     assert_eq!(err("p q"), "A syntax error in expression, near `q'.");
     // A pointer into nowhere: gdb refuses to print the value.
     let mut bad = main_frame(&symbols, pc);

@@ -1,10 +1,11 @@
 //! Evaluating parsed `print` expressions to values: member access (through pointers, into
-//! anonymous members and base classes), subscripts, dereference, address-of, negation.
+//! anonymous members and base classes), subscripts, dereference, address-of, and C's integer
+//! operators with its usual arithmetic conversions.
 
 use super::error::{EvalError, EvalResult};
-use super::expr::{Expr, MAX_NESTING};
+use super::expr::{BinaryOp, Expr, MAX_NESTING};
 use super::format::{integer, Printer};
-use super::types::{Language, Member, Struct, Type, TypeRef};
+use super::types::{Base, Language, Member, Struct, Type, TypeRef};
 use super::value::{Place, Value};
 
 /// Evaluates `expr`; `lookup` resolves names.
@@ -46,15 +47,131 @@ pub(crate) fn evaluate(
             ))
         }
         Expr::Negate(inner) => {
-            let value = evaluate(inner, p, lookup)?;
-            let n = as_integer(p, &value)?;
-            let ty = p.types.strip(&value.ty)?;
-            let size = p.types.size_of(&ty)?.clamp(1, 16) as usize;
-            Ok(Value::from_bytes(
-                ty,
-                n.wrapping_neg().to_le_bytes()[..size].to_vec(),
+            let operand = operand(p, &evaluate(inner, p, lookup)?)?;
+            Ok(arithmetic(
+                p,
+                operand.promoted(),
+                operand.value.wrapping_neg(),
             ))
         }
+        Expr::Complement(inner) => {
+            let operand = operand(p, &evaluate(inner, p, lookup)?)?;
+            Ok(arithmetic(p, operand.promoted(), !operand.value))
+        }
+        Expr::Not(inner) => {
+            let operand = operand(p, &evaluate(inner, p, lookup)?)?;
+            Ok(truth(p, operand.value == 0))
+        }
+        Expr::Binary(op, lhs, rhs) => {
+            let lhs = operand(p, &evaluate(lhs, p, lookup)?)?;
+            let rhs = operand(p, &evaluate(rhs, p, lookup)?)?;
+            binary(p, *op, lhs, rhs)
+        }
+    }
+}
+
+/// An integer operand: its value and C type (size in bytes, signedness).
+#[derive(Clone, Copy)]
+struct Operand {
+    value: i128,
+    size: u64,
+    signed: bool,
+}
+
+impl Operand {
+    /// C's integer promotion: types narrower than `int` become `int`.
+    fn promoted(self) -> (u64, bool) {
+        match self.size < 4 {
+            true => (4, true),
+            false => (self.size, self.signed),
+        }
+    }
+}
+
+fn operand(p: &Printer<'_, '_>, value: &Value) -> EvalResult<Operand> {
+    let (size, signed) = integer_type(p, value)?;
+    Ok(Operand {
+        value: integer(&value.read(p.frame, size)?, signed),
+        size,
+        signed,
+    })
+}
+
+/// `value` as a value of the integer type (`size` bytes, `signed`), wrapped as C wraps it.
+fn arithmetic(p: &Printer<'_, '_>, (size, signed): (u64, bool), value: i128) -> Value {
+    let size = size.clamp(1, 16);
+    let name = match (p.types.language(), size, signed) {
+        (Language::Rust, _, true) => format!("i{}", size * 8),
+        (Language::Rust, _, false) => format!("u{}", size * 8),
+        (_, 4, true) => "int".to_string(),
+        (_, 4, false) => "unsigned int".to_string(),
+        (_, _, true) => "long long".to_string(),
+        (_, _, false) => "unsigned long long".to_string(),
+    };
+    let ty = std::rc::Rc::new(Type::Base(Base {
+        name,
+        encoding: match signed {
+            true => gimli::DW_ATE_signed,
+            false => gimli::DW_ATE_unsigned,
+        },
+        size,
+    }));
+    Value::from_bytes(ty, value.to_le_bytes()[..size as usize].to_vec())
+}
+
+/// C's truth value: an `int` 1 or 0.
+fn truth(p: &Printer<'_, '_>, holds: bool) -> Value {
+    arithmetic(p, (4, true), i128::from(holds))
+}
+
+/// `lhs OP rhs` after C's usual arithmetic conversions (both promoted; the wider type wins, and
+/// unsigned wins at equal width).
+fn binary(p: &Printer<'_, '_>, op: BinaryOp, lhs: Operand, rhs: Operand) -> EvalResult<Value> {
+    let (l_size, l_signed) = lhs.promoted();
+    let (r_size, r_signed) = rhs.promoted();
+    let common = match l_size.cmp(&r_size) {
+        std::cmp::Ordering::Greater => (l_size, l_signed),
+        std::cmp::Ordering::Less => (r_size, r_signed),
+        std::cmp::Ordering::Equal => (l_size, l_signed && r_signed),
+    };
+    // Both operands as the common type sees them.
+    let convert = |value: i128| {
+        let bits = common.0 * 8;
+        let masked = value & ((1i128 << bits.min(127)) - 1);
+        match common.1 && bits < 128 && masked >> (bits - 1) & 1 == 1 {
+            true => masked - (1i128 << bits),
+            false => masked,
+        }
+    };
+    let (a, b) = (convert(lhs.value), convert(rhs.value));
+    let divide = |f: fn(i128, i128) -> i128| match b {
+        0 => Err(user("Division by zero")),
+        _ => Ok(arithmetic(p, common, f(a, b))),
+    };
+    let shift = (
+        lhs.promoted(),
+        u32::try_from(b).unwrap_or(u32::MAX).min(127),
+    );
+    match op {
+        BinaryOp::Mul => Ok(arithmetic(p, common, a.wrapping_mul(b))),
+        BinaryOp::Div => divide(i128::wrapping_div),
+        BinaryOp::Rem => divide(i128::wrapping_rem),
+        BinaryOp::Add => Ok(arithmetic(p, common, a.wrapping_add(b))),
+        BinaryOp::Sub => Ok(arithmetic(p, common, a.wrapping_sub(b))),
+        // A shift has the (promoted) type of its left operand.
+        BinaryOp::Shl => Ok(arithmetic(p, shift.0, lhs.value << shift.1)),
+        BinaryOp::Shr => Ok(arithmetic(p, shift.0, lhs.value >> shift.1)),
+        BinaryOp::Lt => Ok(truth(p, a < b)),
+        BinaryOp::Gt => Ok(truth(p, a > b)),
+        BinaryOp::Le => Ok(truth(p, a <= b)),
+        BinaryOp::Ge => Ok(truth(p, a >= b)),
+        BinaryOp::Eq => Ok(truth(p, a == b)),
+        BinaryOp::Ne => Ok(truth(p, a != b)),
+        BinaryOp::BitAnd => Ok(arithmetic(p, common, a & b)),
+        BinaryOp::BitXor => Ok(arithmetic(p, common, a ^ b)),
+        BinaryOp::BitOr => Ok(arithmetic(p, common, a | b)),
+        BinaryOp::And => Ok(truth(p, a != 0 && b != 0)),
+        BinaryOp::Or => Ok(truth(p, a != 0 || b != 0)),
     }
 }
 
@@ -62,10 +179,15 @@ fn user(message: &str) -> EvalError {
     EvalError::User(message.to_string())
 }
 
-/// The value as an integer (for subscripts and negation).
+/// The value as an integer (for subscripts).
 fn as_integer(p: &Printer<'_, '_>, value: &Value) -> EvalResult<i128> {
+    Ok(operand(p, value)?.value)
+}
+
+/// The size and signedness of an integer (or enum, or boolean) value's type.
+fn integer_type(p: &Printer<'_, '_>, value: &Value) -> EvalResult<(u64, bool)> {
     let ty = p.types.strip(&value.ty)?;
-    let (size, signed) = match &*ty {
+    Ok(match &*ty {
         Type::Base(base)
             if base.encoding != gimli::DW_ATE_float && base.size > 0 && base.size <= 16 =>
         {
@@ -83,8 +205,7 @@ fn as_integer(p: &Printer<'_, '_>, value: &Value) -> EvalResult<i128> {
                 "Argument to arithmetic operation not a number or boolean.",
             ))
         }
-    };
-    Ok(integer(&value.read(p.frame, size)?, signed))
+    })
 }
 
 /// `value.field` / `value->field`; pointers are followed first.

@@ -1,5 +1,6 @@
-//! Parsing `print` expressions: names, `a.b`, `p->next->value`, `a[2]`, `*p`, `&x`, `-n`,
-//! integer literals and parentheses. Errors are worded as gdb words them.
+//! Parsing `print` expressions: names, `a.b`, `p->next->value`, `a[2]`, `*p`, `&x`, `-n`, `!n`,
+//! `~n`, C's binary arithmetic, shift, bitwise, comparison and logical operators with C's
+//! precedence, integer literals and parentheses. Errors are worded as gdb words them.
 
 /// How deeply expressions may nest (parentheses, unary operators) before they are refused.
 pub(crate) const MAX_NESTING: usize = 64;
@@ -25,7 +26,72 @@ pub(crate) enum Expr {
     AddressOf(Box<Expr>),
     /// `-a`.
     Negate(Box<Expr>),
+    /// `!a`.
+    Not(Box<Expr>),
+    /// `~a`.
+    Complement(Box<Expr>),
+    /// `a OP b`.
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
 }
+
+/// C's binary operators on integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    Mul,
+    Div,
+    Rem,
+    Add,
+    Sub,
+    Shl,
+    Shr,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Eq,
+    Ne,
+    BitAnd,
+    BitXor,
+    BitOr,
+    And,
+    Or,
+}
+
+impl BinaryOp {
+    /// The operator a token spells, with its C precedence (higher binds tighter).
+    fn of(token: &Token) -> Option<(BinaryOp, u8)> {
+        let Token::Punct(punct) = token else {
+            return None;
+        };
+        Some(match *punct {
+            "*" => (BinaryOp::Mul, 10),
+            "/" => (BinaryOp::Div, 10),
+            "%" => (BinaryOp::Rem, 10),
+            "+" => (BinaryOp::Add, 9),
+            "-" => (BinaryOp::Sub, 9),
+            "<<" => (BinaryOp::Shl, 8),
+            ">>" => (BinaryOp::Shr, 8),
+            "<" => (BinaryOp::Lt, 7),
+            ">" => (BinaryOp::Gt, 7),
+            "<=" => (BinaryOp::Le, 7),
+            ">=" => (BinaryOp::Ge, 7),
+            "==" => (BinaryOp::Eq, 6),
+            "!=" => (BinaryOp::Ne, 6),
+            "&" => (BinaryOp::BitAnd, 5),
+            "^" => (BinaryOp::BitXor, 4),
+            "|" => (BinaryOp::BitOr, 3),
+            "&&" => (BinaryOp::And, 2),
+            "||" => (BinaryOp::Or, 1),
+            _ => return None,
+        })
+    }
+}
+
+/// Punctuation tokens, longest first so `->` is not read as `-`.
+const PUNCTUATION: [&str; 27] = [
+    "->", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", ".", "[", "]", "(", ")", "*", "&", "-",
+    "+", "/", "%", "<", ">", "|", "^", "!", "~", ",",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -67,9 +133,7 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, String> {
             tokens.push((Token::Int(value), start));
             continue;
         }
-        let punct = ["->", ".", "[", "]", "(", ")", "*", "&", "-"]
-            .into_iter()
-            .find(|p| text[i..].starts_with(p));
+        let punct = PUNCTUATION.into_iter().find(|p| text[i..].starts_with(p));
         match punct {
             Some(p) => {
                 tokens.push((Token::Punct(p), start));
@@ -125,7 +189,7 @@ pub(crate) fn parse(text: &str) -> Result<Expr, String> {
         tokens,
         at: 0,
     };
-    let expr = parser.unary(0)?;
+    let expr = parser.binary(0, 0)?;
     if parser.at < parser.tokens.len() {
         return Err(parser.syntax_error());
     }
@@ -160,6 +224,23 @@ impl Parser<'_> {
         }
     }
 
+    /// Operators binding at least as tightly as `min` (precedence climbing).
+    fn binary(&mut self, min: u8, depth: usize) -> Result<Expr, String> {
+        if depth > MAX_NESTING {
+            return Err("Expression too deeply nested.".to_string());
+        }
+        let mut lhs = self.unary(depth + 1)?;
+        while let Some((op, precedence)) = self.peek().and_then(BinaryOp::of) {
+            if precedence < min {
+                break;
+            }
+            self.at += 1;
+            let rhs = self.binary(precedence + 1, depth + 1)?;
+            lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
     fn unary(&mut self, depth: usize) -> Result<Expr, String> {
         if depth > MAX_NESTING {
             return Err("Expression too deeply nested.".to_string());
@@ -172,6 +253,12 @@ impl Parser<'_> {
         }
         if self.eat("-") {
             return Ok(Expr::Negate(Box::new(self.unary(depth + 1)?)));
+        }
+        if self.eat("!") {
+            return Ok(Expr::Not(Box::new(self.unary(depth + 1)?)));
+        }
+        if self.eat("~") {
+            return Ok(Expr::Complement(Box::new(self.unary(depth + 1)?)));
         }
         self.postfix(depth)
     }
@@ -194,7 +281,7 @@ impl Parser<'_> {
                 self.at += 1;
                 expr = Expr::Arrow(Box::new(expr), field);
             } else if self.eat("[") {
-                let index = self.unary(depth + 1)?;
+                let index = self.binary(0, depth + 1)?;
                 if !self.eat("]") {
                     return Err(self.syntax_error());
                 }
@@ -217,7 +304,7 @@ impl Parser<'_> {
             }
             Some(Token::Punct("(")) => {
                 self.at += 1;
-                let inner = self.unary(depth + 1)?;
+                let inner = self.binary(0, depth + 1)?;
                 if !self.eat(")") {
                     return Err(self.syntax_error());
                 }
@@ -230,10 +317,7 @@ impl Parser<'_> {
 
 /// The static spelling of a punctuation token.
 fn punct_static(punct: &str) -> &'static str {
-    ["->", ".", "[", "]", "(", ")", "*", "&", "-"]
-        .into_iter()
-        .find(|p| *p == punct)
-        .unwrap_or("")
+    PUNCTUATION.into_iter().find(|p| *p == punct).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -269,6 +353,49 @@ mod tests {
         assert_eq!(parse("-5").unwrap(), Expr::Negate(Box::new(Expr::Int(5))));
         assert_eq!(parse("010").unwrap(), Expr::Int(8));
         assert_eq!(parse("7u").unwrap(), Expr::Int(7));
+        // C's precedence: * before +, + before <<, << before <, < before ==, & ^ | && || last.
+        let int = |n| Box::new(Expr::Int(n));
+        let bin = |op, a, b| Box::new(Expr::Binary(op, a, b));
+        assert_eq!(
+            parse("1 + 2 * 3 << 1 < 20 == 1 && !0 || ~0").unwrap(),
+            *bin(
+                BinaryOp::Or,
+                bin(
+                    BinaryOp::And,
+                    bin(
+                        BinaryOp::Eq,
+                        bin(
+                            BinaryOp::Lt,
+                            bin(
+                                BinaryOp::Shl,
+                                bin(BinaryOp::Add, int(1), bin(BinaryOp::Mul, int(2), int(3))),
+                                int(1)
+                            ),
+                            int(20)
+                        ),
+                        int(1)
+                    ),
+                    Box::new(Expr::Not(int(0)))
+                ),
+                Box::new(Expr::Complement(int(0)))
+            )
+        );
+        assert_eq!(
+            parse("a.x - b.y - 1").unwrap(),
+            *bin(
+                BinaryOp::Sub,
+                bin(
+                    BinaryOp::Sub,
+                    Box::new(Expr::Member(name("a"), "x".to_string())),
+                    Box::new(Expr::Member(name("b"), "y".to_string()))
+                ),
+                int(1)
+            )
+        );
+        assert_eq!(
+            parse("a[i + 1]").unwrap(),
+            Expr::Index(name("a"), bin(BinaryOp::Add, name("i"), int(1)))
+        );
     }
 
     #[test]
