@@ -29,6 +29,19 @@ print counter > 5 && !(p.y == 3) || small < 0
 print byte + 1
 print big + 1
 print -small
+print/x counter
+print/x -1
+print/z counter
+print/o counter
+print/t counter
+print/c letter
+print/d byte
+print/u small
+print/x p
+print/x numbers
+print/x rect
+print/x greeting
+print/d color
 break sum_list
 continue
 print *head

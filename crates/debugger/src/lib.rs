@@ -298,7 +298,14 @@ impl Debugger {
                 self.selected.saturating_add(rest.parse().unwrap_or(1)),
             )),
             "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
-            "print" | "p" => self.print(rest),
+            "print" | "p" => self.print(rest, None),
+            _ if verb.starts_with("print/") || verb.starts_with("p/") => {
+                let letter = verb.split_once('/').map_or("", |(_, f)| f);
+                match letter.chars().collect::<Vec<_>>().as_slice() {
+                    [f] if "xzotduca".contains(*f) => self.print(rest, Some(*f)),
+                    _ => Err(format!("Undefined output format \"{letter}\".")),
+                }
+            }
             "list" | "l" => self.list(),
             "directory" | "dir" => self.directory(rest),
             "memory" => self.memory(rest),
@@ -1057,7 +1064,8 @@ impl Debugger {
         Ok(Flow::Next)
     }
 
-    fn print(&mut self, expression: &str) -> Result<Flow, String> {
+    /// `print EXPR` and `print/FMT EXPR`.
+    fn print(&mut self, expression: &str, format: Option<char>) -> Result<Flow, String> {
         if let Some(n) = expression
             .strip_prefix('$')
             .and_then(|n| n.parse::<usize>().ok())
@@ -1072,7 +1080,7 @@ impl Debugger {
             return Ok(Flow::Next);
         }
         let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
-            symbols.evaluate(pc, expression, state)
+            symbols.evaluate_formatted(pc, expression, state, format)
         })??;
         self.history.push(value.clone());
         say!(self, "${} = {value}", self.history.len());

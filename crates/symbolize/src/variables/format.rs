@@ -29,6 +29,8 @@ pub(crate) struct Printer<'a, 'u> {
     pub frame: &'a dyn FrameState,
     /// Elements left to print before arrays print as `...`.
     budget: Cell<u64>,
+    /// `print/FMT`'s letter for integers, characters, enums and pointers (x d u o t c z a).
+    format: Option<char>,
 }
 
 impl<'a, 'u> Printer<'a, 'u> {
@@ -38,8 +40,36 @@ impl<'a, 'u> Printer<'a, 'u> {
             types,
             frame,
             budget: Cell::new(MAX_TOTAL_ELEMENTS),
+            format: None,
         }
     }
+
+    /// The same printer with `print/FMT`'s format letter.
+    pub(crate) fn with_format(self, format: Option<char>) -> Printer<'a, 'u> {
+        Printer { format, ..self }
+    }
+}
+
+/// `number` (of a `size`-byte type) as gdb's `print/FMT` shows it; `None` for a letter that does
+/// not apply to integers.
+fn formatted(number: i128, size: u64, format: char) -> Option<String> {
+    let bits = (size.clamp(1, 16) * 8) as u32;
+    let unsigned = (number as u128) & (u128::MAX >> (128 - bits));
+    let signed = match bits < 128 && unsigned >> (bits - 1) & 1 == 1 {
+        true => unsigned as i128 - (1i128 << bits),
+        false => unsigned as i128,
+    };
+    Some(match format {
+        'x' | 'a' => format!("{unsigned:#x}"),
+        'z' => format!("0x{unsigned:0width$x}", width = size as usize * 2),
+        'o' if unsigned == 0 => "0".to_string(),
+        'o' => format!("0{unsigned:o}"),
+        't' => format!("{unsigned:b}"),
+        'd' => signed.to_string(),
+        'u' => unsigned.to_string(),
+        'c' => format!("{} {}", signed as i8, c_char(unsigned as u8)),
+        _ => return None,
+    })
 }
 
 impl Printer<'_, '_> {
@@ -53,6 +83,7 @@ impl Printer<'_, '_> {
         let stripped = self.types.strip(&value.ty)?;
         if let Type::Pointer(pointer) = &*stripped {
             if pointer.kind == PointerKind::Pointer
+                && self.format.is_none()
                 && self.types.language() != Language::Rust
                 && !self.is_char(&pointer.pointee)
             {
@@ -120,6 +151,11 @@ impl Printer<'_, '_> {
             gimli::DW_ATE_signed | gimli::DW_ATE_signed_char
         );
         let number = integer(&bytes, signed);
+        if base.encoding != gimli::DW_ATE_float {
+            if let Some(text) = self.format.and_then(|f| formatted(number, base.size, f)) {
+                return Ok(text);
+            }
+        }
         Ok(match base.encoding {
             gimli::DW_ATE_boolean => match number {
                 0 => "false".to_string(),
@@ -160,6 +196,9 @@ impl Printer<'_, '_> {
             return Err(EvalError::unsupported(format!("{size}-byte enum")));
         }
         let number = integer(&value.read(self.frame, size)?, e.signed);
+        if let Some(text) = self.format.and_then(|f| formatted(number, size, f)) {
+            return Ok(text);
+        }
         if let Some((name, _)) = e.enumerators.iter().find(|(_, v)| *v == number) {
             return Ok(name.clone());
         }
@@ -181,6 +220,12 @@ impl Printer<'_, '_> {
         depth: usize,
     ) -> EvalResult<String> {
         let language = self.types.language();
+        if let Some(text) = self
+            .format
+            .and_then(|f| formatted(i128::from(address), self.types.address_size(), f))
+        {
+            return Ok(text);
+        }
         if kind != PointerKind::Pointer && language == Language::Cpp {
             let target = Value {
                 ty: self.types.resolve(pointee)?,
@@ -337,7 +382,7 @@ impl Printer<'_, '_> {
             .checked_mul(shown)
             .ok_or_else(|| EvalError::unsupported("array too large"))?;
         let value = value.fetched(self.frame, total)?;
-        if !rust && size == 1 && self.is_char(element) {
+        if !rust && size == 1 && self.is_char(element) && self.format.is_none() {
             let bytes = value.read(self.frame, shown)?;
             return Ok(char_array(&bytes, truncated));
         }

@@ -196,6 +196,19 @@ impl ModuleSymbols {
         expression: &str,
         frame: &dyn FrameState,
     ) -> Result<(String, String), String> {
+        self.evaluate_formatted(pc, expression, frame, None)
+    }
+
+    /// [`ModuleSymbols::evaluate`] for `print/FMT`: integers, characters, enums and pointers shown
+    /// in `format` (`x` hex, `z` zero-padded hex, `o` octal, `t` binary, `d` signed, `u` unsigned,
+    /// `c` character, `a` address), inside structures and arrays too.
+    pub fn evaluate_formatted(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+        format: Option<char>,
+    ) -> Result<(String, String), String> {
         let Some((context, _)) = self.debug_sections() else {
             return Err(NO_SYMBOLS.to_string());
         };
@@ -210,7 +223,7 @@ impl ModuleSymbols {
             _ => None,
         };
         let types = Types::new(unit);
-        let printer = Printer::new(&types, frame);
+        let printer = Printer::new(&types, frame).with_format(format);
         let lookup = |name: &str| -> EvalResult<Value> {
             if let Some(scope) = &scope {
                 if let Some(found) = scope.find(name) {
