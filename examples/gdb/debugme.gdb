@@ -42,6 +42,15 @@ print/x numbers
 print/x rect
 print/x greeting
 print/d color
+whatis rect
+whatis rect.origin
+whatis numbers
+whatis greeting
+whatis &rect
+whatis cursor
+whatis byte + 1
+whatis -small
+whatis color
 break sum_list
 continue
 print *head

@@ -150,11 +150,17 @@ fn two_statements_in_a_loop_body_split_one_to_two() {
     }
     let one = per_line.get(&24).copied().unwrap_or(0);
     let two = per_line.get(&25).copied().unwrap_or(0);
-    common::assert_share(
+    // The wasm is split exactly 1:2 (80 and 160 bytes of identical steps, llvm-dwarfdump's line
+    // table), but the machine is not: the loop header's work, independent of the chain, overlaps
+    // it, and the samples at the boundaries between lines lean to LINE TWO. Idle, LINE ONE
+    // measures 30.1–32.0 % (4 runs of 1,500 samples); a loaded CI run saw 28.0 %. So a stated
+    // 3-point systematic term on top of 4σ of the sample count, as `leaf_split` has.
+    common::assert_share_within(
         &format!("LINE ONE of the loop body ({per_line:?})"),
         one,
         one + two,
         1.0 / 3.0,
+        0.03,
         MIN_SAMPLES,
     );
 }

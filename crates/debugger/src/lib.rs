@@ -299,6 +299,7 @@ impl Debugger {
             )),
             "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
             "print" | "p" => self.print(rest, None),
+            "whatis" => self.whatis(rest),
             _ if verb.starts_with("print/") || verb.starts_with("p/") => {
                 let letter = verb.split_once('/').map_or("", |(_, f)| f);
                 match letter.chars().collect::<Vec<_>>().as_slice() {
@@ -1061,6 +1062,15 @@ impl Debugger {
         self.selected = index;
         say!(self, "#{index}  {}", self.describe_frame(index, false));
         self.print_source_line(index);
+        Ok(Flow::Next)
+    }
+
+    /// `whatis EXPR`: the expression's type, as gdb names it.
+    fn whatis(&mut self, expression: &str) -> Result<Flow, String> {
+        let (ty, _) = self.in_frame(self.selected, |symbols, pc, state| {
+            symbols.evaluate(pc, expression, state)
+        })??;
+        say!(self, "type = {ty}");
         Ok(Flow::Next)
     }
 
