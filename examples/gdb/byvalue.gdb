@@ -27,5 +27,7 @@ continue
 print flags
 print flags.mode
 print flags.level
+ptype flags
+ptype flags.mode
 finish
 continue

@@ -51,6 +51,19 @@ whatis cursor
 whatis byte + 1
 whatis -small
 whatis color
+ptype rect
+ptype &rect
+ptype p
+ptype numbers
+ptype greeting
+ptype color
+ptype num
+ptype first
+ptype counter
+ptype grid
+print sizeof(rect)
+print sizeof numbers / sizeof(numbers[0])
+print sizeof(grid[1])
 break sum_list
 continue
 print *head

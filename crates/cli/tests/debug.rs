@@ -683,3 +683,25 @@ fn until_runs_a_loop_to_its_end() {
     );
     assert!(out.contains("$1 = 60"), "{out}");
 }
+
+#[test]
+fn backtraces_end_at_main_unless_asked_past_it() {
+    let run = batch(&[
+        "break area",
+        "run",
+        "bt",
+        "set backtrace past-main on",
+        "bt",
+        "set backtrace past-main off",
+        "set listsize 5",
+        "kill",
+    ]);
+    let out = &run.stdout;
+    // The first backtrace ends at main, the second goes on into the C runtime's `_start`.
+    assert_eq!(out.matches(" in main () at ").count(), 2, "{out}");
+    assert_eq!(out.matches(" in _start () at ").count(), 1, "{out}");
+    assert!(
+        out.contains("Undefined set command: \"listsize 5\".  Try \"help set\"."),
+        "{out}"
+    );
+}

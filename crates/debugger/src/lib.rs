@@ -117,6 +117,8 @@ pub struct Debugger {
     entry: std::sync::OnceLock<Option<(String, u32)>>,
     /// Where `main` starts, once looked up.
     main: std::sync::OnceLock<Option<CodeLocation>>,
+    /// `set backtrace past-main on`: backtraces go on past `main` into the C runtime.
+    past_main: bool,
     /// Commands come from a script in batch mode (gdb's `from_tty` is false): the messages gdb
     /// prints only for a person at a terminal (`Run till exit from …`) are left out.
     batch: bool,
@@ -156,6 +158,7 @@ impl Debugger {
             entry: std::sync::OnceLock::new(),
             main: std::sync::OnceLock::new(),
             batch: false,
+            past_main: false,
             quiet: false,
             advance_to: Vec::new(),
         }
@@ -300,6 +303,8 @@ impl Debugger {
             "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
             "print" | "p" => self.print(rest, None),
             "whatis" => self.whatis(rest),
+            "ptype" => self.ptype(rest),
+            "set" => self.set(rest),
             _ if verb.starts_with("print/") || verb.starts_with("p/") => {
                 let letter = verb.split_once('/').map_or("", |(_, f)| f);
                 match letter.chars().collect::<Vec<_>>().as_slice() {
@@ -873,6 +878,9 @@ impl Debugger {
         let Some(stop) = &self.stop else {
             return 0;
         };
+        if self.past_main {
+            return stop.frames.len();
+        }
         (0..stop.frames.len())
             .find(|&index| {
                 let location = self
@@ -1069,6 +1077,37 @@ impl Debugger {
     fn whatis(&mut self, expression: &str) -> Result<Flow, String> {
         let (ty, _) = self.in_frame(self.selected, |symbols, pc, state| {
             symbols.evaluate(pc, expression, state)
+        })??;
+        say!(self, "type = {ty}");
+        Ok(Flow::Next)
+    }
+
+    /// `set backtrace past-main on|off` (other settings are not known yet).
+    fn set(&mut self, rest: &str) -> Result<Flow, String> {
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        match words.as_slice() {
+            ["backtrace", "past-main", value] | ["backtrace", "past-main", value, ..] => {
+                self.past_main = match *value {
+                    "on" | "1" | "yes" | "enable" => true,
+                    "off" | "0" | "no" | "disable" => false,
+                    other => return Err(format!("\"on\" or \"off\" expected, not \"{other}\".")),
+                };
+                Ok(Flow::Next)
+            }
+            ["backtrace", "past-main"] => {
+                self.past_main = true;
+                Ok(Flow::Next)
+            }
+            _ => Err(format!(
+                "Undefined set command: \"{rest}\".  Try \"help set\"."
+            )),
+        }
+    }
+
+    /// `ptype EXPR`: the type with its members spelled out.
+    fn ptype(&mut self, expression: &str) -> Result<Flow, String> {
+        let ty = self.in_frame(self.selected, |symbols, pc, state| {
+            symbols.ptype(pc, expression, state)
         })??;
         say!(self, "type = {ty}");
         Ok(Flow::Next)

@@ -58,6 +58,13 @@ pub(crate) fn evaluate(
             let operand = operand(p, &evaluate(inner, p, lookup)?)?;
             Ok(arithmetic(p, operand.promoted(), !operand.value))
         }
+        Expr::SizeOf(inner) => {
+            let value = evaluate(inner, p, lookup)?;
+            let size = p.types.size_of(&value.ty)?;
+            // C's size_t: `unsigned long`, as wide as an address.
+            let address = p.types.address_size();
+            Ok(arithmetic(p, (address, false), i128::from(size)))
+        }
         Expr::Not(inner) => {
             let operand = operand(p, &evaluate(inner, p, lookup)?)?;
             Ok(truth(p, operand.value == 0))

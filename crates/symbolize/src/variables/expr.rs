@@ -28,6 +28,8 @@ pub(crate) enum Expr {
     Negate(Box<Expr>),
     /// `!a`.
     Not(Box<Expr>),
+    /// `sizeof a`, `sizeof(a)`.
+    SizeOf(Box<Expr>),
     /// `~a`.
     Complement(Box<Expr>),
     /// `a OP b`.
@@ -259,6 +261,10 @@ impl Parser<'_> {
         }
         if self.eat("~") {
             return Ok(Expr::Complement(Box::new(self.unary(depth + 1)?)));
+        }
+        if self.peek() == Some(&Token::Ident("sizeof".to_string())) {
+            self.at += 1;
+            return Ok(Expr::SizeOf(Box::new(self.unary(depth + 1)?)));
         }
         self.postfix(depth)
     }

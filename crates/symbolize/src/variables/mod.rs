@@ -209,6 +209,34 @@ impl ModuleSymbols {
         frame: &dyn FrameState,
         format: Option<char>,
     ) -> Result<(String, String), String> {
+        self.evaluate_with(pc, expression, frame, format, |types, printer, value| {
+            check_readable(types, value, frame).map_err(message)?;
+            Ok((types.name(&value.ty), printer.top(value)))
+        })?
+    }
+
+    /// gdb's `ptype EXPR`: the expression's type with a structure's, union's or enum's body
+    /// spelled out (`struct Point {\n    int x;\n    int y;\n}`).
+    pub fn ptype(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+    ) -> Result<String, String> {
+        self.evaluate_with(pc, expression, frame, None, |types, _, value| {
+            types.ptype(&value.ty)
+        })
+    }
+
+    /// Evaluates `expression` at pc and hands the value, its unit's types and a printer to `f`.
+    fn evaluate_with<R>(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+        format: Option<char>,
+        f: impl FnOnce(&Types<'_>, &Printer<'_, '_>, &Value) -> R,
+    ) -> Result<R, String> {
         let Some((context, _)) = self.debug_sections() else {
             return Err(NO_SYMBOLS.to_string());
         };
@@ -242,8 +270,7 @@ impl ModuleSymbols {
             }
         };
         let value = eval::evaluate(&parsed, &printer, &lookup).map_err(message)?;
-        check_readable(&types, &value, frame).map_err(message)?;
-        Ok((types.name(&value.ty), printer.top(&value)))
+        Ok(f(&types, &printer, &value))
     }
 
     /// Formats `value`, what the function containing `callee_pc` returned, with its DWARF return

@@ -121,6 +121,68 @@ impl Types<'_> {
     }
 }
 
+impl Types<'_> {
+    /// gdb's `ptype`: `ty` with typedefs resolved and the body of the structure, union or enum
+    /// it is (or points to, or is an array of) spelled out one level deep.
+    pub(crate) fn ptype(&self, ty: &Rc<Type>) -> String {
+        let Ok(ty) = self.strip(ty) else {
+            return self.name(ty);
+        };
+        let name = self.name(&ty);
+        // The structure or enum at the bottom of pointers, arrays and qualifiers.
+        let mut core = ty.clone();
+        for _ in 0..MAX_DEPTH {
+            let next = match &*core {
+                Type::Pointer(pointer) => self.resolve(&pointer.pointee),
+                Type::Array { element, .. } => self.resolve(element),
+                Type::Qualified { target, .. } | Type::Typedef { target, .. } => {
+                    self.resolve(target)
+                }
+                _ => break,
+            };
+            match next {
+                Ok(next) => core = next,
+                Err(_) => return name,
+            }
+        }
+        let core_name = self.name(&core);
+        let Some(suffix) = name.strip_prefix(core_name.as_str()) else {
+            return name;
+        };
+        match &*core {
+            Type::Struct(s) if self.language() == Language::C && !s.declaration => {
+                let mut body = format!("{core_name} {{\n");
+                for member in &s.members {
+                    let declarator = member.name.clone().unwrap_or_default();
+                    let mut line = self.name_of(&member.ty, declarator, 0);
+                    if let Some((_, width)) = member.bits {
+                        line += &format!(" : {width}");
+                    }
+                    body += &format!("    {line};\n");
+                }
+                format!("{body}}}{suffix}")
+            }
+            Type::Enum(e) if self.language() == Language::C => {
+                let mut next = 0;
+                let enumerators: Vec<String> = e
+                    .enumerators
+                    .iter()
+                    .map(|(name, value)| {
+                        let text = match *value == next {
+                            true => name.clone(),
+                            false => format!("{name} = {value}"),
+                        };
+                        next = value + 1;
+                        text
+                    })
+                    .collect();
+                format!("{core_name} {{{}}}{suffix}", enumerators.join(", "))
+            }
+            _ => name,
+        }
+    }
+}
+
 /// `struct`, `class` or `union`.
 fn keyword(kind: Aggregate) -> &'static str {
     match kind {
