@@ -34,15 +34,8 @@ const COMPONENT: &str = r#"(component
 /// Probe calls seen by the host: (entered ids, exited ids).
 type Calls = Arc<Mutex<(Vec<u32>, Vec<u32>)>>;
 
-/// Calls `run(5)` and `seven()` of `wasm`, linking the probe instance when it is imported.
-fn call(wasm: &[u8], calls: &Calls) -> (u32, u32) {
-    let engine = Engine::new(&Config::new()).unwrap();
-    let component = Component::from_binary(&engine, wasm).unwrap();
-    let mut linker = Linker::<()>::new(&engine);
-    linker
-        .root()
-        .func_wrap("host-add", |_, (a, b): (u32, u32)| Ok((a + b,)))
-        .unwrap();
+/// Defines unit 0's probe instance (`wobs-probes-u0`), recording the probes' calls in `calls`.
+fn link_probes(linker: &mut Linker<()>, calls: &Calls) {
     let mut probes = linker.instance("wobs-probes-u0").unwrap();
     let entered = calls.clone();
     probes
@@ -61,6 +54,18 @@ fn call(wasm: &[u8], calls: &Calls) -> (u32, u32) {
     probes
         .func_wrap("memory-grow", |_, (_, _): (u32, u32)| Ok(()))
         .unwrap();
+}
+
+/// Calls `run(5)` and `seven()` of `wasm`, linking the probe instance when it is imported.
+fn call(wasm: &[u8], calls: &Calls) -> (u32, u32) {
+    let engine = Engine::new(&Config::new()).unwrap();
+    let component = Component::from_binary(&engine, wasm).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("host-add", |_, (a, b): (u32, u32)| Ok((a + b,)))
+        .unwrap();
+    link_probes(&mut linker, calls);
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let run = instance
@@ -314,25 +319,8 @@ fn call_exports(
     let engine = Engine::new(&config).unwrap();
     let component = Component::from_binary(&engine, wasm).unwrap();
     let mut linker = Linker::<()>::new(&engine);
-    if let Ok(mut probes) = linker.instance("wobs-probes-u0") {
-        let entered = calls.clone();
-        probes
-            .func_wrap("enter", move |_, (id,): (u32,)| {
-                entered.lock().unwrap().0.push(id);
-                Ok(())
-            })
-            .unwrap();
-        let exited = calls.clone();
-        probes
-            .func_wrap("exit", move |_, (id,): (u32,)| {
-                exited.lock().unwrap().1.push(id);
-                Ok(())
-            })
-            .unwrap();
-        probes
-            .func_wrap("memory-grow", |_, (_, _): (u32, u32)| Ok(()))
-            .unwrap();
-    }
+    // The original imports nothing: linking an instance it does not import is harmless.
+    link_probes(&mut linker, calls);
     let mut out = Vec::new();
     for (n, params) in exports.iter().enumerate() {
         let mut store = Store::new(&engine, ());

@@ -170,23 +170,11 @@ fn damaged_components_never_panic() {
     let instrumented = dir.path().join("out.wasm");
     let verbs: [Vec<&str>; 5] = [
         vec!["run", "-q", "--timeout", "10s", damaged_path],
-        vec![
-            "debug",
-            "--batch",
-            "--timeout",
-            "10s",
-            "-ex",
-            "break main",
-            "-ex",
-            "run",
-            "-ex",
-            "bt",
-            "-ex",
-            "next",
-            "-ex",
-            "continue",
-            damaged_path,
-        ],
+        [
+            debug_args("10s", &["break main", "run", "bt", "next", "continue"]),
+            vec![damaged_path],
+        ]
+        .concat(),
         vec!["run", "-q", "--trace", "--timeout", "10s", damaged_path],
         vec![
             "instrument",
@@ -535,12 +523,18 @@ fn bench_figures_of_a_component_are_exact() {
     assert!((ratio - 2.0).abs() < 1e-3, "{ratio}");
 }
 
-/// Runs `wobs debug --batch` on `component` with `commands`.
-fn debug_batch(component: &str, commands: &[&str]) -> common::Run {
-    let mut args = vec!["debug", "--batch", "--timeout", "60s"];
+/// `debug --batch --timeout TIMEOUT` with each of `commands` as an `-ex`.
+fn debug_args<'a>(timeout: &'a str, commands: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["debug", "--batch", "--timeout", timeout];
     for command in commands {
         args.extend(["-ex", command]);
     }
+    args
+}
+
+/// Runs `wobs debug --batch` on `component` with `commands`.
+fn debug_batch(component: &str, commands: &[&str]) -> common::Run {
+    let mut args = debug_args("60s", commands);
     args.push(component);
     wobs(&args)
 }
@@ -565,34 +559,24 @@ fn the_debugger_stops_steps_and_reads_values_in_a_component() {
     );
     let out = &run.stdout;
     assert_eq!(run.code, 0, "{out}\n{}", run.stderr);
-    // The breakpoint by name is in the main module, with its own DWARF's file and line.
+    // The breakpoint by name is in the main module, with its own DWARF's file and line; the
+    // backtrace ends at main, as gdb's (the C runtime's `_start` and the adapter's
+    // `wasi:cli/run#run` below it are not the user's); values are read through the unit's memory.
     let area = marked_line("debugme.c", "int w = r->width;");
     let main = marked_line("debugme.c", "stop: main");
-    assert!(
-        out.contains(&format!("file examples/c/debugme.c, line {area}.")),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!(
-            "Breakpoint 1, area (r=0x112a0) at examples/c/debugme.c:{area}"
-        )),
-        "{out}"
-    );
-    // The backtrace ends at main, as gdb's: the C runtime's `_start` and the adapter's
-    // `wasi:cli/run#run` below it are not the user's.
-    assert!(
-        out.contains(&format!("in main () at examples/c/debugme.c:{main}")),
-        "{out}"
+    common::assert_contains(
+        out,
+        &[
+            &format!("file examples/c/debugme.c, line {area}."),
+            &format!("Breakpoint 1, area (r=0x112a0) at examples/c/debugme.c:{area}"),
+            &format!("in main () at examples/c/debugme.c:{main}"),
+            "$1 = {origin = {x = 1, y = 2}, width = 4, height = 5, color = GREEN}",
+            "Value returned is $2 = 20",
+            "$3 = 20",
+            "[Inferior 1 (wasm) exited normally]",
+        ],
     );
     assert!(!out.contains("in _start ("), "{out}");
-    // Values read through the unit's memory: area's rectangle is 4 by 5.
-    assert!(
-        out.contains("$1 = {origin = {x = 1, y = 2}, width = 4, height = 5, color = GREEN}"),
-        "{out}"
-    );
-    assert!(out.contains("Value returned is $2 = 20"), "{out}");
-    assert!(out.contains("$3 = 20"), "{out}");
-    assert!(out.contains("[Inferior 1 (wasm) exited normally]"), "{out}");
 }
 
 #[test]
@@ -612,29 +596,20 @@ fn breakpoints_name_the_module_they_are_in() {
         ],
     );
     let out = &run.stdout;
-    // An offset names its module; 0x1b6 is area's first statement in main.
-    assert!(
-        out.contains("Breakpoint 1 at 0x1b6: file examples/c/debugme.c"),
-        "{out}\n{}",
-        run.stderr
-    );
-    assert!(out.contains("Breakpoint 1, area (r=0x112a0)"), "{out}");
-    // The adapter's fd_write, which main's printf reaches through libc and a shim module: one
-    // stack through three modules.
-    assert!(
-        out.contains(&format!(
-            "Breakpoint 2, 0x00001a26 in fd_write () from {ADAPTER}"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains("in adapt-wasi_snapshot_preview1-fd_write () from wit-component-shim-module"),
-        "{out}"
-    );
-    assert!(out.contains(" in printf (fmt=0x"), "{out}");
-    assert!(
-        out.contains(" in main () at examples/c/debugme.c:"),
-        "{out}"
+    assert_eq!(run.code, 0, "{out}\n{}", run.stderr);
+    // An offset names its module (0x1b6 is area's first statement in main); the adapter's
+    // fd_write, which main's printf reaches through libc and a shim module, stops with one stack
+    // through three modules.
+    common::assert_contains(
+        out,
+        &[
+            "Breakpoint 1 at 0x1b6: file examples/c/debugme.c",
+            "Breakpoint 1, area (r=0x112a0)",
+            &format!("Breakpoint 2, 0x00001a26 in fd_write () from {ADAPTER}"),
+            "in adapt-wasi_snapshot_preview1-fd_write () from wit-component-shim-module",
+            " in printf (fmt=0x",
+            " in main () at examples/c/debugme.c:",
+        ],
     );
     let run = debug_batch(&debugme, &["break nowhere!main"]);
     assert!(

@@ -93,12 +93,9 @@ fn session(env: &str, args: &str) -> String {
     )
 }
 
-#[test]
-fn break_continue_next_and_quit_in_a_real_terminal() {
-    let Some(tmux) = Tmux::start("e2e", &session("", "examples/wasm/debugme.wasm")) else {
-        return;
-    };
-    // Before the run: main's source, and how to start.
+/// On debugme (a module or a component): main's source before the run, then `break area`, `c`
+/// to it and `n` over its first line, checking the status line, stack and variables panes.
+fn break_in_area_and_step(tmux: &Tmux) {
     let screen = tmux.wait_for("not started");
     assert!(screen.contains("int main(void) {"), "{screen}");
     tmux.keys(&[":", "break area", "Enter"]);
@@ -110,6 +107,14 @@ fn break_continue_next_and_quit_in_a_real_terminal() {
     let screen = tmux.wait_for("stopped at examples/c/debugme.c:42");
     // The variables pane has the value `int w = r->width;` just stored.
     assert!(screen.contains("w = 4"), "{screen}");
+}
+
+#[test]
+fn break_continue_next_and_quit_in_a_real_terminal() {
+    let Some(tmux) = Tmux::start("e2e", &session("", "examples/wasm/debugme.wasm")) else {
+        return;
+    };
+    break_in_area_and_step(&tmux);
     // In the stack pane, ↓ selects the caller: the source pane follows it to main's call.
     tmux.keys(&["Tab", "Down"]);
     tmux.wait_for("#1  0x00000518 in main () at examples/c/debugme.c:82");
@@ -154,17 +159,8 @@ fn a_component_in_the_terminal_ui() {
     let Some(tmux) = Tmux::start("component", &session("", &debugme)) else {
         return;
     };
-    // main's source from the component's main module, before the run.
-    let screen = tmux.wait_for("not started");
-    assert!(screen.contains("int main(void) {"), "{screen}");
-    tmux.keys(&[":", "break area", "Enter"]);
-    tmux.wait_for("Breakpoint 1 at 0x");
-    tmux.keys(&["c"]);
-    let screen = tmux.wait_for("stopped at examples/c/debugme.c:41 in area (r=0x112a0)");
-    assert!(screen.contains("#1 main ()"), "{screen}");
-    tmux.keys(&["n"]);
-    let screen = tmux.wait_for("stopped at examples/c/debugme.c:42");
-    assert!(screen.contains("w = 4"), "{screen}");
+    // The same session as on the module: main's source from the component's main module.
+    break_in_area_and_step(&tmux);
     tmux.keys(&["c"]);
     tmux.wait_for("exited with 0");
     tmux.keys(&["q"]);

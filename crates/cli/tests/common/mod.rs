@@ -231,3 +231,10 @@ pub fn component(dir: &Path, name: &str, adapter: &str) -> String {
     std::fs::write(&path, component).expect("component written");
     path.to_str().expect("utf-8 path").to_string()
 }
+
+/// Asserts that `out` holds each of `needles`, showing `out` when one is missing.
+pub fn assert_contains(out: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(out.contains(needle), "no {needle:?} in:\n{out}");
+    }
+}
