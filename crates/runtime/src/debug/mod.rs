@@ -11,6 +11,12 @@
 //! Stepping (`next`, `step`, `finish`, `nexti`) is decided inside wasmtime's debug handler on the
 //! guest thread, with the module's line table: no round trip per instruction.
 //!
+//! # Code units
+//!
+//! Locations name a code unit and an offset in it, for modules (the main one, then the preloads)
+//! and components (each nested core module) alike; wasmtime names the same place by a compiled
+//! module and a module-relative pc ([`Shared::target`], [`register`]).
+//!
 //! # Cost
 //!
 //! Guest-debug code is compiled with instrumentation (slower to compile and to run; it has its own
