@@ -64,6 +64,10 @@ ptype grid
 print sizeof(rect)
 print sizeof numbers / sizeof(numbers[0])
 print sizeof(grid[1])
+print 1u - 2
+print 10 / 3u
+print -1 < 0u
+whatis 7u
 break sum_list
 continue
 print *head

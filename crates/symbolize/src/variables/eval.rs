@@ -22,6 +22,10 @@ pub(crate) fn evaluate(
             let size = if wide { 8 } else { 4 };
             Ok(Value::from_bytes(ty, n.to_le_bytes()[..size].to_vec()))
         }
+        Expr::Unsigned(n) => {
+            let size = if u32::try_from(*n).is_err() { 8 } else { 4 };
+            Ok(arithmetic(p, (size, false), *n))
+        }
         Expr::Member(inner, field) => member(p, evaluate(inner, p, lookup)?, field, "structure"),
         Expr::Arrow(inner, field) => {
             member(p, evaluate(inner, p, lookup)?, field, "structure pointer")

@@ -14,6 +14,8 @@ pub(crate) enum Expr {
     Name(String),
     /// An integer literal.
     Int(i128),
+    /// An integer literal with a `u` suffix.
+    Unsigned(i128),
     /// `a.b` (also through a pointer, as gdb allows).
     Member(Box<Expr>, String),
     /// `a->b`.
@@ -98,7 +100,8 @@ const PUNCTUATION: [&str; 27] = [
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Ident(String),
-    Int(i128),
+    /// A literal and whether its suffix makes it unsigned.
+    Int(i128, bool),
     Punct(&'static str),
 }
 
@@ -130,9 +133,9 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, String> {
                 i += 1;
             }
             let literal = &text[start..i];
-            let value = parse_int(literal)
+            let (value, unsigned) = parse_int(literal)
                 .ok_or_else(|| "Invalid number \"".to_string() + literal + "\".")?;
-            tokens.push((Token::Int(value), start));
+            tokens.push((Token::Int(value, unsigned), start));
             continue;
         }
         let punct = PUNCTUATION.into_iter().find(|p| text[i..].starts_with(p));
@@ -150,14 +153,15 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, String> {
     Ok(tokens)
 }
 
-/// `42`, `0x2a`, `052`, with C/Rust suffixes (`42u`, `42L`, `42i64`) ignored.
-fn parse_int(literal: &str) -> Option<i128> {
+/// `42`, `0x2a`, `052`, with C/Rust suffixes (`42u`, `42L`, `42i64`); true when the suffix makes
+/// it unsigned (`u`, `ul`, `ull`, `u32`, ...).
+fn parse_int(literal: &str) -> Option<(i128, bool)> {
     let lower = literal.to_ascii_lowercase();
     let (digits, radix) = if let Some(hex) = lower.strip_prefix("0x") {
         (hex, 16)
     } else if let Some(bin) = lower.strip_prefix("0b") {
         (bin, 2)
-    } else if lower.len() > 1 && lower.starts_with('0') {
+    } else if lower.starts_with('0') && lower[1..].starts_with(|c: char| c.is_ascii_digit()) {
         (&lower[1..], 8)
     } else {
         (lower.as_str(), 10)
@@ -174,7 +178,8 @@ fn parse_int(literal: &str) -> Option<i128> {
     if number.is_empty() || !suffix_ok {
         return None;
     }
-    i128::from_str_radix(number, radix).ok()
+    let value = i128::from_str_radix(number, radix).ok()?;
+    Some((value, suffix.contains('u')))
 }
 
 /// Parses a `print` expression.
@@ -275,7 +280,7 @@ impl Parser<'_> {
             if self.eat(".") {
                 let field = match self.peek() {
                     Some(Token::Ident(name)) => name.clone(),
-                    Some(Token::Int(index)) => format!("__{index}"),
+                    Some(Token::Int(index, _)) => format!("__{index}"),
                     _ => return Err(self.syntax_error()),
                 };
                 self.at += 1;
@@ -304,9 +309,12 @@ impl Parser<'_> {
                 self.at += 1;
                 Ok(Expr::Name(name))
             }
-            Some(Token::Int(value)) => {
+            Some(Token::Int(value, unsigned)) => {
                 self.at += 1;
-                Ok(Expr::Int(value))
+                Ok(match unsigned {
+                    true => Expr::Unsigned(value),
+                    false => Expr::Int(value),
+                })
             }
             Some(Token::Punct("(")) => {
                 self.at += 1;
@@ -358,7 +366,9 @@ mod tests {
         );
         assert_eq!(parse("-5").unwrap(), Expr::Negate(Box::new(Expr::Int(5))));
         assert_eq!(parse("010").unwrap(), Expr::Int(8));
-        assert_eq!(parse("7u").unwrap(), Expr::Int(7));
+        assert_eq!(parse("7u").unwrap(), Expr::Unsigned(7));
+        assert_eq!(parse("7L").unwrap(), Expr::Int(7));
+        assert_eq!(parse("0u").unwrap(), Expr::Unsigned(0));
         // C's precedence: * before +, + before <<, << before <, < before ==, & ^ | && || last.
         let int = |n| Box::new(Expr::Int(n));
         let bin = |op, a, b| Box::new(Expr::Binary(op, a, b));
