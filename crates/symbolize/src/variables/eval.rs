@@ -147,12 +147,10 @@ fn binary(p: &Printer<'_, '_>, op: BinaryOp, lhs: Operand, rhs: Operand) -> Eval
     };
     // Both operands as the common type sees them.
     let convert = |value: i128| {
-        let bits = common.0 * 8;
-        let masked = value & ((1i128 << bits.min(127)) - 1);
-        match common.1 && bits < 128 && masked >> (bits - 1) & 1 == 1 {
-            true => masked - (1i128 << bits),
-            false => masked,
-        }
+        integer(
+            &value.to_le_bytes()[..common.0.clamp(1, 16) as usize],
+            common.1,
+        )
     };
     let (a, b) = (convert(lhs.value), convert(rhs.value));
     let divide = |f: fn(i128, i128) -> i128| match b {

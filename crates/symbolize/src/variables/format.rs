@@ -53,12 +53,9 @@ impl<'a, 'u> Printer<'a, 'u> {
 /// `number` (of a `size`-byte type) as gdb's `print/FMT` shows it; `None` for a letter that does
 /// not apply to integers.
 fn formatted(number: i128, size: u64, format: char) -> Option<String> {
-    let bits = (size.clamp(1, 16) * 8) as u32;
-    let unsigned = (number as u128) & (u128::MAX >> (128 - bits));
-    let signed = match bits < 128 && unsigned >> (bits - 1) & 1 == 1 {
-        true => unsigned as i128 - (1i128 << bits),
-        false => unsigned as i128,
-    };
+    let bytes = number.to_le_bytes();
+    let bytes = &bytes[..size.clamp(1, 16) as usize];
+    let (unsigned, signed) = (integer(bytes, false) as u128, integer(bytes, true));
     Some(match format {
         'x' | 'a' => format!("{unsigned:#x}"),
         'z' => format!("0x{unsigned:0width$x}", width = size as usize * 2),
