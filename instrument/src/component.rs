@@ -59,7 +59,7 @@ pub fn instrument_component(
     wasm: &[u8],
     options: &Options,
 ) -> Result<InstrumentedComponent, Error> {
-    if options.abi != ProbeAbi::Wobs {
+    if options.abi == ProbeAbi::Observe {
         return Err(Error::Invalid(
             "components are instrumented with the wobs probe ABI only".into(),
         ));
@@ -68,6 +68,10 @@ pub fn instrument_component(
         wobs_symbolize::component::code_units(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
     let top_level: Vec<usize> = (0..units.len()).filter(|&u| units[u].top_level).collect();
     let mut options = options.clone();
+    // A component's core modules call the host for every call (ABI v1): the host cannot read
+    // counters kept inside a component's core instances (wasmtime 48 exposes no core exports of
+    // a component instance).
+    options.abi = ProbeAbi::Wobs;
     let unit_bytes: Vec<&[u8]> = top_level.iter().map(|&u| units[u].bytes(wasm)).collect();
     options
         .unprobed_exports

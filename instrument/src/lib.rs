@@ -26,7 +26,7 @@ use std::collections::HashSet;
 
 use walrus::ir::{Instr, InstrSeqType};
 use walrus::{ExportItem, FunctionId, FunctionKind, ModuleConfig, ValType};
-use wobs_events::{Probe, ProbeMap, PROBE_MAP_SECTION};
+use wobs_events::{CountedLayout, Probe, ProbeAbi, ProbeMap, PROBE_MAP_SECTION};
 use wobs_symbolize::ModuleSymbols;
 
 pub use dwarf::DwarfHandling;
@@ -164,18 +164,21 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
     }
 
     let names = abi::names(options.abi);
-    let probe_ty = import_type(&mut module.types, &[ValType::I32]);
-    let enter = module
-        .add_import_func(names.module, names.enter, probe_ty)
-        .0;
-    let exit = module.add_import_func(names.module, names.exit, probe_ty).0;
-    let probes = ProbeFuncs { enter, exit };
+    let probes = probe_funcs(&mut module, options.abi, &selected);
     for (id, probe) in &selected {
         let ty = module.funcs.get(*id).ty();
         let results = module.types.get(ty).results().to_vec();
         let body_ty = InstrSeqType::new(&mut module.types, &[], &results);
+        let FunctionKind::Local(local) = &module.funcs.get(*id).kind else {
+            continue;
+        };
+        // A leaf is counted, not timed: a host call in it, even one never taken, would make its
+        // compiled code set up a frame on every call. Its time shows in samples and in its
+        // timed caller's.
+        let timed = (matches!(probes, ProbeFuncs::Counted { .. }) && makes_calls(local))
+            .then(|| module.locals.add(ValType::I32));
         if let FunctionKind::Local(local) = &mut module.funcs.get_mut(*id).kind {
-            let done = entry_exit(local, probe.id, body_ty, probes);
+            let done = entry_exit(local, probe.id, body_ty, probes, timed);
             report.instrumented += 1;
             report.returns += done.returns;
             report.tail_calls += done.tail_calls;
@@ -237,18 +240,77 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
     Ok(Instrumented { wasm: out, report })
 }
 
+/// Adds the probe imports of `abi` and, for counted probes, the counters' memory and global,
+/// exported under [`CountedLayout`]'s names.
+fn probe_funcs(
+    module: &mut walrus::Module,
+    abi: ProbeAbi,
+    selected: &[(FunctionId, Probe)],
+) -> ProbeFuncs {
+    let names = abi::names(abi);
+    let probe_ty = import_type(&mut module.types, &[ValType::I32]);
+    if abi != ProbeAbi::Counted {
+        let enter = module
+            .add_import_func(names.module, names.enter, probe_ty)
+            .0;
+        let exit = module.add_import_func(names.module, names.exit, probe_ty).0;
+        return ProbeFuncs::EveryCall { enter, exit };
+    }
+    let enter_ty = import_type(&mut module.types, &[ValType::I32, ValType::I64]);
+    let exit_ty = import_type_with_result(
+        &mut module.types,
+        &[ValType::I32, ValType::I64],
+        &[ValType::I32],
+    );
+    let enter = module
+        .add_import_func(names.module, names.enter, enter_ty)
+        .0;
+    let exit = module.add_import_func(names.module, names.exit, exit_ty).0;
+    let layout = CountedLayout {
+        slots: selected.iter().map(|(_, p)| p.id + 1).max().unwrap_or(0),
+    };
+    let pages = layout.bytes().div_ceil(65_536).max(1);
+    let memory = module
+        .memories
+        .add_local(false, false, pages, Some(pages), None);
+    module.exports.add(CountedLayout::MEMORY, memory);
+    let calls = module.globals.add_local(
+        ValType::I64,
+        true,
+        false,
+        walrus::ConstExpr::Value(walrus::ir::Value::I64(0)),
+    );
+    module.exports.add(CountedLayout::CALLS, calls);
+    ProbeFuncs::Counted {
+        enter,
+        exit,
+        memory,
+        calls,
+        layout,
+    }
+}
+
 /// A `(func (param …))` type of its own for a probe import. `ModuleTypes::add` reuses an equal
 /// function type even when it sits in an explicit rec group with other types (GC modules); such a
 /// type is a different type from the plain one, and a host's probe function would not match it.
 fn import_type(types: &mut walrus::ModuleTypes, params: &[ValType]) -> walrus::TypeId {
-    let id = types.add(params, &[]);
+    import_type_with_result(types, params, &[])
+}
+
+/// [`import_type`] with results.
+fn import_type_with_result(
+    types: &mut walrus::ModuleTypes,
+    params: &[ValType],
+    results: &[ValType],
+) -> walrus::TypeId {
+    let id = types.add(params, results);
     if types
         .rec_group_for_type(id)
         .is_none_or(|group| group.types.len() == 1)
     {
         return id;
     }
-    let func = walrus::FunctionType::new(params.into(), Box::new([]));
+    let func = walrus::FunctionType::new(params.into(), results.into());
     types.add_rec_group(1, |_| {
         vec![(walrus::CompositeType::Function(func), true, None)]
     })[0]

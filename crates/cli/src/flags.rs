@@ -35,7 +35,7 @@ pub struct GuestFlags {
     #[arg(long)]
     pub trap_unknown_imports: bool,
 
-    /// Do not use the compiled-code cache.
+    /// Do not use the caches of compiled code and of instrumented copies.
     #[arg(long)]
     pub no_cache: bool,
 
@@ -120,8 +120,19 @@ impl GuestFlags {
             .collect()
     }
 
-    /// Where compiled code is cached: `$WOBS_CACHE_DIR`, else the user's cache directory.
+    /// Where compiled code is cached: `wasmtime/` in wobs's cache directory.
     pub fn cache_dir(&self) -> Option<PathBuf> {
+        Some(self.cache_root()?.join("wasmtime"))
+    }
+
+    /// Where instrumented copies of guests are cached: `instrumented/` in wobs's cache directory.
+    pub fn instrument_cache_dir(&self) -> Option<PathBuf> {
+        Some(self.cache_root()?.join("instrumented"))
+    }
+
+    /// wobs's cache directory: `$WOBS_CACHE_DIR`, else `wobs/` in the user's cache directory;
+    /// `None` with `--no-cache`.
+    fn cache_root(&self) -> Option<PathBuf> {
         if self.no_cache {
             return None;
         }
@@ -131,7 +142,7 @@ impl GuestFlags {
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-        Some(base.join("wobs").join("wasmtime"))
+        Some(base.join("wobs"))
     }
 }
 
@@ -178,7 +189,9 @@ pub struct InstrumentFlags {
     #[arg(long)]
     pub exports_only: bool,
 
-    /// Probe imports to emit: `wobs`, or `observe` for the Dylibso Observe SDK's hosts.
+    /// Probe imports to emit: `wobs` (calls counted in the module, the host called only for
+    /// timed calls), `wobs-v1` (the host called on every call), or `observe` for the Dylibso
+    /// Observe SDK's hosts. Components always get `wobs-v1`.
     #[arg(long, value_enum, default_value_t = AbiFlag::Wobs)]
     pub abi: AbiFlag,
 
@@ -190,8 +203,10 @@ pub struct InstrumentFlags {
 /// `--abi` values.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum AbiFlag {
-    /// wobs's own `wobs` imports.
+    /// wobs's `wobs` imports, ABI v2: counted in the module, timed calls call the host.
     Wobs,
+    /// wobs's `wobs` imports, ABI v1: every call calls the host.
+    WobsV1,
     /// `dylibso:observe/instrument` imports.
     Observe,
 }
@@ -205,7 +220,8 @@ impl InstrumentFlags {
         options.min_size = self.min_size;
         options.exports_only = self.exports_only;
         options.abi = match self.abi {
-            AbiFlag::Wobs => wobs_events::ProbeAbi::Wobs,
+            AbiFlag::Wobs => wobs_events::ProbeAbi::Counted,
+            AbiFlag::WobsV1 => wobs_events::ProbeAbi::Wobs,
             AbiFlag::Observe => wobs_events::ProbeAbi::Observe,
         };
         options.memory = self.memory;

@@ -33,14 +33,22 @@ impl Loaded {
 
     /// This module with probes added in memory (`--trace`). The recording still describes the
     /// file; samples are symbolized through the DWARF walrus rewrote for the new code.
-    pub(crate) fn instrumented(self, options: &wobs_instrument::Options) -> anyhow::Result<Loaded> {
-        let out = wobs_instrument::instrument(&self.bytes, options)
-            .with_context(|| format!("--trace: {}", self.info.path))?;
-        let map = ProbeMap::from_module(&out.wasm)
+    pub(crate) fn instrumented(
+        self,
+        options: &wobs_instrument::Options,
+        cache: Option<&Path>,
+    ) -> anyhow::Result<Loaded> {
+        let wasm =
+            crate::instrument_cache::instrumented(cache, "module", &self.bytes, options, || {
+                let out = wobs_instrument::instrument(&self.bytes, options)
+                    .with_context(|| format!("--trace: {}", self.info.path))?;
+                Ok(out.wasm)
+            })?;
+        let map = ProbeMap::from_module(&wasm)
             .context("--trace: the instrumenter wrote no wobs.map (a wobs bug)")?;
         Ok(Loaded {
             info: self.info,
-            bytes: Arc::new(out.wasm),
+            bytes: Arc::new(wasm),
             original: Some((self.bytes, map)),
         })
     }
@@ -76,10 +84,12 @@ fn loaded(name: String, path: String, bytes: Vec<u8>) -> Loaded {
 
 /// The SHA-256 of `bytes`, in hex ([`ModuleInfo::sha256`]).
 pub(crate) fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` in lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A component read from disk: the file, and each of its code units (nested core modules) as a
@@ -118,17 +128,23 @@ impl LoadedComponent {
     pub(crate) fn instrumented(
         self,
         options: &wobs_instrument::Options,
+        cache: Option<&Path>,
     ) -> anyhow::Result<LoadedComponent> {
-        let out = wobs_instrument::component::instrument_component(self.file.bytes(), options)
-            .with_context(|| format!("--trace: {}", self.file.info.path))?;
-        let units = component::code_units(&out.wasm)
+        let file = self.file.bytes();
+        let wasm =
+            crate::instrument_cache::instrumented(cache, "component", file, options, || {
+                let out = wobs_instrument::component::instrument_component(file, options)
+                    .with_context(|| format!("--trace: {}", self.file.info.path))?;
+                Ok(out.wasm)
+            })?;
+        let units = component::code_units(&wasm)
             .with_context(|| format!("--trace: {} (instrumented)", self.file.info.path))?;
         anyhow::ensure!(
             units.len() == self.modules.len(),
             "--trace: instrumenting {} changed its modules (a wobs bug)",
             self.file.info.path
         );
-        let wasm = Arc::new(out.wasm);
+        let wasm = Arc::new(wasm);
         let modules = self
             .modules
             .into_iter()
@@ -224,20 +240,21 @@ impl LoadedGuest {
         }
     }
 
-    /// The guest with probes added in memory (`--trace`).
+    /// The guest with probes added in memory (`--trace`), through the cache in `cache`.
     pub(crate) fn instrumented(
         self,
         options: &wobs_instrument::Options,
+        cache: Option<&Path>,
     ) -> anyhow::Result<LoadedGuest> {
         Ok(match self {
             LoadedGuest::Modules(modules) => LoadedGuest::Modules(
                 modules
                     .into_iter()
-                    .map(|m| m.instrumented(options))
+                    .map(|m| m.instrumented(options, cache))
                     .collect::<anyhow::Result<_>>()?,
             ),
             LoadedGuest::Component(component) => {
-                LoadedGuest::Component(Box::new(component.instrumented(options)?))
+                LoadedGuest::Component(Box::new(component.instrumented(options, cache)?))
             }
         })
     }

@@ -7,6 +7,7 @@ mod commands;
 mod deferred;
 mod flags;
 mod guest;
+mod instrument_cache;
 mod outputs;
 mod progress;
 mod spans;

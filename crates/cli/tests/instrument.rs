@@ -12,7 +12,11 @@ const FIB_20_CALLS: u64 = 21_891;
 #[test]
 fn fib_reports_exactly_the_calls_the_recurrence_gives() {
     let dir = scratch();
-    let (run, rec) = record(dir.path(), &["--trace", &example("fib"), "20"]);
+    // Every call timed, so the edges are complete too.
+    let (run, rec) = record(
+        dir.path(),
+        &["--trace", "--throttle", "off", &example("fib"), "20"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "fib(20) = 6765");
     let fib = function(&rec, "fib");
@@ -34,6 +38,59 @@ fn fib_reports_exactly_the_calls_the_recurrence_gives() {
         .map(|e| e.calls)
         .sum();
     assert_eq!(self_calls, FIB_20_CALLS - 1);
+}
+
+/// Throttled functions are counted in the module: their counts are exact, and only the calls
+/// before the throttle are timed.
+#[test]
+fn throttled_functions_keep_exact_counts() {
+    let dir = scratch();
+    let (run, rec) = record(
+        dir.path(),
+        &["--trace", "--throttle", "100:1h", &example("fib"), "20"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "fib(20) = 6765");
+    let trace = rec.trace.as_ref().unwrap();
+    let fib = trace.functions.iter().find(|f| f.name == "fib").unwrap();
+    assert_eq!(fib.calls, FIB_20_CALLS);
+    // Throttled at its 100th return; the calls open then (at most fib's depth, 20) still
+    // return through the host.
+    let timed = fib.calls - fib.untimed_calls;
+    assert!((100..=120).contains(&timed), "{timed} timed calls");
+    assert_eq!(trace.unbalanced, 0);
+    assert_eq!(trace.closed_at_end, 0);
+}
+
+/// The counted probes (ABI v2) and the every-call probes (v1) count the same calls for every
+/// function of a C program (libc's allocator) and a Rust one (std, generics, closures).
+#[test]
+fn counted_and_every_call_probes_count_the_same() {
+    for (program, args) in [("demo", vec!["1"]), ("malloc_heavy", vec!["1"])] {
+        let counts = |abi: &str| {
+            let dir = scratch();
+            let mut full = vec!["--trace", "--min-size", "0", "--abi", abi];
+            let path = example(program);
+            full.push(&path);
+            full.extend(args.iter().copied());
+            let (run, rec) = record(dir.path(), &full);
+            assert_eq!(run.code, 0, "{program} {abi}: {}", run.stderr);
+            let mut counts: Vec<(String, u64)> = rec
+                .trace
+                .unwrap()
+                .functions
+                .into_iter()
+                .map(|f| (f.name, f.calls))
+                .collect();
+            counts.sort();
+            (counts, run.stdout)
+        };
+        let (v2, out2) = counts("wobs");
+        let (v1, out1) = counts("wobs-v1");
+        assert_eq!(out1, out2, "{program}");
+        assert!(v1.len() > 10, "{program}: {v1:?}");
+        assert_eq!(v1, v2, "{program}");
+    }
 }
 
 #[test]

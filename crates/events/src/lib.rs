@@ -17,7 +17,7 @@ pub use debug::{
     CodeLocation, DebugCommand, DebugEvent, DebugFrame, DebugStop, DebugValue, Resume, StopReason,
 };
 pub use probe_map::{
-    AbiNames, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX,
+    AbiNames, CountedLayout, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX,
     COMPONENT_PROBE_PREFIX, PROBE_MAP_SECTION,
 };
 pub use raw::{

@@ -4,7 +4,7 @@
 //! offsets in the instrumented code back to the original module). Binary, little-endian, LEB128:
 //!
 //! ```text
-//! magic "wobsmap" u8 version(=1) u8 abi(0 = wobs, 1 = observe)
+//! magic "wobsmap" u8 version(=1) u8 abi(0 = wobs, 1 = observe, 2 = counted)
 //! uleb probe_count  { uleb id  uleb name_len  name (utf-8)  uleb code_start  uleb code_end }*
 //! uleb fn_count     { uleb new_start  uleb new_len  uleb old_start  uleb old_len }*
 //! uleb run_count    { uleb (new_offset - previous new_offset)  sleb (shift - previous shift) }*
@@ -34,11 +34,73 @@ pub const COMPONENT_PROBE_PREFIX: &str = "wobs-probes-u";
 /// Which host interface the probes call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProbeAbi {
-    /// `wobs` module: `enter(i32 id)`, `exit(i32 id)`, `memory_grow(i32 pages, i32 result)`.
+    /// wobs ABI v1, `wobs` module: every call calls `enter(i32 id)` and `exit(i32 id)`;
+    /// `memory_grow(i32 pages, i32 result)`.
     #[default]
     Wobs,
     /// The Dylibso Observe SDK's `dylibso:observe/instrument`: `enter`, `exit`, `memory-grow`.
     Observe,
+    /// wobs ABI v2, `wobs` module: calls are counted in the module itself ([`CountedLayout`]),
+    /// and only the calls of functions the host still times call
+    /// `enter_counted(i32 id, i64 calls)` and `exit_counted(i32 id, i64 calls) -> i32 throttle`.
+    Counted,
+}
+
+/// Where a module instrumented with [`ProbeAbi::Counted`] keeps its counts.
+///
+/// The module exports a memory [`CountedLayout::MEMORY`] and an `i64` global
+/// [`CountedLayout::CALLS`]. Every instrumented function, at entry, adds one to the global (calls
+/// of every instrumented function so far) and to its own `u64` at byte `8 * id` of the memory,
+/// then reads its throttle byte at `gates + id`: while that is 0 the call is timed (the probes
+/// pass the global's value, so the host knows how many calls ran between two of its probes), and
+/// the exit probe's result is stored into the byte. Whether a call was timed is kept in a local,
+/// so a call that was timed at entry is timed at exit even if the byte changed in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedLayout {
+    /// Highest probe id + 1: the number of counters.
+    pub slots: u32,
+}
+
+impl CountedLayout {
+    /// Export name of the counters' memory.
+    pub const MEMORY: &'static str = "wobs.counts";
+    /// Export name of the calls-so-far global.
+    pub const CALLS: &'static str = "wobs.calls";
+
+    /// The layout of `map`'s module.
+    pub fn of(map: &ProbeMap) -> CountedLayout {
+        CountedLayout {
+            slots: map.probes.iter().map(|p| p.id + 1).max().unwrap_or(0),
+        }
+    }
+
+    /// Byte offset of probe `id`'s counter.
+    pub fn count(id: u32) -> u64 {
+        u64::from(id) * 8
+    }
+
+    /// Byte offset of probe `id`'s throttle byte.
+    pub fn gate(self, id: u32) -> u64 {
+        u64::from(self.slots) * 8 + u64::from(id)
+    }
+
+    /// Bytes the memory needs.
+    pub fn bytes(self) -> u64 {
+        u64::from(self.slots) * 9
+    }
+
+    /// The call count of every probe id from the memory's bytes (missing bytes read as 0).
+    pub fn counts(self, memory: &[u8]) -> Vec<u64> {
+        (0..self.slots)
+            .map(|id| {
+                let at = Self::count(id) as usize;
+                memory
+                    .get(at..at + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .map_or(0, u64::from_le_bytes)
+            })
+            .collect()
+    }
 }
 
 /// Import names of a probe ABI.
@@ -57,8 +119,8 @@ pub struct AbiNames {
 }
 
 impl ProbeAbi {
-    /// Both ABIs.
-    pub const ALL: [ProbeAbi; 2] = [ProbeAbi::Wobs, ProbeAbi::Observe];
+    /// Every ABI.
+    pub const ALL: [ProbeAbi; 3] = [ProbeAbi::Wobs, ProbeAbi::Observe, ProbeAbi::Counted];
 
     /// The imports an instrumented module uses under this ABI.
     pub fn names(self) -> AbiNames {
@@ -76,6 +138,13 @@ impl ProbeAbi {
                 exit: "exit",
                 memory_grow: "memory-grow",
                 grow_with_result: false,
+            },
+            ProbeAbi::Counted => AbiNames {
+                module: "wobs",
+                enter: "enter_counted",
+                exit: "exit_counted",
+                memory_grow: "memory_grow",
+                grow_with_result: true,
             },
         }
     }
@@ -127,6 +196,7 @@ impl ProbeMap {
         out.push(match self.abi {
             ProbeAbi::Wobs => 0,
             ProbeAbi::Observe => 1,
+            ProbeAbi::Counted => 2,
         });
         uleb(&mut out, self.probes.len() as u64);
         for probe in &self.probes {
@@ -172,6 +242,7 @@ impl ProbeMap {
         let abi = match reader.byte()? {
             0 => ProbeAbi::Wobs,
             1 => ProbeAbi::Observe,
+            2 => ProbeAbi::Counted,
             _ => return None,
         };
         let count = reader.uleb()?;

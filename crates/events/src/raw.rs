@@ -157,6 +157,10 @@ pub struct TracedFunction {
     pub name: String,
     /// Calls.
     pub calls: u64,
+    /// Calls that were counted but not timed: the function was throttled (its calls had proved
+    /// short), so `self_ns` and `total_ns` cover `calls - untimed_calls` calls.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub untimed_calls: u64,
     /// Time in the function itself, excluding probed callees, ns (fuel in a fuel-counting run).
     pub self_ns: u64,
     /// Time from entry to exit, callees included; recursive activations counted once, ns (fuel in
@@ -173,4 +177,8 @@ pub struct TracedEdge {
     pub callee: (u32, u32),
     /// Number of calls.
     pub calls: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

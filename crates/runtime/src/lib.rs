@@ -38,6 +38,7 @@ pub use options::{CapturedOutput, EngineOptions, RunOptions, SampleClock, Sample
 pub use run::{run, FuelCount, RunResult, RunSpans};
 pub use sampler::live::LiveSamples;
 pub use spans::SpanOptions;
+pub use tracer::Throttle;
 
 /// Collapses a (possibly multi-line, pretty-printed) error into one line for terminal output.
 pub fn one_line(message: &str) -> String {

@@ -62,6 +62,9 @@ pub struct RunOptions {
     /// Keep the exact call tree by call path (`RawTrace::paths`), for differential flamegraphs.
     /// Default: false.
     pub call_paths: bool,
+    /// When a function of a module with counted probes stops being timed (its calls are still
+    /// counted); `None` times every call. Default: [`Throttle::default`].
+    pub throttle: Option<crate::Throttle>,
     /// How samples are taken. Default: [`SamplerKind::Epoch`].
     pub sampler: SamplerKind,
     /// Which clock paces the exact sampler. Default: [`SampleClock::Wall`].
@@ -147,6 +150,7 @@ impl Default for RunOptions {
             deterministic: false,
             stdin: None,
             call_paths: false,
+            throttle: Some(crate::Throttle::default()),
             sampler: SamplerKind::Epoch,
             clock: SampleClock::Wall,
             http: false,

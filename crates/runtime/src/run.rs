@@ -139,6 +139,7 @@ pub fn run(engine: &Engine, guest: &CompiledGuest, options: &RunOptions) -> RunR
         options.spans.clone().filter(|_| !engine.fuel),
         options.call_paths,
         beacon.clone(),
+        options.throttle,
     );
     let wasi = match wasi_context(options) {
         Ok(wasi) => wasi,

@@ -115,6 +115,8 @@ pub(crate) struct ClosedCall {
     /// Closed because the run ended; such calls are always kept (their callers were closed at
     /// the same moment, so they are kept too).
     pub at_end: bool,
+    /// Calls inside this one that were counted but not timed, outside its timed children.
+    pub untimed_calls: u64,
 }
 
 /// Span ids, span decisions and the queue, owned by the tracer on the guest thread.
@@ -181,8 +183,14 @@ impl SpanEmitter {
         }
     }
 
+    /// Calls counted but not timed outside every timed call: the root span's.
+    pub fn untimed_at_root(&mut self, calls: u64) {
+        self.root.filtered += calls;
+    }
+
     /// A call closed: emit it, or fold it into `parent` (the root when `None`).
-    pub fn close(&mut self, span: OpenSpan, parent: Option<&mut OpenSpan>, call: ClosedCall) {
+    pub fn close(&mut self, mut span: OpenSpan, parent: Option<&mut OpenSpan>, call: ClosedCall) {
+        span.filtered += call.untimed_calls;
         let parent = parent.unwrap_or(&mut self.root);
         let exact_sampled = self
             .beacon
@@ -291,6 +299,7 @@ mod tests {
             start_unix_ns,
             end_unix_ns,
             at_end: false,
+            untimed_calls: 0,
         }
     }
 

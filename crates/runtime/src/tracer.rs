@@ -3,6 +3,20 @@
 //! The hot path (one `enter` or `exit`) reads the clock, indexes a dense per-function array and
 //! pushes or pops a preallocated stack: no allocation per event, except the first time a new
 //! caller→callee edge is seen.
+//!
+//! # Counted probes and throttling
+//!
+//! A module instrumented with [`wobs_events::ProbeAbi::Counted`] counts every call itself and
+//! calls the host only for calls of functions that are still *timed*. Its probes pass the
+//! module's calls-so-far counter, so between two probes the host knows how many calls ran
+//! unseen: a timed call's untimed descendants are `calls at exit − calls at entry − what its
+//! timed children account for`, which keeps every span's `filtered_calls` exact. A function is
+//! *throttled* (its calls are counted, no longer timed) once it has returned
+//! [`Throttle::after_calls`] timed calls that lasted less than [`Throttle::below`] on average
+//! (TAU's throttling rule); calls still open then are timed to their end, and their exits may
+//! time it again. The exit probe's result is
+//! the function's throttle flag. Exact call counts come from the module's counters after the
+//! run; times, edges and call paths cover timed calls only.
 
 use std::sync::Arc;
 
@@ -15,11 +29,34 @@ use crate::spans::{ClosedCall, OpenSpan, SpanBeacon, SpanEmitter, SpanOptions, S
 
 #[derive(Default, Clone, Copy)]
 struct Stats {
+    /// Timed calls (every call, for modules whose probes call the host for every call).
     calls: u64,
     self_ns: u64,
     total_ns: u64,
     /// Open activations (recursion depth), so total time counts the outermost one only.
     active: u32,
+    /// Time of every timed call, recursive ones included.
+    timed_ns: u64,
+}
+
+/// When a function of a module with counted probes stops being timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Throttle {
+    /// Timed calls a function returns before it may be throttled. Default: 1,000.
+    pub after_calls: u64,
+    /// It is throttled if they lasted less than this on average (ns, or fuel in a fuel-counting
+    /// run). Its later calls make no spans: use `--span-min` or more. Default: 10 µs.
+    pub below: u64,
+}
+
+impl Default for Throttle {
+    fn default() -> Throttle {
+        Throttle {
+            after_calls: 1_000,
+            below: 10_000,
+        }
+    }
 }
 
 /// A probed function: (module index, probe id).
@@ -34,6 +71,10 @@ struct Frame {
     id: u32,
     start_ns: u64,
     child_ns: u64,
+    /// [`Tracer::calls_seen`] when this call was entered (itself counted).
+    calls_at_entry: u64,
+    /// Calls inside this one that timed children account for (each child and its descendants).
+    calls_in_children: u64,
     /// Empty (id 0, no allocation) when the run makes no spans.
     span: OpenSpan,
     /// This call's node in the call-path tree, when it is kept.
@@ -56,6 +97,16 @@ pub(crate) struct Tracer {
     memory_grows: u64,
     pages_requested: u64,
     paths: Option<PathTree>,
+    throttle: Option<Throttle>,
+    /// Calls of every module as far as the host has heard: each probe adds the calls its module
+    /// counted since its last probe.
+    calls_seen: u64,
+    /// Calls that outermost timed calls account for (themselves and everything inside).
+    calls_at_top: u64,
+    /// Per module with counted probes: its calls-so-far counter at its last probe.
+    last_count: Vec<u64>,
+    /// Per module with counted probes: every function's call count, read after the run.
+    counts: Vec<Option<Vec<u64>>>,
 }
 
 /// Exact figures per call path: a node per distinct (caller path, function).
@@ -137,6 +188,7 @@ impl Tracer {
         spans: Option<SpanOptions>,
         call_paths: bool,
         beacon: Option<Arc<SpanBeacon>>,
+        throttle: Option<Throttle>,
     ) -> Tracer {
         let stats = maps
             .iter()
@@ -149,6 +201,7 @@ impl Tracer {
             })
             .collect();
         let active = maps.iter().any(Option::is_some);
+        let maps_len = maps.len();
         Tracer {
             start: Instant::now(),
             start_unix_ns: 0,
@@ -164,6 +217,11 @@ impl Tracer {
             memory_grows: 0,
             pages_requested: 0,
             paths: call_paths.then(PathTree::default),
+            throttle,
+            calls_seen: 0,
+            calls_at_top: 0,
+            last_count: vec![0; maps_len],
+            counts: vec![None; maps_len],
         }
     }
 
@@ -191,8 +249,49 @@ impl Tracer {
         }
     }
 
-    /// `enter(id)` from module `module` at `now` (ns from [`Tracer::elapsed`], or fuel).
+    /// `enter(id)` from module `module` at `now` (ns from [`Tracer::elapsed`], or fuel): a
+    /// probe called on every call.
     pub fn enter(&mut self, module: u32, id: u32, now: u64) {
+        self.calls_seen += 1;
+        self.enter_call(module, id, now);
+    }
+
+    /// `enter_counted(id, calls)` from module `module`, whose calls-so-far counter is `calls`.
+    pub fn enter_counted(&mut self, module: u32, id: u32, calls: u64, now: u64) {
+        self.hear_count(module, calls);
+        self.enter_call(module, id, now);
+    }
+
+    /// `exit_counted(id, calls)`; returns the function's throttle flag (1: stop timing it).
+    pub fn exit_counted(&mut self, module: u32, id: u32, calls: u64, now: u64) -> i32 {
+        self.hear_count(module, calls);
+        self.exit(module, id, now);
+        let (Some(throttle), Some(stats)) = (self.throttle, self.stats_mut(module, id)) else {
+            return 0;
+        };
+        let average_below =
+            u128::from(stats.timed_ns) < u128::from(throttle.below) * u128::from(stats.calls);
+        i32::from(stats.calls >= throttle.after_calls && average_below)
+    }
+
+    /// Module `module`'s counter says `calls`: what it counted since its last probe is seen now.
+    fn hear_count(&mut self, module: u32, calls: u64) {
+        if let Some(last) = self.last_count.get_mut(module as usize) {
+            self.calls_seen += calls.saturating_sub(*last);
+            *last = calls;
+        }
+    }
+
+    /// Every function's call count in module `module` (counted probes), read after the run; the
+    /// calls the host has not heard of yet happened inside the innermost open call.
+    pub fn counted(&mut self, module: u32, counts: Vec<u64>, calls: u64) {
+        self.hear_count(module, calls);
+        if let Some(slot) = self.counts.get_mut(module as usize) {
+            *slot = Some(counts);
+        }
+    }
+
+    fn enter_call(&mut self, module: u32, id: u32, now: u64) {
         let Some(stats) = self.stats_mut(module, id) else {
             self.unbalanced += 1;
             return;
@@ -218,6 +317,8 @@ impl Tracer {
             id,
             start_ns: now,
             child_ns: 0,
+            calls_at_entry: self.calls_seen,
+            calls_in_children: 0,
             span,
             node,
         });
@@ -256,6 +357,11 @@ impl Tracer {
         let Some(frame) = self.stack.pop() else {
             return;
         };
+        let inside = self.calls_seen.saturating_sub(frame.calls_at_entry);
+        match self.stack.last_mut() {
+            Some(parent) => parent.calls_in_children += 1 + inside,
+            None => self.calls_at_top += 1 + inside,
+        }
         if let Some(spans) = &mut self.spans {
             let call = ClosedCall {
                 module: frame.module,
@@ -263,6 +369,7 @@ impl Tracer {
                 start_unix_ns: self.start_unix_ns + frame.start_ns,
                 end_unix_ns: self.start_unix_ns + now.max(frame.start_ns),
                 at_end,
+                untimed_calls: inside.saturating_sub(frame.calls_in_children),
             };
             spans.close(frame.span, self.stack.last_mut().map(|f| &mut f.span), call);
         }
@@ -274,6 +381,7 @@ impl Tracer {
             paths.close(frame.node, elapsed, frame.child_ns);
         }
         if let Some(stats) = self.stats_mut(frame.module, frame.id) {
+            stats.timed_ns = stats.timed_ns.saturating_add(elapsed);
             stats.self_ns += elapsed.saturating_sub(frame.child_ns);
             stats.active = stats.active.saturating_sub(1);
             if stats.active == 0 {
@@ -293,20 +401,29 @@ impl Tracer {
         while !self.stack.is_empty() {
             self.close_top(now, true);
         }
+        if let Some(spans) = &mut self.spans {
+            spans.untimed_at_root(self.calls_seen.saturating_sub(self.calls_at_top));
+        }
         let spans = self.spans.take().map(SpanEmitter::finish);
         let mut functions = Vec::new();
         for (module, (stats, map)) in self.stats.iter().zip(&self.maps).enumerate() {
             let Some(map) = map else { continue };
+            let counts = self.counts.get(module).and_then(Option::as_ref);
             for probe in &map.probes {
                 let Some(s) = stats.get(probe.id as usize) else {
                     continue;
                 };
-                if s.calls > 0 {
+                let calls = counts
+                    .and_then(|c| c.get(probe.id as usize).copied())
+                    .unwrap_or(s.calls)
+                    .max(s.calls);
+                if calls > 0 {
                     functions.push(TracedFunction {
                         module: module as u32,
                         id: probe.id,
                         name: probe.name.clone(),
-                        calls: s.calls,
+                        calls,
+                        untimed_calls: calls - s.calls,
                         self_ns: s.self_ns,
                         total_ns: s.total_ns,
                     });
@@ -360,6 +477,7 @@ mod tests {
             None,
             false,
             None,
+            None,
         )
     }
 
@@ -403,8 +521,8 @@ mod tests {
     #[test]
     fn call_paths_count_per_path_and_give_the_same_edges() {
         let maps = tracer().maps;
-        let mut with_paths = Tracer::new(maps.clone(), None, true, None);
-        let mut without = Tracer::new(maps, None, false, None);
+        let mut with_paths = Tracer::new(maps.clone(), None, true, None, None);
+        let mut without = Tracer::new(maps, None, false, None, None);
         for t in [&mut with_paths, &mut without] {
             // 1 → 2 twice, then 2 at the top, then 1 → 1 → 2.
             t.enter(0, 1, 0);

@@ -13,21 +13,201 @@
 //! i32.const id  call exit
 //! ```
 //!
+//! With counted probes ([`wobs_events::ProbeAbi::Counted`]) the entry and exit sequences count
+//! the call in the module and call the host only while the function is timed:
+//!
+//! ```text
+//! ;; entry                                        ;; every exit
+//! counts[id] += 1  ;; u64 in the counters memory  local.get timed
+//! calls += 1       ;; i64 global                  if
+//! gates[id] (u8)  i32.eqz  local.tee timed          gates[id] = exit_counted(id, calls)
+//! if                                              end
+//!   enter_counted(id, calls)
+//! end
+//! ```
+//!
 //! Not covered: an exception thrown out of the function (the host balances frames when the next
 //! exit arrives) and traps (the host closes open frames when the run ends).
 
-use walrus::ir::{Block, Instr, InstrLocId, InstrSeqId, InstrSeqType, TryTableCatch};
-use walrus::{FunctionId, LocalFunction};
+use walrus::ir::{
+    BinaryOp, Binop, Block, Const, ExtendedLoad, GlobalGet, GlobalSet, IfElse, Instr, InstrLocId,
+    InstrSeqId, InstrSeqType, Load, LoadKind, LocalGet, LocalTee, MemArg, Store, StoreKind,
+    TryTableCatch, UnaryOp, Unop, Value,
+};
+use walrus::{FunctionId, GlobalId, LocalFunction, LocalId, MemoryId};
+use wobs_events::CountedLayout;
 
 use super::sequences;
 
-/// The probe functions a rewritten body calls.
+/// What a rewritten body calls and counts.
 #[derive(Debug, Clone, Copy)]
-pub struct ProbeFuncs {
-    /// `enter(i32 id)`.
-    pub enter: FunctionId,
-    /// `exit(i32 id)`.
-    pub exit: FunctionId,
+pub enum ProbeFuncs {
+    /// Every call calls `enter(i32 id)` and `exit(i32 id)`.
+    EveryCall {
+        /// `enter(i32 id)`.
+        enter: FunctionId,
+        /// `exit(i32 id)`.
+        exit: FunctionId,
+    },
+    /// Calls are counted in the module; timed ones call the host.
+    Counted {
+        /// `enter_counted(i32 id, i64 calls)`.
+        enter: FunctionId,
+        /// `exit_counted(i32 id, i64 calls) -> i32 throttle`.
+        exit: FunctionId,
+        /// The counters' memory.
+        memory: MemoryId,
+        /// Calls so far.
+        calls: GlobalId,
+        /// Where each function's counter and throttle byte are.
+        layout: CountedLayout,
+    },
+}
+
+/// The entry and exit code of one function.
+struct ProbeCode {
+    funcs: ProbeFuncs,
+    id: u32,
+    /// Counted probes: whether this call is timed; `None` for a function that is counted only.
+    timed: Option<LocalId>,
+}
+
+type Code = Vec<(Instr, InstrLocId)>;
+
+fn code(instrs: impl IntoIterator<Item = Instr>) -> Code {
+    instrs
+        .into_iter()
+        .map(|i| (i, InstrLocId::default()))
+        .collect()
+}
+
+fn i32_const(value: u32) -> Instr {
+    Instr::Const(Const {
+        value: Value::I32(value as i32),
+    })
+}
+
+fn i64_const(value: i64) -> Instr {
+    Instr::Const(Const {
+        value: Value::I64(value),
+    })
+}
+
+fn at(offset: u64, align: u32) -> MemArg {
+    MemArg { align, offset }
+}
+
+impl ProbeCode {
+    fn call(func: FunctionId) -> Instr {
+        Instr::Call(walrus::ir::Call { func })
+    }
+
+    /// The instructions that start the function.
+    fn entry(&self, func: &mut LocalFunction) -> Code {
+        match self.funcs {
+            ProbeFuncs::EveryCall { enter, .. } => code([i32_const(self.id), Self::call(enter)]),
+            ProbeFuncs::Counted {
+                enter,
+                memory,
+                calls,
+                layout,
+                ..
+            } => {
+                let count = at(CountedLayout::count(self.id), 8);
+                let mut entry = code([
+                    i32_const(0),
+                    i32_const(0),
+                    Instr::Load(Load {
+                        memory,
+                        kind: LoadKind::I64 { atomic: false },
+                        arg: count,
+                    }),
+                    i64_const(1),
+                    Instr::Binop(Binop {
+                        op: BinaryOp::I64Add,
+                    }),
+                    Instr::Store(Store {
+                        memory,
+                        kind: StoreKind::I64 { atomic: false },
+                        arg: count,
+                    }),
+                    Instr::GlobalGet(GlobalGet { global: calls }),
+                    i64_const(1),
+                    Instr::Binop(Binop {
+                        op: BinaryOp::I64Add,
+                    }),
+                    Instr::GlobalSet(GlobalSet { global: calls }),
+                ]);
+                let Some(timed) = self.timed else {
+                    return entry;
+                };
+                let probe = func.builder_mut().dangling_instr_seq(None).id();
+                func.block_mut(probe).instrs = code([
+                    i32_const(self.id),
+                    Instr::GlobalGet(GlobalGet { global: calls }),
+                    Self::call(enter),
+                ]);
+                let none = func.builder_mut().dangling_instr_seq(None).id();
+                entry.extend(code([
+                    i32_const(0),
+                    Instr::Load(Load {
+                        memory,
+                        kind: LoadKind::I32_8 {
+                            kind: ExtendedLoad::ZeroExtend,
+                        },
+                        arg: at(layout.gate(self.id), 1),
+                    }),
+                    Instr::Unop(Unop {
+                        op: UnaryOp::I32Eqz,
+                    }),
+                    Instr::LocalTee(LocalTee { local: timed }),
+                    Instr::IfElse(IfElse {
+                        consequent: probe,
+                        alternative: none,
+                    }),
+                ]));
+                entry
+            }
+        }
+    }
+
+    /// The instructions run on every way out of the function.
+    fn exit(&self, func: &mut LocalFunction) -> Code {
+        match self.funcs {
+            ProbeFuncs::EveryCall { exit, .. } => code([i32_const(self.id), Self::call(exit)]),
+            ProbeFuncs::Counted {
+                exit,
+                memory,
+                calls,
+                layout,
+                ..
+            } => {
+                let Some(timed) = self.timed else {
+                    return Vec::new();
+                };
+                let probe = func.builder_mut().dangling_instr_seq(None).id();
+                func.block_mut(probe).instrs = code([
+                    i32_const(0),
+                    i32_const(self.id),
+                    Instr::GlobalGet(GlobalGet { global: calls }),
+                    Self::call(exit),
+                    Instr::Store(Store {
+                        memory,
+                        kind: StoreKind::I32_8 { atomic: false },
+                        arg: at(layout.gate(self.id), 1),
+                    }),
+                ]);
+                let none = func.builder_mut().dangling_instr_seq(None).id();
+                code([
+                    Instr::LocalGet(LocalGet { local: timed }),
+                    Instr::IfElse(IfElse {
+                        consequent: probe,
+                        alternative: none,
+                    }),
+                ])
+            }
+        }
+    }
 }
 
 /// What [`entry_exit`] did to one function.
@@ -39,13 +219,21 @@ pub struct Rewritten {
     pub tail_calls: u32,
 }
 
-/// Adds entry/exit probes with probe id `id`. `body_ty` is the function's result type as a block type.
+/// Adds entry/exit probes with probe id `id`. `body_ty` is the function's result type as a block
+/// type; with counted probes, `timed` is a fresh `i32` local, or `None` to count the function's
+/// calls without ever calling the host.
 pub fn entry_exit(
     func: &mut LocalFunction,
     id: u32,
     body_ty: InstrSeqType,
     probes: ProbeFuncs,
+    timed: Option<LocalId>,
 ) -> Rewritten {
+    let probes = ProbeCode {
+        funcs: probes,
+        id,
+        timed,
+    };
     let entry = func.entry_block();
     let body = std::mem::take(&mut func.block_mut(entry).instrs);
     let inner = func.builder_mut().dangling_instr_seq(body_ty).id();
@@ -77,20 +265,22 @@ pub fn entry_exit(
         // each. (Not `br` to the end: the probes then cost the same fuel on every path, which
         // `wobs bench` subtracts exactly.)
         let old = std::mem::take(instrs);
-        let mut new = Vec::with_capacity(old.len() + 2 * exits);
+        let mut new = Vec::with_capacity(old.len() + 8 * exits);
         for (instr, loc) in old {
             if is_exit(&instr) {
-                new.extend(probe_call(id, probes.exit));
+                new.extend(probes.exit(func));
             }
             new.push((instr, loc));
         }
-        *instrs = new;
+        func.block_mut(seq).instrs = new;
     }
 
+    let entry_code = probes.entry(func);
+    let exit_code = probes.exit(func);
     let wrapper = &mut func.block_mut(entry).instrs;
-    wrapper.extend(probe_call(id, probes.enter));
+    wrapper.extend(entry_code);
     wrapper.push((Instr::Block(Block { seq: inner }), InstrLocId::default()));
-    wrapper.extend(probe_call(id, probes.exit));
+    wrapper.extend(exit_code);
     done
 }
 
@@ -103,22 +293,6 @@ fn is_exit(instr: &Instr) -> bool {
             | Instr::ReturnCallIndirect(_)
             | Instr::ReturnCallRef(_)
     )
-}
-
-/// `i32.const id; call probe`.
-fn probe_call(id: u32, probe: FunctionId) -> [(Instr, InstrLocId); 2] {
-    [
-        (
-            Instr::Const(walrus::ir::Const {
-                value: walrus::ir::Value::I32(id as i32),
-            }),
-            InstrLocId::default(),
-        ),
-        (
-            Instr::Call(walrus::ir::Call { func: probe }),
-            InstrLocId::default(),
-        ),
-    ]
 }
 
 /// Points every label of `instr` that named `from` at `to`. walrus does not visit branch targets

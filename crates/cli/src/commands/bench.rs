@@ -11,11 +11,11 @@ use wobs_bench::fuel::{figures, FuelFigures};
 use wobs_bench::report::{self, JsonReport};
 use wobs_bench::results::{CaseConfig, CaseResult, FuelTotals, TimeFigures};
 use wobs_bench::{BenchResults, Comparison, Fingerprint, Thresholds};
-use wobs_events::{ProbeMap, RawOutcome};
+use wobs_events::{ProbeAbi, ProbeMap, RawOutcome};
 use wobs_runtime::{determinism, CompiledGuest, Engine, EngineOptions, RunOptions};
 
 use crate::flags::{GuestFlags, InstrumentFlags};
-use crate::guest::{compile, flush_guest_stdout, load, module_name, Loaded, LoadedComponent};
+use crate::guest::{compile, flush_guest_stdout, hex, load, module_name, Loaded, LoadedComponent};
 use crate::write::write_atomic;
 
 /// Exit code when a case regressed.
@@ -276,7 +276,12 @@ impl BenchCommand {
         engine: &Engine,
         loaded: Loaded,
     ) -> anyhow::Result<(CompiledGuest, ProbeNames)> {
-        let options = self.filters.options();
+        let mut options = self.filters.options();
+        // Fuel per function subtracts the probes' fuel exactly only when every call runs the
+        // same probe code: ABI v1. (Counted probes cost more fuel while a function is timed.)
+        if options.abi == ProbeAbi::Counted {
+            options.abi = ProbeAbi::Wobs;
+        }
         if let Some(component) = LoadedComponent::from_file(&loaded)? {
             let probed = component
                 .modules
@@ -284,7 +289,8 @@ impl BenchCommand {
                 .any(|m| ProbeMap::from_module(m.bytes()).is_some());
             let component = match self.no_probes || probed {
                 true => component,
-                false => component.instrumented(&options)?,
+                false => component
+                    .instrumented(&options, self.guest.instrument_cache_dir().as_deref())?,
             };
             let guest = component.compile(engine)?;
             let names = ProbeNames {
@@ -297,10 +303,18 @@ impl BenchCommand {
             };
             return Ok((guest, names));
         }
-        let probed = ProbeMap::from_module(loaded.bytes()).is_some();
+        let map = ProbeMap::from_module(loaded.bytes());
+        if map.as_ref().is_some_and(|m| m.abi == ProbeAbi::Counted) {
+            anyhow::bail!(
+                "{}: its probes count calls in the module (ABI v2), which makes fuel per function \
+                 inexact; bench the original module, or one from `wobs instrument --abi wobs-v1`",
+                loaded.info.path
+            );
+        }
+        let probed = map.is_some();
         let instrumented = match self.no_probes || probed {
             true => loaded,
-            false => loaded.instrumented(&options)?,
+            false => loaded.instrumented(&options, self.guest.instrument_cache_dir().as_deref())?,
         };
         let guest = CompiledGuest::Modules(vec![compile(engine, &instrumented)?]);
         let names = ProbeNames {
@@ -485,8 +499,4 @@ fn describe(outcome: &RawOutcome) -> String {
         RawOutcome::Exited(code) => format!("exit {code}"),
         RawOutcome::Returned(_) => "returned".to_string(),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -11,7 +11,9 @@ use wobs_collector::spans::MAX_RECORDED_SPANS;
 use wobs_collector::TraceContext;
 use wobs_collector::{build_recording, RecordingInput};
 use wobs_events::{ModuleInfo, ProbeMap, RawOutcome};
-use wobs_runtime::{CompiledGuest, Engine, EngineOptions, RunOptions, SampleClock, SamplerKind};
+use wobs_runtime::{
+    CompiledGuest, Engine, EngineOptions, RunOptions, SampleClock, SamplerKind, Throttle,
+};
 use wobs_symbolize::{ModuleSymbols, SharedSymbols};
 
 use crate::deferred::Deferred;
@@ -67,6 +69,13 @@ pub struct RunCommand {
     #[arg(long, value_name = "DURATION", default_value = "100us", value_parser = parse_duration)]
     span_min: Duration,
 
+    /// When a function stops being timed (its calls are still counted exactly): after CALLS
+    /// timed calls none of which lasted DURATION (default: `--span-min` when spans are made,
+    /// else 10us). `off` times every call (slow on interpreters). Modules only; a component's
+    /// probes time every call.
+    #[arg(long, value_name = "CALLS[:DURATION]|off", default_value = "1000", value_parser = parse_throttle)]
+    throttle: ThrottleFlag,
+
     /// The WebAssembly module or component to run, then its arguments. Everything after it belongs to
     /// the guest, flags included (`wobs run -q app.wasm -q` passes the second `-q` to the guest).
     #[arg(value_name = "WASM [ARGS]...", required = true, num_args = 1.., allow_hyphen_values = true)]
@@ -79,10 +88,12 @@ impl RunCommand {
         let wasm = PathBuf::from(&self.module_and_args[0]);
         let guest = LoadedGuest::load(&self.guest, &wasm)?;
         // Spans come from probes: asking for them instruments a module that has none.
-        let wants_spans = self.otlp.enabled() || self.outputs.chrome_trace.is_some();
-        let trace = self.trace || (wants_spans && !guest.probed());
+        let trace = self.trace || (self.wants_spans() && !guest.probed());
         let guest = match trace {
-            true => guest.instrumented(&self.filters.options())?,
+            true => guest.instrumented(
+                &self.filters.options(),
+                self.guest.instrument_cache_dir().as_deref(),
+            )?,
             false => guest,
         };
         let all = guest.units();
@@ -225,7 +236,26 @@ impl RunCommand {
             ClockFlag::Wall => SampleClock::Wall,
             ClockFlag::Cpu => SampleClock::Cpu,
         };
+        options.throttle = match self.throttle {
+            ThrottleFlag::Off => None,
+            ThrottleFlag::After { calls, below } => {
+                let mut throttle = Throttle::default();
+                throttle.after_calls = calls;
+                let below = match below {
+                    Some(below) => below,
+                    None if self.wants_spans() => self.span_min,
+                    None => Duration::from_nanos(throttle.below),
+                };
+                throttle.below = below.as_nanos().min(u128::from(u64::MAX)) as u64;
+                Some(throttle)
+            }
+        };
         Ok(options)
+    }
+
+    /// Whether the run makes spans (for OTLP or a Chrome trace).
+    fn wants_spans(&self) -> bool {
+        self.otlp.enabled() || self.outputs.chrome_trace.is_some()
     }
 
     /// Starts collecting (and exporting) spans when any module has probes.
@@ -266,6 +296,30 @@ impl RunCommand {
         options.spans = Some(span_options);
         Ok(Some(spans))
     }
+}
+
+/// `--throttle` values.
+#[derive(Clone, Copy, Debug)]
+enum ThrottleFlag {
+    /// Time every call.
+    Off,
+    /// Throttle after `calls` timed calls shorter than `below` (a default when `None`).
+    After { calls: u64, below: Option<Duration> },
+}
+
+/// Parses `off`, `CALLS` or `CALLS:DURATION`.
+fn parse_throttle(text: &str) -> Result<ThrottleFlag, String> {
+    if text == "off" {
+        return Ok(ThrottleFlag::Off);
+    }
+    let (calls, below) = match text.split_once(':') {
+        Some((calls, below)) => (calls, Some(parse_duration(below)?)),
+        None => (text, None),
+    };
+    let calls = calls
+        .parse()
+        .map_err(|_| format!("expected `off`, CALLS or CALLS:DURATION, got {text:?}"))?;
+    Ok(ThrottleFlag::After { calls, below })
 }
 
 /// `--sampler` values.
