@@ -11,8 +11,14 @@
 #                                          sampler (no checks) at 1 ms and 0.1 ms, wall and CPU clock.
 #                                          Ratios are to the first baseline present. Goal <= 1.03x.
 #                                          --only TEXT runs the cases whose name contains TEXT.
-#   bench/overhead.sh --trace [--runs N]   instrumented (--trace, default filters and --min-size 0) vs
-#                                          the original, sampling off in all three.
+#   bench/overhead.sh --trace [--runs N]   exact calls and spans vs a plain run of the wasmtime CLI:
+#                                          `wobs run` (exact sampler), `--trace`, `--otlp` to a real
+#                                          collector (rotel, blackhole exporter; skipped when PyPI is
+#                                          unreachable), `--trace --min-size 0`, and the old scheme
+#                                          (`--abi wobs-v1`: every call calls the host) for --trace
+#                                          and --otlp. Goals: --trace <= 1.5x, --otlp <= 1.10x.
+#                                          The first run of each variant instruments and compiles
+#                                          (cached); the figures are the runs after it.
 #
 # Programs: our examples at a larger scale, plus third-party programs when bench/fetch-third-party.sh
 # has downloaded them (skipped with a message otherwise). Compiled code is cached (warm-up run), so the
@@ -51,8 +57,24 @@ WASMTIME=$(wasmtime_cli) || {
 
 # variant name | command before the module arguments; the first is the baseline
 if [ "$MODE" = trace ]; then
-  VARIANTS=("original|$WOBS run -q --interval 0" "trace|$WOBS run -q --interval 0 --trace"
-            "trace-all|$WOBS run -q --interval 0 --trace --min-size 0")
+  VARIANTS=("wobs|$WOBS run -q" "trace|$WOBS run -q --trace"
+            "trace-all|$WOBS run -q --trace --min-size 0" "trace-v1|$WOBS run -q --trace --abi wobs-v1")
+  BENCH_NAME=overhead ROTEL_VERSION="${ROTEL_VERSION:-0.0.1a15}"
+  CACHE="${WOBS_CACHE:-${HOME:-/root}/.cache/wobs}" VENV="$CACHE/rotel-venv"
+  say() { printf 'overhead: %s\n' "$*" >&2; }
+  die() { printf 'overhead: FAIL: %s\n' "$*" >&2; exit 1; }
+  # shellcheck source=bench/lib-rotel.sh
+  source bench/lib-rotel.sh
+  # rotel_install exits when PyPI is unreachable: ask in a subshell, then go on without --otlp.
+  ROTEL=$(rotel_install >&2; echo "$ROTEL")
+  if [ -n "$ROTEL" ]; then
+    rotel_start
+    OTLP="--otlp-endpoint http://127.0.0.1:$GRPC_PORT --otlp-protocol grpc"
+    VARIANTS+=("otlp|$WOBS run -q $OTLP" "otlp-v1|$WOBS run -q $OTLP --abi wobs-v1")
+  fi
+  if [ -n "$WASMTIME" ]; then
+    VARIANTS=("wasmtime|$WASMTIME run" "${VARIANTS[@]}")
+  fi
 else
   VARIANTS=("wobs-off|$WOBS run -q --interval 0" "epoch|$WOBS run -q --interval 1ms --sampler epoch"
             "exact|$WOBS run -q --interval 1ms" "exact-0.1ms|$WOBS run -q --interval 100us"

@@ -130,5 +130,8 @@ fn merge_trace(rows: &mut Vec<FunctionSummary>, trace: &wobs_events::RawTrace) {
         row.calls = Some(row.calls.unwrap_or(0) + traced.calls);
         row.self_ns = Some(row.self_ns.unwrap_or(0) + traced.self_ns);
         row.total_ns = Some(row.total_ns.unwrap_or(0).max(traced.total_ns));
+        if traced.untimed_calls > 0 {
+            row.untimed_calls = Some(row.untimed_calls.unwrap_or(0) + traced.untimed_calls);
+        }
     }
 }

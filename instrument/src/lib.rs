@@ -175,8 +175,9 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         // A leaf is counted, not timed: a host call in it, even one never taken, would make its
         // compiled code set up a frame on every call. Its time shows in samples and in its
         // timed caller's.
-        let timed = (matches!(probes, ProbeFuncs::Counted { .. }) && makes_calls(local))
-            .then(|| module.locals.add(ValType::I32));
+        let timed = (matches!(probes, ProbeFuncs::Counted { .. })
+            && (options.time_leaves || makes_calls(local)))
+        .then(|| module.locals.add(ValType::I32));
         if let FunctionKind::Local(local) = &mut module.funcs.get_mut(*id).kind {
             let done = entry_exit(local, probe.id, body_ty, probes, timed);
             report.instrumented += 1;

@@ -21,6 +21,10 @@ pub struct Options {
     pub exports_only: bool,
     /// Which probe imports to emit. Default: [`ProbeAbi::Wobs`].
     pub abi: ProbeAbi,
+    /// With [`ProbeAbi::Counted`]: leaf functions may call the host too, so every call can be
+    /// timed. Default: false (leaves are counted only: a host call in a leaf, even one never
+    /// taken, makes its compiled code build a frame on every call).
+    pub time_leaves: bool,
     /// Also probe `memory.grow` (pages requested and result). Default: false.
     pub memory: bool,
     /// Exports (globs) under which no function gets a probe: the export and everything it
@@ -38,6 +42,7 @@ impl Default for Options {
             min_size: 16,
             exports_only: false,
             abi: ProbeAbi::Wobs,
+            time_leaves: false,
             memory: false,
             unprobed_exports: Vec::new(),
         }

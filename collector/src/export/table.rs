@@ -80,13 +80,19 @@ pub fn render_table(recording: &Recording, top: usize) -> String {
         .unwrap_or(0)
         .clamp(8, 60);
     let traced = recording.trace.is_some();
+    // A throttled function's times cover its timed calls: say how many, when any was throttled.
+    let throttled = rows.iter().any(|f| f.untimed_calls.is_some());
     let _ = write!(
         out,
         "{:>7} {:>7} {:>8} {:>8}",
         "self%", "total%", "self", "total"
     );
     if traced {
-        let _ = write!(out, " {:>12} {:>10} {:>10}", "calls", "self ms", "total ms");
+        let _ = write!(out, " {:>12}", "calls");
+        if throttled {
+            let _ = write!(out, " {:>10}", "timed");
+        }
+        let _ = write!(out, " {:>10} {:>10}", "self ms", "total ms");
     }
     let _ = writeln!(out, "  {:<width$}  source", "function");
     for (f, name) in rows.iter().zip(names) {
@@ -108,12 +114,14 @@ pub fn render_table(recording: &Recording, top: usize) -> String {
                 ns.map_or("-".to_string(), |ns| format!("{:.3}", ns as f64 / 1e6))
             };
             let calls = f.calls.map_or("-".to_string(), |c| c.to_string());
-            let _ = write!(
-                out,
-                " {calls:>12} {:>10} {:>10}",
-                ms(f.self_ns),
-                ms(f.total_ns)
-            );
+            let _ = write!(out, " {calls:>12}");
+            if throttled {
+                let timed = f.calls.map_or("-".to_string(), |c| {
+                    c.saturating_sub(f.untimed_calls.unwrap_or(0)).to_string()
+                });
+                let _ = write!(out, " {timed:>10}");
+            }
+            let _ = write!(out, " {:>10} {:>10}", ms(f.self_ns), ms(f.total_ns));
         }
         let _ = writeln!(out, "  {:<width$}  {source}", truncate(&name, width));
     }

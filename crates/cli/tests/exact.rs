@@ -118,7 +118,12 @@ fn fast_sampling_survives_traps_growth_probes_and_preloads() {
     assert!(!rec.samples.is_empty());
     let (grow, _) = exact_every(dir.path(), "100us", &[&example("malloc_heavy")]);
     assert_eq!(grow.code, 0, "{}", grow.stderr);
-    let (traced, rec) = exact_every(dir.path(), "100us", &["--trace", &example("fib"), "27"]);
+    // Every call timed: ticks keep landing inside probes (throttled, fib(27) lasts 2 ms).
+    let (traced, rec) = exact_every(
+        dir.path(),
+        "100us",
+        &["--trace", "--throttle", "off", &example("fib"), "27"],
+    );
     assert_eq!(traced.code, 0, "{}", traced.stderr);
     assert!(function(&rec, "fib").self_samples > 0);
     let lib = format!("lib={}", example("lib"));

@@ -422,13 +422,15 @@ fn ticks_inside_probes_are_sampled_at_the_probe() {
             "--trace",
             "--min-size",
             "0",
+            "--throttle",
+            "off",
             &example("fib"),
             "30",
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // fib(30) makes 2.7 million calls whose bodies are a few instructions: most of the time is in
-    // the probes, so most ticks arrive there and are sampled there, in fib. The ticker is a thread:
+    // fib(30) makes 2.7 million calls whose bodies are a few instructions, every one timed
+    // (`--throttle off`): most of the time is in the probes, so most ticks arrive there and are sampled there, in fib. The ticker is a thread:
     // on a loaded machine it is starved (a CI run saw 8 ticks in what takes 90 idle), so the run is
     // long and the period short enough that a starved ticker still ticks well over 20 times
     // (about 2,000 idle).

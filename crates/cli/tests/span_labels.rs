@@ -16,7 +16,8 @@ use wobs_events::SpanId;
 const RUNS: usize = 40;
 
 /// fib(22) makes 57,313 calls; with `--span-min 1ms` a handful become spans and every other one
-/// is opened and filtered out, while the handler labels a sample every 100 µs.
+/// is opened and filtered out (`--throttle off`: every call goes through the probes), while the
+/// handler labels a sample every 100 µs.
 #[test]
 fn every_sample_label_names_a_recorded_span_in_every_run() {
     let dir = scratch();
@@ -33,6 +34,8 @@ fn every_sample_label_names_a_recorded_span_in_every_run() {
                 "--trace",
                 "--span-min",
                 "1ms",
+                "--throttle",
+                "off",
                 "--chrome-trace",
                 chrome.to_str().unwrap(),
                 &example("fib"),

@@ -241,6 +241,10 @@ pub struct FunctionSummary {
     /// Exact time from entry to exit, recursion counted once, ns (instrumented runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_ns: Option<u64>,
+    /// Calls counted but not timed (the function was throttled): `self_ns` and `total_ns` cover
+    /// `calls - untimed_calls` calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untimed_calls: Option<u64>,
 }
 
 impl FunctionSummary {
@@ -256,6 +260,7 @@ impl FunctionSummary {
             calls: None,
             self_ns: None,
             total_ns: None,
+            untimed_calls: None,
         }
     }
 }

@@ -91,7 +91,7 @@ impl RunCommand {
         let trace = self.trace || (self.wants_spans() && !guest.probed());
         let guest = match trace {
             true => guest.instrumented(
-                &self.filters.options(),
+                &self.instrument_options(),
                 self.guest.instrument_cache_dir().as_deref(),
             )?,
             false => guest,
@@ -251,6 +251,14 @@ impl RunCommand {
             }
         };
         Ok(options)
+    }
+
+    /// What `--trace` instruments: leaves are timed too when every call is to be timed.
+    fn instrument_options(&self) -> wobs_instrument::Options {
+        let mut options = self.filters.options();
+        options.time_leaves = matches!(self.throttle, ThrottleFlag::Off)
+            || (self.wants_spans() && self.span_min.is_zero());
+        options
     }
 
     /// Whether the run makes spans (for OTLP or a Chrome trace).
