@@ -142,6 +142,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         .collect();
 
     let unprobed = unprobed_functions(&module, &options.unprobed_exports)?;
+    let count_only: HashSet<u32> = options.count_only.iter().copied().collect();
     let mut selected = Vec::new();
     for &(id, index) in &originals {
         let FunctionKind::Local(local) = &module.funcs.get(id).kind else {
@@ -174,8 +175,9 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
         };
         // A leaf is counted, not timed: a host call in it, even one never taken, would make its
         // compiled code set up a frame on every call. Its time shows in samples and in its
-        // timed caller's.
+        // timed caller's. Functions asked to be counted only are too.
         let timed = (matches!(probes, ProbeFuncs::Counted { .. })
+            && !count_only.contains(&probe.id)
             && (options.time_leaves || makes_calls(local)))
         .then(|| module.locals.add(ValType::I32));
         if let FunctionKind::Local(local) = &mut module.funcs.get_mut(*id).kind {

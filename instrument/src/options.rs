@@ -25,6 +25,9 @@ pub struct Options {
     /// timed. Default: false (leaves are counted only: a host call in a leaf, even one never
     /// taken, makes its compiled code build a frame on every call).
     pub time_leaves: bool,
+    /// Functions (indices in the module) whose counted probes only count: no host call, as for
+    /// leaves (ABI v2 only). Default: none.
+    pub count_only: Vec<u32>,
     /// Also probe `memory.grow` (pages requested and result). Default: false.
     pub memory: bool,
     /// Exports (globs) under which no function gets a probe: the export and everything it
@@ -43,6 +46,7 @@ impl Default for Options {
             exports_only: false,
             abi: ProbeAbi::Wobs,
             time_leaves: false,
+            count_only: Vec::new(),
             memory: false,
             unprobed_exports: Vec::new(),
         }

@@ -121,7 +121,13 @@ pub fn render_table(recording: &Recording, top: usize) -> String {
                 });
                 let _ = write!(out, " {timed:>10}");
             }
-            let _ = write!(out, " {:>10} {:>10}", ms(f.self_ns), ms(f.total_ns));
+            // A function none of whose calls was timed has no time to show.
+            let untimed = f.calls.is_some() && f.calls == f.untimed_calls;
+            let (self_ns, total_ns) = match untimed {
+                true => (None, None),
+                false => (f.self_ns, f.total_ns),
+            };
+            let _ = write!(out, " {:>10} {:>10}", ms(self_ns), ms(total_ns));
         }
         let _ = writeln!(out, "  {:<width$}  {source}", truncate(&name, width));
     }

@@ -130,6 +130,11 @@ impl GuestFlags {
         Some(self.cache_root()?.join("instrumented"))
     }
 
+    /// Where functions learned short are remembered: `learned/` in wobs's cache directory.
+    pub fn learned_dir(&self) -> Option<PathBuf> {
+        Some(self.cache_root()?.join("learned"))
+    }
+
     /// wobs's cache directory: `$WOBS_CACHE_DIR`, else `wobs/` in the user's cache directory;
     /// `None` with `--no-cache`.
     fn cache_root(&self) -> Option<PathBuf> {

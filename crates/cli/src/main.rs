@@ -8,6 +8,7 @@ mod deferred;
 mod flags;
 mod guest;
 mod instrument_cache;
+mod learned;
 mod outputs;
 mod progress;
 mod spans;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{example, function, record, scratch, wobs};
+use common::{example, function, record, record_env, scratch, wobs};
 
 /// calls(n) = 2·fib(n+1) − 1.
 const FIB_20_CALLS: u64 = 21_891;
@@ -60,6 +60,77 @@ fn throttled_functions_keep_exact_counts() {
     assert!((100..=120).contains(&timed), "{timed} timed calls");
     assert_eq!(trace.unbalanced, 0);
     assert_eq!(trace.closed_at_end, 0);
+}
+
+/// A span run remembers the functions it throttled; the next span run of the same module counts
+/// them without timing them from the first call, and every call is still a span or counted in one.
+#[test]
+fn span_runs_learn_which_functions_are_short() {
+    let dir = scratch();
+    let cache = dir.path().join("cache");
+    let env = [("WOBS_CACHE_DIR", cache.to_str().unwrap())];
+    let chrome = dir.path().join("trace.json");
+    let args = [
+        "--chrome-trace",
+        chrome.to_str().unwrap(),
+        &example("fib"),
+        "20",
+    ];
+    let fib_of = |rec: &wobs_events::Recording| {
+        let trace = rec.trace.as_ref().unwrap();
+        trace
+            .functions
+            .iter()
+            .find(|f| f.name == "fib")
+            .unwrap()
+            .clone()
+    };
+    // Every call is a kept span or counted in the kept span (or root) it happened in.
+    let accounted = |rec: &wobs_events::Recording| {
+        let spans = rec.spans.as_ref().unwrap();
+        spans.root_filtered_calls
+            + spans
+                .spans
+                .iter()
+                .map(|s| 1 + s.filtered_calls)
+                .sum::<u64>()
+    };
+    let all_calls = |rec: &wobs_events::Recording| {
+        rec.trace
+            .as_ref()
+            .unwrap()
+            .functions
+            .iter()
+            .map(|f| f.calls)
+            .sum::<u64>()
+    };
+
+    let (first, rec) = record_env(dir.path(), &args, &env);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(!first.stderr.contains("earlier run"), "{}", first.stderr);
+    let fib = fib_of(&rec);
+    assert_eq!(fib.calls, FIB_20_CALLS);
+    assert!(fib.throttled && fib.untimed_calls > 0, "{fib:?}");
+    assert_eq!(accounted(&rec), all_calls(&rec));
+
+    let (second, rec) = record_env(dir.path(), &args, &env);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.stdout, first.stdout);
+    assert!(
+        second.stderr.contains("counted, not timed"),
+        "{}",
+        second.stderr
+    );
+    let fib = fib_of(&rec);
+    assert_eq!((fib.calls, fib.untimed_calls), (FIB_20_CALLS, FIB_20_CALLS));
+    assert_eq!(accounted(&rec), all_calls(&rec));
+
+    // `--throttle off` times every call again.
+    let mut off = vec!["--throttle", "off"];
+    off.extend_from_slice(&args);
+    let (third, rec) = record_env(dir.path(), &off, &env);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert_eq!(fib_of(&rec).untimed_calls, 0);
 }
 
 /// The counted probes (ABI v2) and the every-call probes (v1) count the same calls for every

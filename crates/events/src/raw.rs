@@ -161,6 +161,9 @@ pub struct TracedFunction {
     /// short), so `self_ns` and `total_ns` cover `calls - untimed_calls` calls.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub untimed_calls: u64,
+    /// Throttled when the run ended: its timed calls averaged under the throttle's duration.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub throttled: bool,
     /// Time in the function itself, excluding probed callees, ns (fuel in a fuel-counting run).
     pub self_ns: u64,
     /// Time from entry to exit, callees included; recursive activations counted once, ns (fuel in

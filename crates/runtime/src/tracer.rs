@@ -50,6 +50,15 @@ pub struct Throttle {
     pub below: u64,
 }
 
+impl Throttle {
+    /// Whether a function with these figures is throttled: enough timed calls, averaging under
+    /// `below`.
+    fn throttles(self, stats: &Stats) -> bool {
+        stats.calls >= self.after_calls
+            && u128::from(stats.timed_ns) < u128::from(self.below) * u128::from(stats.calls)
+    }
+}
+
 impl Default for Throttle {
     fn default() -> Throttle {
         Throttle {
@@ -269,9 +278,7 @@ impl Tracer {
         let (Some(throttle), Some(stats)) = (self.throttle, self.stats_mut(module, id)) else {
             return 0;
         };
-        let average_below =
-            u128::from(stats.timed_ns) < u128::from(throttle.below) * u128::from(stats.calls);
-        i32::from(stats.calls >= throttle.after_calls && average_below)
+        i32::from(throttle.throttles(stats))
     }
 
     /// Module `module`'s counter says `calls`: what it counted since its last probe is seen now.
@@ -424,6 +431,7 @@ impl Tracer {
                         name: probe.name.clone(),
                         calls,
                         untimed_calls: calls - s.calls,
+                        throttled: self.throttle.is_some_and(|t| t.throttles(s)),
                         self_ns: s.self_ns,
                         total_ns: s.total_ns,
                     });

@@ -21,6 +21,7 @@ use crate::spans::{finish_export, naming, OtlpFlags, RunSpans};
 
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
 use crate::guest::{flush_guest_stdout, run_options, Loaded, LoadedGuest};
+use crate::learned;
 use crate::outputs::OutputFlags;
 use crate::supervise::supervise;
 use crate::write::write_atomic;
@@ -89,9 +90,10 @@ impl RunCommand {
         let guest = LoadedGuest::load(&self.guest, &wasm)?;
         // Spans come from probes: asking for them instruments a module that has none.
         let trace = self.trace || (self.wants_spans() && !guest.probed());
+        let learning = self.learning(&guest, trace);
         let guest = match trace {
             true => guest.instrumented(
-                &self.instrument_options(),
+                &self.instrument_options(learning.as_ref()),
                 self.guest.instrument_cache_dir().as_deref(),
             )?,
             false => guest,
@@ -120,6 +122,9 @@ impl RunCommand {
         let interrupt = options.interrupt.clone();
         install_interrupt_handler(interrupt);
         let result = supervise(&engine, &compiled, &options, !no_epoch_checks);
+        if let (Some(learning), Some(trace)) = (&learning, &result.trace) {
+            learning.remember(trace, self.guest.learned_dir().as_deref());
+        }
         // The runtime's span queue closes with the run; this copy must not keep it open.
         options.spans = None;
         flush_guest_stdout();
@@ -236,29 +241,65 @@ impl RunCommand {
             ClockFlag::Wall => SampleClock::Wall,
             ClockFlag::Cpu => SampleClock::Cpu,
         };
-        options.throttle = match self.throttle {
-            ThrottleFlag::Off => None,
-            ThrottleFlag::After { calls, below } => {
-                let mut throttle = Throttle::default();
-                throttle.after_calls = calls;
-                let below = match below {
-                    Some(below) => below,
-                    None if self.wants_spans() => self.span_min,
-                    None => Duration::from_nanos(throttle.below),
-                };
-                throttle.below = below.as_nanos().min(u128::from(u64::MAX)) as u64;
-                Some(throttle)
-            }
-        };
+        options.throttle = self.throttle_options();
         Ok(options)
     }
 
-    /// What `--trace` instruments: leaves are timed too when every call is to be timed.
-    fn instrument_options(&self) -> wobs_instrument::Options {
+    /// What `--trace` instruments: leaves are timed too when every call is to be timed; the
+    /// functions learned short are counted, never timed.
+    fn instrument_options(&self, learning: Option<&Learning>) -> wobs_instrument::Options {
         let mut options = self.filters.options();
         options.time_leaves = matches!(self.throttle, ThrottleFlag::Off)
             || (self.wants_spans() && self.span_min.is_zero());
+        options.count_only = learning.map(|l| l.untimed.clone()).unwrap_or_default();
         options
+    }
+
+    /// Spans without `--trace` from a module instrumented in memory, throttled: what earlier
+    /// runs learned of it applies ([`crate::learned`]), and this run's throttled functions are
+    /// remembered.
+    fn learning(&self, guest: &LoadedGuest, instrumenting: bool) -> Option<Learning> {
+        let below_ns = self.throttle_options()?.below;
+        let LoadedGuest::Modules(modules) = guest else {
+            return None;
+        };
+        if self.trace || !self.wants_spans() || !instrumenting || self.span_min.is_zero() {
+            return None;
+        }
+        let digest = crate::guest::digest(modules.first()?.bytes());
+        let untimed = match learned::read(self.guest.learned_dir().as_deref(), &digest) {
+            Some(learned) if learned.below_ns <= below_ns => learned.ids,
+            _ => Vec::new(),
+        };
+        if !untimed.is_empty() {
+            eprintln!(
+                "wobs: note: {} functions whose calls averaged under {} in an earlier run are counted, \
+                 not timed (`--throttle off` times them)",
+                untimed.len(),
+                humantime::format_duration(Duration::from_nanos(below_ns))
+            );
+        }
+        Some(Learning {
+            digest,
+            below_ns,
+            untimed,
+        })
+    }
+
+    /// The throttle the run uses, `None` when it times every call.
+    fn throttle_options(&self) -> Option<Throttle> {
+        let ThrottleFlag::After { calls, below } = self.throttle else {
+            return None;
+        };
+        let mut throttle = Throttle::default();
+        throttle.after_calls = calls;
+        let below = match below {
+            Some(below) => below,
+            None if self.wants_spans() => self.span_min,
+            None => Duration::from_nanos(throttle.below),
+        };
+        throttle.below = below.as_nanos().min(u128::from(u64::MAX)) as u64;
+        Some(throttle)
     }
 
     /// Whether the run makes spans (for OTLP or a Chrome trace).
@@ -303,6 +344,40 @@ impl RunCommand {
             })?;
         options.spans = Some(span_options);
         Ok(Some(spans))
+    }
+}
+
+/// What a span run learned, and learns, of its main module's functions.
+struct Learning {
+    /// SHA-256 of the main module as read.
+    digest: String,
+    /// The run's throttle duration.
+    below_ns: u64,
+    /// Functions counted, not timed, because an earlier run learned them short.
+    untimed: Vec<u32>,
+}
+
+impl Learning {
+    /// Remembers the functions throttled at the end of `trace`, and those already untimed, for the next
+    /// run.
+    fn remember(&self, trace: &wobs_events::RawTrace, dir: Option<&std::path::Path>) {
+        let mut ids = self.untimed.clone();
+        ids.extend(
+            trace
+                .functions
+                .iter()
+                .filter(|f| f.module == 0 && f.throttled)
+                .map(|f| f.id),
+        );
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() > self.untimed.len() {
+            let learned = learned::Learned {
+                below_ns: self.below_ns,
+                ids,
+            };
+            learned::write(dir, &self.digest, &learned);
+        }
     }
 }
 

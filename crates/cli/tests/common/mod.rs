@@ -100,11 +100,16 @@ pub fn scratch() -> tempfile::TempDir {
 
 /// Runs `wobs run -o REC ARGS...` and returns the run and the parsed recording.
 pub fn record(dir: &Path, args: &[&str]) -> (Run, Recording) {
+    record_env(dir, args, &[])
+}
+
+/// [`record`] with environment variables `env` set.
+pub fn record_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Run, Recording) {
     let rec = dir.join("rec.json");
     let rec_arg = rec.to_str().expect("utf-8 path");
     let mut full = vec!["run", "-q", "-o", rec_arg];
     full.extend_from_slice(args);
-    let run = wobs(&full);
+    let run = wobs_env(&full, env);
     let text = std::fs::read(&rec).unwrap_or_else(|e| panic!("no recording: {e}; {}", run.stderr));
     let recording: Recording = serde_json::from_slice(&text).expect("recording parses");
     (run, recording)
