@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild every guest module in examples/wasm/ from the sources in c/ and rust/.
+# Rebuild every guest module in examples/wasm/ from the sources in c/, cpp/ and rust/.
 #
 #   ./examples/build.sh           rebuild examples/wasm/*.wasm in place
 #   ./examples/build.sh --check   rebuild into a temp dir and compare byte-for-byte
@@ -97,6 +97,20 @@ cc lib            lib.c          -O1 -mexec-model=reactor
 cc driver         driver.c       -O1
 cc debugme        debugme.c      -O0   # -O0: every variable has a stack location for the debugger
 cc byvalue        byvalue.c      -O0   # -O0: aggregates passed by value, for the gdb parity test
+
+# ---------- C++ guests ----------------------------------------------------------
+# No C++ library (Debian has none for wasm32-wasi in clang 14's layout): no exceptions, no RTTI,
+# objects on the stack. Compiled as C++ by the source's extension through the C driver, which links
+# against wasi-libc alone.
+CXXFLAGS=(--target=wasm32-wasi -g "-fdebug-prefix-map=$HERE/cpp=examples/cpp" -fno-exceptions -fno-rtti)
+
+cxx() {  # cxx <output-name> <source> <flags...>
+  local name="$1" src="$2"; shift 2
+  (cd "$HERE/cpp" && "$CLANG" "${CXXFLAGS[@]}" "$@" "$src" -o "$OUT/$name.wasm")
+  echo "  built $name.wasm"
+}
+
+cxx shapes        shapes.cpp     -O0   # -O0: the gdb parity test compares it with a native build
 
 # ---------- Rust guest ----------------------------------------------------------
 (cd "$HERE/rust" && "$RUSTC" --target wasm32-wasi -g -C opt-level=1 -C codegen-units=1 \

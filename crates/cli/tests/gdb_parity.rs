@@ -1,5 +1,5 @@
 //! `wobs debug` prints what gdb prints: each command file in `examples/gdb/` runs in gdb on a
-//! native build of its C program (clang, the same source and flags as the wasm build) and in
+//! native build of its C or C++ program (clang, the same source and flags as the wasm build) and in
 //! `wobs debug --batch` on the committed wasm build; after addresses and the inferior's name are
 //! normalized, the outputs are equal line for line, except the lines `examples/gdb/differences.txt`
 //! lists with a reason. Skipped, with a message, without gdb or clang (CI installs both).
@@ -72,16 +72,34 @@ fn wobs_debug_prints_what_gdb_prints() {
     let (only_gdb, only_wobs) = differences();
     let mut failures = Vec::new();
     let mut compared = 0;
-    for (program, script) in [
-        ("debugme", "examples/gdb/debugme.gdb"),
-        ("byvalue", "examples/gdb/byvalue.gdb"),
+    // program, its source, the gdb commands, the flags examples/build.sh compiles it with.
+    let cxx = ["-O0", "-g", "-fno-exceptions", "-fno-rtti"];
+    for (program, source, script, flags) in [
+        (
+            "debugme",
+            "examples/c/debugme.c",
+            "examples/gdb/debugme.gdb",
+            &["-O0", "-g"][..],
+        ),
+        (
+            "byvalue",
+            "examples/c/byvalue.c",
+            "examples/gdb/byvalue.gdb",
+            &["-O0", "-g"],
+        ),
+        (
+            "shapes",
+            "examples/cpp/shapes.cpp",
+            "examples/gdb/shapes.gdb",
+            &cxx,
+        ),
     ] {
-        // The flags examples/build.sh uses, natively; from the repository root so DWARF names the
-        // source as the wasm build does.
+        // Natively, from the repository root so DWARF names the source as the wasm build does.
         let native = dir.path().join(program);
         let built = Command::new("clang")
             .current_dir(root())
-            .args(["-O0", "-g", &format!("examples/c/{program}.c"), "-o"])
+            .args(flags)
+            .args([source, "-o"])
             .arg(&native)
             .output()
             .unwrap();

@@ -364,10 +364,14 @@ impl Debugger {
         let id = self.next_breakpoint;
         self.next_breakpoint += 1;
         let first = locations[0];
-        let where_ = self
-            .source_of(first)
-            .map(|(file, line)| format!(": file {file}, line {line}."))
-            .unwrap_or_else(|| ".".to_string());
+        // gdb names the file and line of a single location, the spec of several.
+        let where_ = match locations.len() {
+            1 => self
+                .source_of(first)
+                .map(|(file, line)| format!(": file {file}, line {line}."))
+                .unwrap_or_else(|| ".".to_string()),
+            _ => format!(": {spec}."),
+        };
         let kind = if temporary {
             "Temporary breakpoint"
         } else {
@@ -523,16 +527,16 @@ impl Debugger {
                 say!(self, "Num     Type           Disp Enb Address    What");
                 for b in &self.breakpoints {
                     let disp = if b.temporary { "del " } else { "keep" };
-                    let what = self
-                        .source_of(b.locations[0])
-                        .map(|(file, line)| format!("at {file}:{line}"))
-                        .unwrap_or_else(|| b.spec.clone());
-                    say!(
-                        self,
-                        "{:<7} breakpoint     {disp} y   {:#010x} {what}",
-                        b.id,
-                        b.locations[0].offset
-                    );
+                    if let [location] = b.locations[..] {
+                        let what = self.location_text(location, &b.spec);
+                        let (id, offset) = (b.id, location.offset);
+                        say!(
+                            self,
+                            "{id:<7} breakpoint     {disp} y   {offset:#010x} {what}"
+                        );
+                    } else {
+                        say!(self, "{:<7} breakpoint     {disp} y   <MULTIPLE> ", b.id);
+                    }
                     if b.hits > 0 {
                         say!(
                             self,
@@ -540,6 +544,14 @@ impl Debugger {
                             b.hits,
                             if b.hits == 1 { "" } else { "s" }
                         );
+                    }
+                    if b.locations.len() > 1 {
+                        for (number, &location) in b.locations.iter().enumerate() {
+                            let what = self.location_text(location, &b.spec);
+                            let id = format!("{}.{}", b.id, number + 1);
+                            let offset = location.offset;
+                            say!(self, "{id:<27} y   {offset:#010x} {what}");
+                        }
                     }
                 }
                 Ok(Flow::Next)
@@ -611,14 +623,20 @@ impl Debugger {
                             self.breakpoints
                                 .iter_mut()
                                 .filter_map(|b| Some((slip(&b.locations, l)?, b)))
-                                .min_by_key(|(distance, _)| *distance)
+                                .min_by_key(|((distance, _), _)| *distance)
                         });
-                        let advanced = location.and_then(|l| slip(&self.advance_to, l));
+                        let advanced =
+                            location.and_then(|l| slip(&self.advance_to, l).map(|(d, _)| d));
                         let label = match (hit, advanced) {
-                            (Some((distance, _)), Some(arrived)) if arrived < distance => None,
-                            (Some((_, b)), _) => {
+                            (Some(((distance, _), _)), Some(arrived)) if arrived < distance => None,
+                            (Some(((_, index), b)), _) => {
                                 b.hits += 1;
-                                Some((b.id, b.temporary))
+                                // gdb numbers the location hit when there are several.
+                                let number = match b.locations.len() {
+                                    1 => b.id.to_string(),
+                                    _ => format!("{}.{}", b.id, index + 1),
+                                };
+                                Some((b.id, number, b.temporary))
                             }
                             (None, _) => None,
                         };
@@ -626,13 +644,13 @@ impl Debugger {
                         if label.is_none() && advanced.is_some() {
                             // `advance` arrived: report it like a finished step.
                             say!(self, "{}", self.describe_frame(0, false));
-                        } else if let Some((id, temporary)) = label {
+                        } else if let Some((id, number, temporary)) = label {
                             let kind = if temporary {
                                 "Temporary breakpoint"
                             } else {
                                 "Breakpoint"
                             };
-                            say!(self, "\n{kind} {id}, {}", self.describe_frame(0, false));
+                            say!(self, "\n{kind} {number}, {}", self.describe_frame(0, false));
                             if temporary {
                                 self.breakpoints.retain(|b| b.id != id);
                                 self.sync_breakpoints();
@@ -860,11 +878,18 @@ impl Debugger {
     /// `0x… in ` before a frame whose location is inside a source line rather than at its start
     /// (a caller's return address, a stop after `finish` or `stepi`), as gdb prints it.
     fn address_prefix(&self, index: usize, location: CodeLocation) -> String {
+        // A breakpoint's own address with a line starts a line-table row gdb chose (past a
+        // one-line function's prologue, that row is on the line the function opened).
         let line_start = index == 0
-            && self
+            && (self
                 .symbols(location.module)
                 .and_then(|s| s.is_line_start(location.offset))
-                == Some(true);
+                == Some(true)
+                || self.source_of(location).is_some()
+                    && self
+                        .breakpoints
+                        .iter()
+                        .any(|b| b.locations.contains(&location)));
         match line_start {
             true => String::new(),
             false => format!("{:#010x} in ", location.offset),
@@ -964,10 +989,38 @@ impl Debugger {
             .map_or_else(String::new, |name| format!(" from {name}"))
     }
 
+    /// `in FUNCTION at FILE:LINE` for a breakpoint location, as `info breakpoints` shows it (the
+    /// function's full demangled name); `spec` without source information.
+    fn location_text(&self, location: CodeLocation, spec: &str) -> String {
+        let frame = self
+            .symbols(location.module)
+            .and_then(|s| s.lookup(location.offset).into_iter().next());
+        let Some(frame) = frame else {
+            return spec.to_string();
+        };
+        match (&frame.file, frame.line.filter(|&l| l > 0)) {
+            (Some(file), Some(line)) => {
+                let function = wobs_symbolize::signature(&frame.function);
+                format!("in {function} at {file}:{line}")
+            }
+            _ => format!("in {}", wobs_symbolize::signature(&frame.function)),
+        }
+    }
+
+    /// The source frames at `location`, innermost first, each function named as gdb names a
+    /// frame's ([`wobs_symbolize::frame_name`]: no parameter list).
     fn source_frames(&self, location: CodeLocation) -> Vec<Location> {
-        self.symbols(location.module)
+        let mut frames = self
+            .symbols(location.module)
             .map(|s| s.lookup(location.offset))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        for frame in &mut frames {
+            let name = wobs_symbolize::frame_name(&frame.function);
+            if name.len() != frame.function.len() {
+                frame.function = name.to_string();
+            }
+        }
+        frames
     }
 
     fn source_of(&self, location: CodeLocation) -> Option<(String, u32)> {
@@ -988,6 +1041,12 @@ impl Debugger {
                         return format!("{}=...", v.name);
                     }
                     let value = symbols.format_variable(pc, v, state);
+                    // A reference to an aggregate is one too: `a=...` where gdb prints
+                    // `a=@0x…: {…}` in full.
+                    let referred = value.split_once(": ").map(|(_, v)| v);
+                    if value.starts_with('@') && referred.is_some_and(|v| v.starts_with('{')) {
+                        return format!("{}=...", v.name);
+                    }
                     format!("{}={}", v.name, without_pointer_type(&value))
                 })
                 .collect::<Vec<_>>()
@@ -1314,12 +1373,14 @@ fn at(source: &Location) -> String {
     }
 }
 
-/// How far `stop` is past the nearest of `locations` at or before it in the same module.
-fn slip(locations: &[CodeLocation], stop: CodeLocation) -> Option<u32> {
+/// How far `stop` is past the nearest of `locations` at or before it in the same module, and
+/// which location that is.
+fn slip(locations: &[CodeLocation], stop: CodeLocation) -> Option<(u32, usize)> {
     locations
         .iter()
-        .filter(|l| l.module == stop.module && l.offset <= stop.offset)
-        .map(|l| stop.offset - l.offset)
+        .enumerate()
+        .filter(|(_, l)| l.module == stop.module && l.offset <= stop.offset)
+        .map(|(index, l)| (stop.offset - l.offset, index))
         .min()
 }
 

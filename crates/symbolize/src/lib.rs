@@ -29,6 +29,7 @@
 pub mod component;
 mod demangle;
 mod dwarf;
+mod function_spec;
 mod layout;
 mod lines;
 mod variables;
@@ -37,6 +38,7 @@ use std::collections::HashMap;
 
 pub use demangle::demangle;
 use dwarf::{Code, Dwarf};
+pub use function_spec::{frame_name, signature, FunctionSpec};
 use layout::Layout;
 pub use variables::{FrameState, Variable, WasmValue};
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use gimli::Reader as _;
 
 use crate::dwarf::Dwarf;
+use crate::function_spec::FunctionSpec;
 use crate::ModuleSymbols;
 
 impl ModuleSymbols {
@@ -40,17 +41,19 @@ impl ModuleSymbols {
         per_function.into_values().collect()
     }
 
-    /// Module-file offsets for a breakpoint on the function named `name` (demangled, as
-    /// [`ModuleSymbols::lookup`] names it): after its prologue, at the first row of a line other
+    /// Module-file offsets for a breakpoint on the function(s) `name` names, as gdb matches them
+    /// ([`FunctionSpec`]: `area` names `geo::Rect::area() const`, `measure` every overload): after
+    /// its prologue, at the first row of a line other
     /// than the opening one when line information exists, else at its first instruction.
     /// Inlined copies count too: each gets a location at its first address.
     pub fn function_offsets(&self, name: &str) -> Vec<u32> {
+        let spec = FunctionSpec::parse(name);
         // The name section answers without touching DWARF; DWARF names the rest.
         let named: Vec<_> = self
             .layout
             .bodies
             .iter()
-            .filter(|(index, _)| self.names.get(index).is_some_and(|n| n == name))
+            .filter(|(index, _)| self.names.get(index).is_some_and(|n| spec.matches(n)))
             .collect();
         let candidates = if named.is_empty() {
             self.layout
@@ -59,7 +62,7 @@ impl ModuleSymbols {
                 .filter(|(_, body)| {
                     self.lookup(body.start)
                         .last()
-                        .is_some_and(|outer| outer.function == name)
+                        .is_some_and(|outer| spec.matches(&outer.function))
                 })
                 .collect()
         } else {
@@ -74,7 +77,7 @@ impl ModuleSymbols {
             })
             .collect();
         offsets.extend(
-            self.inlined_entries(name)
+            self.inlined_entries(&spec)
                 .into_iter()
                 .filter_map(|address| self.offset_of_address(address)),
         );
@@ -114,8 +117,9 @@ impl ModuleSymbols {
         self.after_prologue(body.clone())
     }
 
-    /// First DWARF addresses of the inlined copies of the function named `name`.
-    fn inlined_entries(&self, name: &str) -> Vec<u64> {
+    /// First DWARF addresses of the inlined copies of the functions `spec` names: by their
+    /// linkage name demangled (C++, Rust: qualified, with parameters), else their plain name.
+    fn inlined_entries(&self, spec: &FunctionSpec) -> Vec<u64> {
         let Dwarf::Usable(_, dwarf) = &self.dwarf else {
             return Vec::new();
         };
@@ -134,12 +138,18 @@ impl ModuleSymbols {
                     Some(gimli::AttributeValue::UnitRef(origin)) => origin,
                     _ => continue,
                 };
-                let named = unit
-                    .entry(origin)
-                    .ok()
-                    .and_then(|e| e.attr_value(gimli::DW_AT_name))
-                    .and_then(|v| dwarf.attr_string(&unit, v).ok())
-                    .is_some_and(|n| n.to_slice().ok().as_deref() == Some(name.as_bytes()));
+                let Ok(origin) = unit.entry(origin) else {
+                    continue;
+                };
+                let name_of = |attr| {
+                    let value = origin.attr_value(attr)?;
+                    let name = dwarf.attr_string(&unit, value).ok()?;
+                    Some(String::from_utf8_lossy(&name.to_slice().ok()?).into_owned())
+                };
+                let named = match name_of(gimli::DW_AT_linkage_name) {
+                    Some(linkage) => spec.matches(&crate::demangle(&linkage)),
+                    None => name_of(gimli::DW_AT_name).is_some_and(|n| spec.matches(&n)),
+                };
                 if !named {
                     continue;
                 }
@@ -163,10 +173,15 @@ impl ModuleSymbols {
         let mut rows = context.find_location_range(low, high).ok()?;
         let (_, _, first) = rows.next()?;
         let opening = first.line;
-        rows.find(|(_, _, location)| {
+        let mut second = None;
+        let found = rows.find(|(address, _, location)| {
+            second = second.or(Some(*address));
             location.line.is_some_and(|l| l > 0) && location.line != opening
-        })
-        .and_then(|(address, _, _)| self.offset_of_address(address))
+        });
+        // A function on one line (`int area() const { return w * h; }`): its body starts at
+        // the line's second row, where clang marks the prologue's end.
+        let address = found.map(|(address, _, _)| address).or(second)?;
+        self.offset_of_address(address)
     }
 
     /// The module-file offset of DWARF address `address` (a module whose DWARF is its own).
