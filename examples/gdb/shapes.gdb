@@ -12,6 +12,10 @@ continue
 bt
 print this->w
 print this->h
+print w
+print id
+print h * w + id
+whatis *this
 print *this
 finish
 continue

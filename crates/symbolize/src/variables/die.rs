@@ -99,3 +99,40 @@ pub(crate) fn contains(
     }
     Ok(any.then_some(false))
 }
+
+/// The C++ scopes around the DIE at `offset`, as a prefix: `geo::` for a type declared in
+/// `namespace geo`, `geo::Rect::` inside a class. Walks the unit from its root: C++ types only,
+/// whose names gdb qualifies.
+pub(crate) fn scope_prefix(unit: UnitRef<'_, Reader>, offset: DieOffset) -> String {
+    let mut scopes: Vec<(isize, Option<String>)> = Vec::new();
+    let mut entries = unit.entries();
+    while let Ok(Some(entry)) = entries.next_dfs() {
+        let depth = entry.depth();
+        while scopes.last().is_some_and(|(d, _)| *d >= depth) {
+            scopes.pop();
+        }
+        if entry.offset() == offset {
+            return scopes
+                .iter()
+                .filter_map(|(_, name)| name.as_deref())
+                .map(|name| format!("{name}::"))
+                .collect();
+        }
+        let scope = matches!(
+            entry.tag(),
+            gimli::DW_TAG_namespace
+                | gimli::DW_TAG_structure_type
+                | gimli::DW_TAG_class_type
+                | gimli::DW_TAG_union_type
+        );
+        if scope {
+            // An anonymous namespace is `(anonymous namespace)` in gdb's names.
+            let name = own_name(unit, entry).or_else(|| {
+                (entry.tag() == gimli::DW_TAG_namespace)
+                    .then(|| "(anonymous namespace)".to_string())
+            });
+            scopes.push((depth, name));
+        }
+    }
+    String::new()
+}

@@ -252,10 +252,38 @@ impl ModuleSymbols {
         };
         let types = Types::new(unit);
         let printer = Printer::new(&types, frame).with_format(format);
+        let local = |name: &str| -> Option<EvalResult<Value>> {
+            let scope = scope.as_ref()?;
+            let found = scope.find(name)?;
+            Some(read_variable(
+                &types,
+                found,
+                scope.frame_base.as_ref(),
+                address,
+                frame,
+            ))
+        };
         let lookup = |name: &str| -> EvalResult<Value> {
-            if let Some(scope) = &scope {
-                if let Some(found) = scope.find(name) {
-                    return read_variable(&types, found, scope.frame_base.as_ref(), address, frame);
+            if let Some(value) = local(name) {
+                return value;
+            }
+            // Inside a method the class's members are in scope, as `this->name` (C++'s lookup
+            // order: block scopes, then the class, then namespaces).
+            if name != "this" && local("this").is_some() {
+                if let Ok(member) = expr::parse(&format!("this->{name}")) {
+                    let this = |n: &str| match n {
+                        "this" => local("this").unwrap_or_else(|| {
+                            Err(EvalError::User(
+                                "No symbol \"this\" in current context.".into(),
+                            ))
+                        }),
+                        _ => Err(EvalError::User(format!(
+                            "No symbol \"{n}\" in current context."
+                        ))),
+                    };
+                    if let Ok(value) = eval::evaluate(&member, &printer, &this) {
+                        return Ok(value);
+                    }
                 }
             }
             match unit

@@ -213,7 +213,11 @@ impl<'a> Types<'a> {
         let unit = self
             .unit
             .ok_or_else(|| EvalError::unsupported("type outside any unit"))?;
-        let ty = Rc::new(read_type::parse(unit, offset)?);
+        let mut ty = read_type::parse(unit, offset)?;
+        if self.language == Language::Cpp {
+            qualify(&mut ty, unit, offset);
+        }
+        let ty = Rc::new(ty);
         self.cache.borrow_mut().insert(offset, ty.clone());
         Ok(ty)
     }
@@ -290,6 +294,21 @@ impl<'a> Types<'a> {
             size: self.address_size(),
             kind: PointerKind::Pointer,
         }))
+    }
+}
+
+/// Names a C++ class, enum or typedef with the namespaces and classes it is declared in, as gdb
+/// does (`geo::Rect`).
+fn qualify(ty: &mut Type, unit: UnitRef<'_, Reader>, offset: DieOffset) {
+    let name = match ty {
+        Type::Struct(s) => s.name.as_mut(),
+        Type::Enum(e) => e.name.as_mut(),
+        Type::Typedef { name, .. } => Some(name),
+        _ => None,
+    };
+    if let Some(name) = name {
+        let prefix = super::die::scope_prefix(unit, offset);
+        name.insert_str(0, &prefix);
     }
 }
 
