@@ -158,7 +158,10 @@ fn step_enters_calls_past_the_prologue_and_inlined_calls_are_frames() {
         out.contains("Breakpoint 2, twice (v=20) at examples/c/debugme.c:"),
         "{out}"
     );
-    assert!(out.contains("#0  twice [inlined] (v=20)"), "{out}");
+    assert!(
+        out.contains("#0  twice (v=20) at examples/c/debugme.c:56"),
+        "{out}"
+    );
     assert!(
         out.contains("#1  main () at examples/c/debugme.c:"),
         "{out}"

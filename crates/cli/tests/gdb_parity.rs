@@ -82,6 +82,18 @@ fn wobs_debug_prints_what_gdb_prints() {
             &["-O0", "-g"][..],
         ),
         (
+            "debugme",
+            "examples/c/debugme.c",
+            "examples/gdb/conditions.gdb",
+            &["-O0", "-g"],
+        ),
+        (
+            "debugme",
+            "examples/c/debugme.c",
+            "examples/gdb/inlined.gdb",
+            &["-O0", "-g"],
+        ),
+        (
             "byvalue",
             "examples/c/byvalue.c",
             "examples/gdb/byvalue.gdb",

@@ -65,6 +65,10 @@ macro_rules! say {
     }};
 }
 
+// After `say!`, which they use.
+mod condition;
+mod display;
+
 /// What to do after a command.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -79,7 +83,10 @@ struct Breakpoint {
     spec: String,
     locations: Vec<CodeLocation>,
     temporary: bool,
+    /// Stops counted (a stop whose condition is false is not one).
     hits: u32,
+    /// `break … if COND`, `condition N COND`: stop only where COND is true.
+    condition: Option<String>,
 }
 
 /// The debugger's state between commands.
@@ -119,6 +126,8 @@ pub struct Debugger {
     main: std::sync::OnceLock<Option<CodeLocation>>,
     /// `set backtrace past-main on`: backtraces go on past `main` into the C runtime.
     past_main: bool,
+    /// `display` expressions, shown at every stop.
+    displays: display::Displays,
     /// Commands come from a script in batch mode (gdb's `from_tty` is false): the messages gdb
     /// prints only for a person at a terminal (`Run till exit from …`) are left out.
     batch: bool,
@@ -159,6 +168,7 @@ impl Debugger {
             main: std::sync::OnceLock::new(),
             batch: false,
             past_main: false,
+            displays: display::Displays::default(),
             quiet: false,
             advance_to: Vec::new(),
         }
@@ -284,6 +294,7 @@ impl Debugger {
             "" => Ok(Flow::Next),
             "break" | "b" | "br" => self.set_breakpoint(rest, false),
             "tbreak" => self.set_breakpoint(rest, true),
+            "condition" => self.condition(rest),
             "delete" | "d" => self.delete(rest),
             "info" | "i" => self.info(rest),
             "run" | "r" | "start" => self.run(),
@@ -306,12 +317,17 @@ impl Debugger {
             "ptype" => self.ptype(rest),
             "set" => self.set(rest),
             _ if verb.starts_with("print/") || verb.starts_with("p/") => {
-                let letter = verb.split_once('/').map_or("", |(_, f)| f);
-                match letter.chars().collect::<Vec<_>>().as_slice() {
-                    [f] if "xzotduca".contains(*f) => self.print(rest, Some(*f)),
-                    _ => Err(format!("Undefined output format \"{letter}\".")),
-                }
+                output_format(verb).and_then(|format| self.print(rest, format))
             }
+            "output" => self.output(rest, None),
+            _ if verb.starts_with("output/") => {
+                output_format(verb).and_then(|format| self.output(rest, format))
+            }
+            "display" => self.display(rest, None),
+            _ if verb.starts_with("display/") => {
+                output_format(verb).and_then(|format| self.display(rest, format))
+            }
+            "undisplay" => self.undisplay(rest),
             "list" | "l" => self.list(),
             "directory" | "dir" => self.directory(rest),
             "memory" => self.memory(rest),
@@ -354,6 +370,7 @@ impl Debugger {
     }
 
     fn set_breakpoint(&mut self, spec: &str, temporary: bool) -> Result<Flow, String> {
+        let (spec, condition) = split_condition(spec);
         let spec = if spec.is_empty() {
             let location = self.current()?.location;
             format!("*{:#x}", location.offset)
@@ -389,6 +406,7 @@ impl Debugger {
             locations,
             temporary,
             hits: 0,
+            condition,
         });
         self.sync_breakpoints();
         Ok(Flow::Next)
@@ -519,6 +537,10 @@ impl Debugger {
 
     fn info(&mut self, rest: &str) -> Result<Flow, String> {
         match rest.split_whitespace().next().unwrap_or("") {
+            "display" => {
+                self.info_display();
+                Ok(Flow::Next)
+            }
             "breakpoints" | "b" | "break" => {
                 if self.breakpoints.is_empty() {
                     say!(self, "No breakpoints or watchpoints.");
@@ -536,6 +558,9 @@ impl Debugger {
                         );
                     } else {
                         say!(self, "{:<7} breakpoint     {disp} y   <MULTIPLE> ", b.id);
+                    }
+                    if let Some(condition) = &b.condition {
+                        say!(self, "\tstop only if {condition}");
                     }
                     if b.hits > 0 {
                         say!(
@@ -587,17 +612,7 @@ impl Debugger {
         if !self.started && resume != Resume::Continue {
             return Err("The program is not being run.".to_string());
         }
-        let previous = self
-            .stop
-            .as_ref()
-            .and_then(|s| s.frames.first())
-            .map(|f| f.function);
-        if matches!(
-            self.stop.as_ref().map(|s| &s.reason),
-            Some(StopReason::Trap(_))
-        ) {
-            // A trap is post-mortem: resuming ends the run.
-        }
+        let previous = self.innermost_frame();
         self.started = true;
         self.selected = 0;
         self.stop = None;
@@ -609,27 +624,23 @@ impl Debugger {
     }
 
     /// Waits for the next stop or the end, and prints it.
-    fn wait(&mut self, previous_function: Option<u32>, continuing: bool) {
+    fn wait(&mut self, previous_frame: Option<FrameId>, continuing: bool) {
         let _ = self.out.borrow_mut().flush();
-        match self.session.next_event() {
+        match self.next_event_meeting_conditions() {
             Some(DebugEvent::Stopped(stop)) => {
                 let location = stop.frames.first().map(|f| f.location);
-                let function = stop.frames.first().map(|f| f.function);
                 match &stop.reason {
                     StopReason::Breakpoint => {
                         // wasmtime slips a breakpoint between instructions forward to the next one:
                         // the nearest location at or before the stop is the one that was hit.
-                        let hit = location.and_then(|l| {
-                            self.breakpoints
-                                .iter_mut()
-                                .filter_map(|b| Some((slip(&b.locations, l)?, b)))
-                                .min_by_key(|((distance, _), _)| *distance)
-                        });
+                        let hit = location.and_then(|l| self.breakpoint_hit(l));
                         let advanced =
                             location.and_then(|l| slip(&self.advance_to, l).map(|(d, _)| d));
                         let label = match (hit, advanced) {
-                            (Some(((distance, _), _)), Some(arrived)) if arrived < distance => None,
-                            (Some(((_, index), b)), _) => {
+                            (Some(hit), Some(arrived)) if arrived < hit.distance => None,
+                            (Some(hit), _) => {
+                                let (index, b) =
+                                    (hit.location, &mut self.breakpoints[hit.breakpoint]);
                                 b.hits += 1;
                                 // gdb numbers the location hit when there are several.
                                 let number = match b.locations.len() {
@@ -665,7 +676,9 @@ impl Debugger {
                             return;
                         }
                         let has_line = location.and_then(|l| self.source_of(l)).is_some();
-                        if continuing || function != previous_function {
+                        // gdb names the frame when a step lands in another one (a call, a
+                        // return, an inlined call entered or left).
+                        if continuing || self.innermost_frame() != previous_frame {
                             say!(self, "{}", self.describe_frame(0, false));
                         } else if !has_line {
                             // No line to show: say where, as gdb does for code without lines.
@@ -691,6 +704,7 @@ impl Debugger {
                     }
                 }
                 self.print_source_line(0);
+                self.show_displays();
             }
             Some(DebugEvent::Finished(outcome)) => {
                 match &outcome {
@@ -794,8 +808,6 @@ impl Debugger {
         Ok(Flow::Next)
     }
 
-    /// `finish` out of an inlined call: step over lines until the innermost source function is no
-    /// longer `function` (an inlined call has no frame of its own to return from).
     /// `until` alone: like `next`, but a jump back to an earlier line (a loop's back edge) does
     /// not stop it: it runs until a line after the current one, or the frame returns.
     fn until(&mut self) -> Result<Flow, String> {
@@ -822,12 +834,15 @@ impl Debugger {
                     say!(self, "{}", self.describe_frame(0, false));
                 }
                 self.print_source_line(0);
+                self.show_displays();
                 return Ok(Flow::Next);
             }
         }
         Err(format!("no line after {line} in {MAX_STEPS} steps"))
     }
 
+    /// `finish` out of an inlined call: step over lines until the innermost source function is no
+    /// longer `function` (an inlined call has no frame of its own to return from).
     fn finish_inlined(&mut self, function: &str) -> Result<Flow, String> {
         const MAX_STEPS: usize = 10_000;
         for _ in 0..MAX_STEPS {
@@ -839,6 +854,7 @@ impl Debugger {
             if inner.is_none_or(|f| f.function != function) {
                 say!(self, "{}", self.describe_frame(0, false));
                 self.print_source_line(0);
+                self.show_displays();
                 return Ok(Flow::Next);
             }
         }
@@ -940,9 +956,9 @@ impl Debugger {
                 } else {
                     String::new()
                 };
-                let inlined = if source.inlined { " [inlined]" } else { "" };
+                // gdb does not mark inlined frames.
                 format!(
-                    "#{number:<2} {address}{}{inlined} ({args}){}{}",
+                    "#{number:<2} {address}{} ({args}){}{}",
                     source.function,
                     at(&source),
                     self.library_suffix(frame.location.module, !at(&source).is_empty())
@@ -1009,6 +1025,18 @@ impl Debugger {
 
     /// The source frames at `location`, innermost first, each function named as gdb names a
     /// frame's ([`wobs_symbolize::frame_name`]: no parameter list).
+    /// Which frame the guest is stopped in, inlined calls counted as frames.
+    fn innermost_frame(&self) -> Option<FrameId> {
+        let stop = self.stop.as_ref()?;
+        let frame = stop.frames.first()?;
+        let sources = self.source_frames(frame.location);
+        Some(FrameId {
+            depth: stop.frames.len() + sources.len(),
+            function: frame.function,
+            source_function: sources.into_iter().next().map(|f| f.function),
+        })
+    }
+
     fn source_frames(&self, location: CodeLocation) -> Vec<Location> {
         let mut frames = self
             .symbols(location.module)
@@ -1187,12 +1215,22 @@ impl Debugger {
             say!(self, "${} = {value}", self.history.len());
             return Ok(Flow::Next);
         }
-        let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
-            symbols.evaluate_formatted(pc, expression, state, format)
-        })??;
+        let value = self.expression_value(expression, format)?;
         self.history.push(value.clone());
         say!(self, "${} = {value}", self.history.len());
         Ok(Flow::Next)
+    }
+
+    /// EXPR's value in the selected frame, as `print` shows it.
+    pub(crate) fn expression_value(
+        &self,
+        expression: &str,
+        format: Option<char>,
+    ) -> Result<String, String> {
+        let (_, value) = self.in_frame(self.selected, |symbols, pc, state| {
+            symbols.evaluate_formatted(pc, expression, state, format)
+        })??;
+        Ok(value)
     }
 
     /// `x/NFU ADDRESS`: N units of size U (b, h, w, g) in format F (x, d, u, c).
@@ -1370,6 +1408,38 @@ fn at(source: &Location) -> String {
     match (&source.file, source.line) {
         (Some(file), Some(line)) if line > 0 => format!(" at {file}:{line}"),
         _ => String::new(),
+    }
+}
+
+/// A frame as gdb's frame id tells frames apart: a step that lands in another prints its name.
+#[derive(PartialEq, Eq)]
+struct FrameId {
+    /// Wasm frames plus the inlined calls of the innermost one.
+    depth: usize,
+    /// The wasm function.
+    function: u32,
+    /// The innermost source function (an inlined one, or the wasm function's own).
+    source_function: Option<String>,
+}
+
+/// `LOCATION if CONDITION` → (`LOCATION`, the condition), as gdb splits a `break` argument.
+fn split_condition(spec: &str) -> (&str, Option<String>) {
+    let spec = spec.trim();
+    if let Some(condition) = spec.strip_prefix("if ") {
+        return ("", Some(condition.trim().to_string()));
+    }
+    match spec.split_once(" if ") {
+        Some((location, condition)) => (location.trim(), Some(condition.trim().to_string())),
+        None => (spec, None),
+    }
+}
+
+/// The letter of `print/FMT` and its kin (`x z o t d u c a`).
+fn output_format(verb: &str) -> Result<Option<char>, String> {
+    let letter = verb.split_once('/').map_or("", |(_, f)| f);
+    match letter.chars().collect::<Vec<_>>().as_slice() {
+        [f] if "xzotduca".contains(*f) => Ok(Some(*f)),
+        _ => Err(format!("Undefined output format \"{letter}\".")),
     }
 }
 

@@ -40,6 +40,9 @@ pub enum Resume {
         /// Frame to finish.
         frame: usize,
     },
+    /// Carry on with what the guest was doing when a breakpoint stopped it (a step or a
+    /// `finish` goes on), after the front end found the breakpoint's condition false.
+    Again,
 }
 
 /// A request from a front end.

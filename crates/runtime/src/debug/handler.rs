@@ -25,6 +25,9 @@ pub(crate) enum Mode {
         into: bool,
         depth: usize,
         line: Option<(Option<String>, u32)>,
+        /// Source frames (the function and the inlined calls it is in) where the step started:
+        /// `next` runs over deeper inlined calls as over real ones.
+        inlined: usize,
     },
     /// Until the stack is shallower than `depth`.
     Finish { depth: usize },
@@ -177,7 +180,10 @@ impl Handler {
         let at_breakpoint = control.breakpoints.contains(&here);
         let start = control.mode.depth();
         if control.returning.is_some() {
-            if depth > start {
+            // `finish` keeps its return breakpoint through stops at user breakpoints in the
+            // finishing frame (a false condition resumes it with `Resume::Again`).
+            let finishing = matches!(control.mode, Mode::Finish { .. }) && depth >= start;
+            if depth > start || finishing {
                 // The return breakpoint, hit by a deeper (recursive) activation, or a user one.
                 return at_breakpoint.then_some(StopReason::Breakpoint);
             }
@@ -206,11 +212,15 @@ impl Handler {
                 into,
                 depth: start,
                 line,
+                inlined,
             } => {
                 if depth < *start {
                     Decision::Stop
                 } else if depth == *start {
-                    let now = self.line_at(here);
+                    let now = match into {
+                        true => self.line_at(here),
+                        false => line_at_level(&self.shared, here, *inlined),
+                    };
                     if now.is_some() && now != *line {
                         Decision::Stop
                     } else {
@@ -261,16 +271,38 @@ impl Handler {
     }
 }
 
+/// The innermost source line at `location`.
 fn line_at(shared: &Shared, location: CodeLocation) -> Option<(Option<String>, u32)> {
-    let symbols = shared.symbols.get(location.module as usize)?.as_ref()?;
-    let frame = symbols
-        .lock()
-        .ok()?
-        .lookup(location.offset)
-        .into_iter()
-        .next()?;
+    line_at_level(shared, location, 0)
+}
+
+/// The source line at `location` of the frame `inlined` source frames deep (counted from the
+/// real function; 0 or too deep: the innermost): inside a call inlined deeper than that, the
+/// line of the call.
+fn line_at_level(
+    shared: &Shared,
+    location: CodeLocation,
+    inlined: usize,
+) -> Option<(Option<String>, u32)> {
+    let frames = source_frames(shared, location);
+    let index = match inlined {
+        0 => 0,
+        _ => frames.len().saturating_sub(inlined),
+    };
+    let frame = frames.into_iter().nth(index)?;
     let line = frame.line.filter(|&line| line > 0)?;
     Some((frame.file, line))
+}
+
+/// The source frames at `location`, innermost first.
+fn source_frames(shared: &Shared, location: CodeLocation) -> Vec<wobs_symbolize::Location> {
+    let Some(Some(symbols)) = shared.symbols.get(location.module as usize) else {
+        return Vec::new();
+    };
+    symbols
+        .lock()
+        .map(|s| s.lookup(location.offset))
+        .unwrap_or_default()
 }
 
 /// Reports the stop, then answers commands until one resumes the guest.
@@ -304,6 +336,8 @@ fn serve(
                     control.breakpoints = set;
                 }
             }
+            // The mode (a step, a `finish`) is still the one the breakpoint interrupted.
+            Ok(DebugCommand::Resume(Resume::Again)) => return,
             Ok(DebugCommand::Resume(resume)) => {
                 if !trapped {
                     let _ = apply(shared, store, resume, Some(&stack));
@@ -334,16 +368,18 @@ pub(crate) fn apply(
 ) -> wasmtime::Result<()> {
     let depth = stack.map_or(0, <[Frame]>::len);
     let mode = match resume {
-        Resume::Continue => Mode::Continue,
+        Resume::Continue | Resume::Again => Mode::Continue,
         Resume::StepInstruction => Mode::Instruction { over: false, depth },
         Resume::NextInstruction => Mode::Instruction { over: true, depth },
-        Resume::StepLine { into } => Mode::Line {
-            into,
-            depth,
-            line: stack
-                .and_then(|s| s.first())
-                .and_then(|f| line_at(shared, f.location)),
-        },
+        Resume::StepLine { into } => {
+            let here = stack.and_then(|s| s.first()).map(|f| f.location);
+            Mode::Line {
+                into,
+                depth,
+                line: here.and_then(|l| line_at(shared, l)),
+                inlined: here.map_or(0, |l| source_frames(shared, l).len()),
+            }
+        }
         Resume::Finish { frame } => Mode::Finish {
             depth: depth.saturating_sub(frame),
         },

@@ -69,13 +69,21 @@ pub(crate) fn evaluate(
             let address = p.types.address_size();
             Ok(arithmetic(p, (address, false), i128::from(size)))
         }
-        Expr::Not(inner) => {
-            let operand = operand(p, &evaluate(inner, p, lookup)?)?;
-            Ok(truth(p, operand.value == 0))
-        }
+        Expr::Not(inner) => Ok(truth(p, !is_true(p, &evaluate(inner, p, lookup)?)?)),
+        // C's `&&` and `||` do not evaluate their right operand when the left one decides.
+        Expr::Binary(BinaryOp::And, lhs, rhs) => Ok(truth(
+            p,
+            is_true(p, &evaluate(lhs, p, lookup)?)? && is_true(p, &evaluate(rhs, p, lookup)?)?,
+        )),
+        Expr::Binary(BinaryOp::Or, lhs, rhs) => Ok(truth(
+            p,
+            is_true(p, &evaluate(lhs, p, lookup)?)? || is_true(p, &evaluate(rhs, p, lookup)?)?,
+        )),
         Expr::Binary(op, lhs, rhs) => {
-            let lhs = operand(p, &evaluate(lhs, p, lookup)?)?;
-            let rhs = operand(p, &evaluate(rhs, p, lookup)?)?;
+            // Pointers compare as addresses; arithmetic on them is not supported.
+            let read = if op.compares() { scalar } else { operand };
+            let lhs = read(p, &evaluate(lhs, p, lookup)?)?;
+            let rhs = read(p, &evaluate(rhs, p, lookup)?)?;
             binary(p, *op, lhs, rhs)
         }
     }
@@ -97,6 +105,25 @@ impl Operand {
             false => (self.size, self.signed),
         }
     }
+}
+
+/// C's truth test: a nonzero integer, enum, boolean or pointer (a breakpoint condition, `!`,
+/// `&&`, `||`).
+pub(crate) fn is_true(p: &Printer<'_, '_>, value: &Value) -> EvalResult<bool> {
+    Ok(scalar(p, value)?.value != 0)
+}
+
+/// An integer operand, or a pointer's address as an unsigned one (for comparisons and truth).
+fn scalar(p: &Printer<'_, '_>, value: &Value) -> EvalResult<Operand> {
+    if let Type::Pointer(pointer) = &*p.types.strip(&value.ty)? {
+        let size = pointer.size.clamp(1, 8);
+        return Ok(Operand {
+            value: integer(&value.read(p.frame, size)?, false),
+            size,
+            signed: false,
+        });
+    }
+    operand(p, value)
 }
 
 fn operand(p: &Printer<'_, '_>, value: &Value) -> EvalResult<Operand> {

@@ -62,6 +62,12 @@ pub(crate) enum BinaryOp {
 }
 
 impl BinaryOp {
+    /// A comparison (`<`, `==`, …), whose operands may be pointers.
+    pub(crate) fn compares(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Lt | Gt | Le | Ge | Eq | Ne)
+    }
+
     /// The operator a token spells, with its C precedence (higher binds tighter).
     fn of(token: &Token) -> Option<(BinaryOp, u8)> {
         let Token::Punct(punct) = token else {

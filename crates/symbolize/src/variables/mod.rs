@@ -215,6 +215,18 @@ impl ModuleSymbols {
         })?
     }
 
+    /// A breakpoint condition at pc: whether `expression` is true as C tests it (nonzero).
+    pub fn condition_holds(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+    ) -> Result<bool, String> {
+        self.evaluate_with(pc, expression, frame, None, |_, printer, value| {
+            eval::is_true(printer, value).map_err(message)
+        })?
+    }
+
     /// gdb's `ptype EXPR`: the expression's type with a structure's, union's or enum's body
     /// spelled out (`struct Point {\n    int x;\n    int y;\n}`).
     pub fn ptype(
