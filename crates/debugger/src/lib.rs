@@ -1069,12 +1069,6 @@ impl Debugger {
                         return format!("{}=...", v.name);
                     }
                     let value = symbols.format_variable(pc, v, state);
-                    // A reference to an aggregate is one too: `a=...` where gdb prints
-                    // `a=@0x…: {…}` in full.
-                    let referred = value.split_once(": ").map(|(_, v)| v);
-                    if value.starts_with('@') && referred.is_some_and(|v| v.starts_with('{')) {
-                        return format!("{}=...", v.name);
-                    }
                     format!("{}={}", v.name, without_pointer_type(&value))
                 })
                 .collect::<Vec<_>>()
@@ -1396,12 +1390,15 @@ impl Debugger {
 /// gdb shows a pointer's type in `print` (`(struct Rect *) 0x10f0`) but not in frame lines and
 /// `info locals`/`info args` (`r = 0x10f0`).
 fn without_pointer_type(value: &str) -> &str {
-    match value.split_once(") 0x") {
-        Some((prefix, _)) if value.starts_with('(') && !prefix.contains(['{', '"']) => {
-            &value[prefix.len() + 2..]
+    // `(struct Node *) 0x…` → `0x…`; a C++ reference's `(T &) @0x…: …` → `@0x…: …`.
+    for separator in [") 0x", ") @0x"] {
+        if let Some((prefix, _)) = value.split_once(separator) {
+            if value.starts_with('(') && !prefix.contains(['{', '"']) {
+                return &value[prefix.len() + 2..];
+            }
         }
-        _ => value,
     }
+    value
 }
 
 fn at(source: &Location) -> String {

@@ -245,7 +245,12 @@ fn integer_type(p: &Printer<'_, '_>, value: &Value) -> EvalResult<(u64, bool)> {
 }
 
 /// `value.field` / `value->field`; pointers are followed first.
-fn member(p: &Printer<'_, '_>, value: Value, field: &str, what: &str) -> EvalResult<Value> {
+pub(crate) fn member(
+    p: &Printer<'_, '_>,
+    value: Value,
+    field: &str,
+    what: &str,
+) -> EvalResult<Value> {
     let mut value = value;
     if let Type::Pointer(_) = &*p.types.strip(&value.ty)? {
         value = deref(p, value)?;

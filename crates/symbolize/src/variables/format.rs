@@ -12,7 +12,7 @@ use super::error::{EvalError, EvalResult};
 use super::text::{c_char, c_string_literal, format_float};
 use super::types::{Base, Enum, Language, Member, PointerKind, Struct, Type, TypeRef, Types};
 use super::value::{Place, Value};
-use super::{rust, FrameState};
+use super::{libcxx, rust, FrameState};
 
 /// Elements of an array or string printed before `...` (gdb's default `print elements`).
 pub(crate) const MAX_ELEMENTS: u64 = 200;
@@ -30,7 +30,7 @@ pub(crate) struct Printer<'a, 'u> {
     /// Elements left to print before arrays print as `...`.
     budget: Cell<u64>,
     /// `print/FMT`'s letter for integers, characters, enums and pointers (x d u o t c z a).
-    format: Option<char>,
+    pub format: Option<char>,
 }
 
 impl<'a, 'u> Printer<'a, 'u> {
@@ -79,6 +79,11 @@ impl Printer<'_, '_> {
     fn try_top(&self, value: &Value) -> EvalResult<String> {
         let stripped = self.types.strip(&value.ty)?;
         if let Type::Pointer(pointer) = &*stripped {
+            // `(const geo::Rect &) @0x…: {…}`.
+            if pointer.kind != PointerKind::Pointer && self.types.language() == Language::Cpp {
+                let name = self.types.name(&value.ty);
+                return Ok(format!("({name}) {}", self.value(value, 0)));
+            }
             if pointer.kind == PointerKind::Pointer
                 && self.format.is_none()
                 && self.types.language() != Language::Rust
@@ -115,7 +120,10 @@ impl Printer<'_, '_> {
             Type::Struct(s) if self.types.language() == Language::Rust => {
                 rust::structure(self, s, value, depth)
             }
-            Type::Struct(s) => self.structure(s, value, depth),
+            Type::Struct(s) => match libcxx::pretty(self, &ty, value, depth) {
+                Some(text) => Ok(text),
+                None => self.structure(s, value, depth),
+            },
             Type::Array { element, count } => self.array(element, count.unwrap_or(0), value, depth),
             Type::Function { .. } => Ok(format!(
                 "{{{}}} {:#x}",
@@ -217,18 +225,19 @@ impl Printer<'_, '_> {
         depth: usize,
     ) -> EvalResult<String> {
         let language = self.types.language();
-        if let Some(text) = self
-            .format
-            .and_then(|f| formatted(i128::from(address), self.types.address_size(), f))
-        {
-            return Ok(text);
-        }
+        // A reference shows its address as is and the object it refers to (in the format).
         if kind != PointerKind::Pointer && language == Language::Cpp {
             let target = Value {
                 ty: self.types.resolve(pointee)?,
                 place: Place::Memory(address),
             };
             return Ok(format!("@{address:#x}: {}", self.value(&target, depth + 1)));
+        }
+        if let Some(text) = self
+            .format
+            .and_then(|f| formatted(i128::from(address), self.types.address_size(), f))
+        {
+            return Ok(text);
         }
         if language != Language::Rust && address != 0 && self.is_char(pointee) {
             return Ok(format!("{address:#x} {}", self.c_string(address)));

@@ -35,6 +35,7 @@ mod error;
 mod eval;
 mod expr;
 mod format;
+mod libcxx;
 mod location;
 mod names;
 mod read_type;
@@ -153,8 +154,7 @@ impl ModuleSymbols {
                     .unwrap_or_else(|err| err.placeholder()),
                 is_aggregate: types
                     .resolve(&found.ty.into())
-                    .and_then(|ty| types.strip(&ty))
-                    .is_ok_and(|ty| matches!(&*ty, Type::Struct(_) | Type::Array { .. })),
+                    .is_ok_and(|ty| is_aggregate(&types, &ty)),
                 handle: Handle {
                     unit: unit_offset,
                     found,
@@ -448,6 +448,22 @@ fn read_variable(
         ty,
         place: value::place(pieces, frame)?,
     })
+}
+
+/// A structure, union, class or array, or a C++ reference to one (gdb's `print
+/// frame-arguments scalars` shows them all as `...`).
+fn is_aggregate(types: &Types<'_>, ty: &Rc<Type>) -> bool {
+    let Ok(ty) = types.strip(ty) else {
+        return false;
+    };
+    match &*ty {
+        Type::Struct(_) | Type::Array { .. } => true,
+        Type::Pointer(pointer) if pointer.kind != types::PointerKind::Pointer => types
+            .resolve(&pointer.pointee)
+            .and_then(|pointee| types.strip(&pointee))
+            .is_ok_and(|pointee| matches!(&*pointee, Type::Struct(_) | Type::Array { .. })),
+        _ => false,
+    }
 }
 
 /// Whether a C or C++ object of type `ty` whose location is a wasm local is held there by address:
