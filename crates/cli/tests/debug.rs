@@ -708,3 +708,35 @@ fn backtraces_end_at_main_unless_asked_past_it() {
         "{out}"
     );
 }
+
+#[test]
+fn a_variable_in_a_wasm_local_cannot_be_set_and_says_why() {
+    // inline.c at -O2: leaf's `x` lives in a wasm local, which wasmtime does not let a debugger
+    // write (values in linear memory can be: examples/gdb/assign.gdb checks them against gdb).
+    let module = example("inline");
+    let run = wobs(&[
+        "debug",
+        "--batch",
+        "-ex",
+        "break leaf",
+        "-ex",
+        "run",
+        "-ex",
+        "set var x = 1",
+        "-ex",
+        "print x",
+        "-ex",
+        "kill",
+        &module,
+    ]);
+    let out = &run.stdout;
+    assert!(
+        out.contains(
+            "Left operand of assignment is not in linear memory: wasm locals cannot be written."
+        ),
+        "{out}\n{}",
+        run.stderr
+    );
+    // The value is unchanged.
+    assert!(out.contains("$1 = 608135816"), "{out}");
+}

@@ -40,6 +40,16 @@ impl FrameState for StoppedFrame<'_> {
     fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>> {
         read_memory(self.session, self.frame.location.module, address, len)
     }
+
+    fn write_memory(&self, address: u64, bytes: &[u8]) -> bool {
+        let module = self.frame.location.module;
+        let bytes = bytes.to_vec();
+        self.session.send(DebugCommand::WriteMemory {
+            module,
+            address,
+            bytes,
+        }) && matches!(self.session.next_event(), Some(DebugEvent::Wrote(true)))
+    }
 }
 
 /// Reads linear memory of `module`'s instance from a stopped session.

@@ -730,7 +730,7 @@ impl Debugger {
                 }
                 self.outcome = Some(outcome);
             }
-            Some(DebugEvent::Memory(_)) | None => {
+            Some(DebugEvent::Memory(_) | DebugEvent::Wrote(_)) | None => {
                 self.outcome = Some(RawOutcome::Failed("the guest thread ended".to_string()));
             }
         }
@@ -1177,6 +1177,18 @@ impl Debugger {
             }
             ["backtrace", "past-main"] => {
                 self.past_main = true;
+                Ok(Flow::Next)
+            }
+            // `set var EXPR`, and `set EXPR` for an assignment, as gdb takes them: the value is
+            // computed (written) and not printed.
+            ["var" | "variable", ..] | [_, "=", ..] | [_, ..] if rest.contains('=') => {
+                let expression = rest
+                    .trim_start()
+                    .strip_prefix("variable")
+                    .or_else(|| rest.trim_start().strip_prefix("var"))
+                    .filter(|e| e.starts_with(char::is_whitespace))
+                    .unwrap_or(rest);
+                self.expression_value(expression.trim(), None)?;
                 Ok(Flow::Next)
             }
             _ => Err(format!(

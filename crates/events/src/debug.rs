@@ -62,6 +62,16 @@ pub enum DebugCommand {
         /// Bytes wanted.
         len: u32,
     },
+    /// Write linear memory 0 of a module's instance while stopped (`set var`); answered by
+    /// [`DebugEvent::Wrote`].
+    WriteMemory {
+        /// Module whose instance's memory to write.
+        module: u32,
+        /// Start address.
+        address: u64,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
 }
 
 /// A wasm value read from a frame.
@@ -124,6 +134,8 @@ pub enum DebugEvent {
     Stopped(DebugStop),
     /// Answer to [`DebugCommand::ReadMemory`]; `None` when the range is outside memory.
     Memory(Option<Vec<u8>>),
+    /// Answer to [`DebugCommand::WriteMemory`]: whether the bytes were written.
+    Wrote(bool),
     /// The guest finished (exit, return, trap after inspection, link failure).
     Finished(RawOutcome),
 }

@@ -9,7 +9,7 @@ use wasmtime::{
 };
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, Resume, StopReason};
 
-use super::snapshot::{frames, read_memory, snapshot, Frame};
+use super::snapshot::{frames, read_memory, snapshot, write_memory, Frame};
 use super::{Control, DebugHost, Shared};
 
 /// How the guest runs until its next stop.
@@ -330,6 +330,14 @@ fn serve(
             }) => {
                 let bytes = read_memory(store, &stack, module, address, len);
                 let _ = shared.events.send(DebugEvent::Memory(bytes));
+            }
+            Ok(DebugCommand::WriteMemory {
+                module,
+                address,
+                bytes,
+            }) => {
+                let wrote = write_memory(store, &stack, module, address, &bytes);
+                let _ = shared.events.send(DebugEvent::Wrote(wrote));
             }
             Ok(DebugCommand::SetBreakpoints(set)) => {
                 if let Ok(mut control) = shared.control.lock() {

@@ -355,6 +355,9 @@ fn guest_thread(
             Ok(DebugCommand::ReadMemory { .. }) => {
                 let _ = events.send(DebugEvent::Memory(None));
             }
+            Ok(DebugCommand::WriteMemory { .. }) => {
+                let _ = events.send(DebugEvent::Wrote(false));
+            }
             // The front end went away before starting: nothing to run.
             Err(_) => return RawOutcome::Interrupted,
         }

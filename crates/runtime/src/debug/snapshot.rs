@@ -139,6 +139,38 @@ fn value(value: &Val) -> DebugValue {
 }
 
 /// `len` bytes of memory 0 of `module`'s instance (found through a frame of that module).
+/// Writes `bytes` to memory 0 of the instance of `module`'s innermost frame; false when the
+/// range is outside it.
+pub(crate) fn write_memory(
+    store: &mut StoreContextMut<'_, DebugHost>,
+    stack: &[Frame],
+    module: u32,
+    address: u64,
+    bytes: &[u8],
+) -> bool {
+    let Some(frame) = stack.iter().find(|f| f.location.module == module) else {
+        return false;
+    };
+    let Ok(instance) = frame.handle.instance(&mut *store) else {
+        return false;
+    };
+    let Some(memory) = instance.debug_memory(&mut *store, 0) else {
+        return false;
+    };
+    let data = memory.data_mut(&mut *store);
+    let target = usize::try_from(address)
+        .ok()
+        .and_then(|start| Some(start..start.checked_add(bytes.len())?))
+        .and_then(|range| data.get_mut(range));
+    match target {
+        Some(target) => {
+            target.copy_from_slice(bytes);
+            true
+        }
+        None => false,
+    }
+}
+
 pub(crate) fn read_memory(
     store: &mut StoreContextMut<'_, DebugHost>,
     stack: &[Frame],

@@ -79,6 +79,11 @@ pub(crate) fn evaluate(
             p,
             is_true(p, &evaluate(lhs, p, lookup)?)? || is_true(p, &evaluate(rhs, p, lookup)?)?,
         )),
+        Expr::Assign(target, source) => {
+            let target = evaluate(target, p, lookup)?;
+            let source = evaluate(source, p, lookup)?;
+            assign(p, target, &source)
+        }
         Expr::Binary(op, lhs, rhs) => {
             // Pointers compare as addresses; arithmetic on them is not supported.
             let read = if op.compares() { scalar } else { operand };
@@ -105,6 +110,65 @@ impl Operand {
             false => (self.size, self.signed),
         }
     }
+}
+
+/// `target = source`: `source` converted to `target`'s type as C converts it (integers,
+/// enums, booleans, floating point and pointers; a record or array of the same type as a
+/// whole), written to `target`'s place in linear memory. The result is the target, as C's is.
+fn assign(p: &Printer<'_, '_>, target: Value, source: &Value) -> EvalResult<Value> {
+    let Place::Memory(address) = target.place else {
+        return Err(user(
+            "Left operand of assignment is not in linear memory: wasm locals cannot be written.",
+        ));
+    };
+    let target_type = p.types.strip(&target.ty)?;
+    let size = p.types.size_of(&target_type)?;
+    let bytes = match &*target_type {
+        Type::Base(base) if base.encoding == gimli::DW_ATE_float => {
+            let number = float_of(p, source)?;
+            match base.size {
+                4 => (number as f32).to_le_bytes().to_vec(),
+                8 => number.to_le_bytes().to_vec(),
+                _ => return Err(EvalError::unsupported("float of this size")),
+            }
+        }
+        Type::Base(_) | Type::Enum(_) | Type::Pointer(_) => {
+            let number = scalar(p, source)?.value;
+            number.to_le_bytes()[..size.clamp(1, 16) as usize].to_vec()
+        }
+        Type::Struct(_) | Type::Array { .. } => {
+            let same = p.types.name(&p.types.strip(&source.ty)?) == p.types.name(&target_type);
+            if !same {
+                return Err(user("Invalid cast."));
+            }
+            source.read(p.frame, size)?
+        }
+        _ => return Err(user("Invalid cast.")),
+    };
+    if !p.frame.write_memory(address, &bytes) {
+        return Err(EvalError::Memory(address));
+    }
+    Ok(target)
+}
+
+/// A number as a double (`set var ratio = 3`).
+fn float_of(p: &Printer<'_, '_>, value: &Value) -> EvalResult<f64> {
+    if let Type::Base(base) = &*p.types.strip(&value.ty)? {
+        if base.encoding == gimli::DW_ATE_float {
+            let bytes = value.read(p.frame, base.size)?;
+            return match base.size {
+                4 => Ok(f64::from(f32::from_le_bytes(
+                    bytes[..4].try_into().unwrap_or_default(),
+                ))),
+                8 => Ok(f64::from_le_bytes(
+                    bytes[..8].try_into().unwrap_or_default(),
+                )),
+                _ => Err(EvalError::unsupported("float of this size")),
+            };
+        }
+    }
+    let operand = scalar(p, value)?;
+    Ok(operand.value as f64)
 }
 
 /// C's truth test: a nonzero integer, enum, boolean or pointer (a breakpoint condition, `!`,

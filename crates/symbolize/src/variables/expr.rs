@@ -36,6 +36,8 @@ pub(crate) enum Expr {
     Complement(Box<Expr>),
     /// `a OP b`.
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `a = b` (`set var`, `print a = b`): writes linear memory.
+    Assign(Box<Expr>, Box<Expr>),
 }
 
 /// C's binary operators on integers.
@@ -98,9 +100,9 @@ impl BinaryOp {
 }
 
 /// Punctuation tokens, longest first so `->` is not read as `-`.
-const PUNCTUATION: [&str; 27] = [
+const PUNCTUATION: [&str; 28] = [
     "->", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", ".", "[", "]", "(", ")", "*", "&", "-",
-    "+", "/", "%", "<", ">", "|", "^", "!", "~", ",",
+    "+", "/", "%", "<", ">", "|", "^", "!", "~", ",", "=",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,7 +204,7 @@ pub(crate) fn parse(text: &str) -> Result<Expr, String> {
         tokens,
         at: 0,
     };
-    let expr = parser.binary(0, 0)?;
+    let expr = parser.assignment(0)?;
     if parser.at < parser.tokens.len() {
         return Err(parser.syntax_error());
     }
@@ -235,6 +237,19 @@ impl Parser<'_> {
         } else {
             false
         }
+    }
+
+    /// `a = b = c` (right to left, looser than every other operator).
+    fn assignment(&mut self, depth: usize) -> Result<Expr, String> {
+        if depth > MAX_NESTING {
+            return Err("Expression too deeply nested.".to_string());
+        }
+        let target = self.binary(0, depth + 1)?;
+        if !self.eat("=") {
+            return Ok(target);
+        }
+        let value = self.assignment(depth + 1)?;
+        Ok(Expr::Assign(Box::new(target), Box::new(value)))
     }
 
     /// Operators binding at least as tightly as `min` (precedence climbing).

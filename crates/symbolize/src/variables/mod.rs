@@ -81,6 +81,11 @@ pub trait FrameState {
     fn stack(&self, index: u32) -> Option<WasmValue>;
     /// `len` bytes of linear memory 0 at `address`; None when out of bounds.
     fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>>;
+    /// Writes `bytes` to linear memory 0 at `address` (`set var`); false when it cannot.
+    fn write_memory(&self, address: u64, bytes: &[u8]) -> bool {
+        let _ = (address, bytes);
+        false
+    }
 }
 
 /// A source variable visible at a pc.
