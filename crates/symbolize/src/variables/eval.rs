@@ -2,6 +2,7 @@
 //! anonymous members and base classes), subscripts, dereference, address-of, and C's integer
 //! operators with its usual arithmetic conversions.
 
+use super::cast;
 use super::error::{EvalError, EvalResult};
 use super::expr::{BinaryOp, Expr, MAX_NESTING};
 use super::format::{integer, Printer};
@@ -79,6 +80,15 @@ pub(crate) fn evaluate(
             p,
             is_true(p, &evaluate(lhs, p, lookup)?)? || is_true(p, &evaluate(rhs, p, lookup)?)?,
         )),
+        Expr::Cast(type_name, inner) => {
+            let value = evaluate(inner, p, lookup)?;
+            cast::convert(p, &value, cast::resolve(p, type_name)?)
+        }
+        Expr::SizeOfType(type_name) => {
+            let size = p.types.size_of(&cast::resolve(p, type_name)?)?;
+            let address = p.types.address_size();
+            Ok(arithmetic(p, (address, false), i128::from(size)))
+        }
         Expr::Assign(target, source) => {
             let target = evaluate(target, p, lookup)?;
             let source = evaluate(source, p, lookup)?;
@@ -96,8 +106,8 @@ pub(crate) fn evaluate(
 
 /// An integer operand: its value and C type (size in bytes, signedness).
 #[derive(Clone, Copy)]
-struct Operand {
-    value: i128,
+pub(crate) struct Operand {
+    pub value: i128,
     size: u64,
     signed: bool,
 }
@@ -152,7 +162,7 @@ fn assign(p: &Printer<'_, '_>, target: Value, source: &Value) -> EvalResult<Valu
 }
 
 /// A number as a double (`set var ratio = 3`).
-fn float_of(p: &Printer<'_, '_>, value: &Value) -> EvalResult<f64> {
+pub(crate) fn float_of(p: &Printer<'_, '_>, value: &Value) -> EvalResult<f64> {
     if let Type::Base(base) = &*p.types.strip(&value.ty)? {
         if base.encoding == gimli::DW_ATE_float {
             let bytes = value.read(p.frame, base.size)?;
@@ -178,7 +188,7 @@ pub(crate) fn is_true(p: &Printer<'_, '_>, value: &Value) -> EvalResult<bool> {
 }
 
 /// An integer operand, or a pointer's address as an unsigned one (for comparisons and truth).
-fn scalar(p: &Printer<'_, '_>, value: &Value) -> EvalResult<Operand> {
+pub(crate) fn scalar(p: &Printer<'_, '_>, value: &Value) -> EvalResult<Operand> {
     if let Type::Pointer(pointer) = &*p.types.strip(&value.ty)? {
         let size = pointer.size.clamp(1, 8);
         return Ok(Operand {

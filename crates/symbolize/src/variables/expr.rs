@@ -32,13 +32,32 @@ pub(crate) enum Expr {
     Not(Box<Expr>),
     /// `sizeof a`, `sizeof(a)`.
     SizeOf(Box<Expr>),
+    /// `sizeof(TYPE)`.
+    SizeOfType(TypeName),
     /// `~a`.
     Complement(Box<Expr>),
     /// `a OP b`.
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `a = b` (`set var`, `print a = b`): writes linear memory.
     Assign(Box<Expr>, Box<Expr>),
+    /// `(TYPE) a`.
+    Cast(TypeName, Box<Expr>),
 }
+
+/// A type as a cast spells it: `unsigned char`, `struct Point *`, `uint`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TypeName {
+    /// The words before the `*`s (`const` and `volatile` left out).
+    pub words: Vec<String>,
+    /// How many `*`s follow.
+    pub pointers: usize,
+}
+
+/// Words that can only start a type, never an expression.
+const TYPE_WORDS: [&str; 15] = [
+    "int", "char", "short", "long", "unsigned", "signed", "float", "double", "void", "_Bool",
+    "bool", "struct", "union", "enum", "const",
+];
 
 /// C's binary operators on integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,6 +309,14 @@ impl Parser<'_> {
         }
         if self.peek() == Some(&Token::Ident("sizeof".to_string())) {
             self.at += 1;
+            // `sizeof (TYPE)`: a cast's spelling with no operand after it.
+            let start = self.at;
+            if self.eat("(") {
+                if let Some(type_name) = self.type_name() {
+                    return Ok(Expr::SizeOfType(type_name));
+                }
+                self.at = start;
+            }
             return Ok(Expr::SizeOf(Box::new(self.unary(depth + 1)?)));
         }
         self.postfix(depth)
@@ -339,7 +366,11 @@ impl Parser<'_> {
             }
             Some(Token::Punct("(")) => {
                 self.at += 1;
-                let inner = self.binary(0, depth + 1)?;
+                if let Some(type_name) = self.type_name() {
+                    let operand = self.unary(depth + 1)?;
+                    return Ok(Expr::Cast(type_name, Box::new(operand)));
+                }
+                let inner = self.assignment(depth + 1)?;
                 if !self.eat(")") {
                     return Err(self.syntax_error());
                 }
@@ -347,6 +378,41 @@ impl Parser<'_> {
             }
             _ => Err(self.syntax_error()),
         }
+    }
+}
+
+impl Parser<'_> {
+    /// After a `(`: the type of a cast and its `)`, when the tokens spell one — words that only
+    /// a type starts with, or a name followed by `*`s and `)`, or a name alone in parentheses
+    /// before an operand (`(uint) x`); otherwise nothing is consumed.
+    fn type_name(&mut self) -> Option<TypeName> {
+        let start = self.at;
+        let mut words = Vec::new();
+        while let Some(Token::Ident(word)) = self.peek() {
+            words.push(word.clone());
+            self.at += 1;
+        }
+        let mut pointers = 0;
+        while self.eat("*") {
+            pointers += 1;
+        }
+        let closed = self.eat(")");
+        let keyword = words
+            .first()
+            .is_some_and(|w| TYPE_WORDS.contains(&w.as_str()));
+        let operand_follows = matches!(
+            self.peek(),
+            Some(Token::Ident(_) | Token::Int(..) | Token::Punct("("))
+        );
+        let is_type = closed
+            && !words.is_empty()
+            && (keyword || pointers > 0 || (words.len() == 1 && operand_follows));
+        if !is_type {
+            self.at = start;
+            return None;
+        }
+        words.retain(|w| w != "const" && w != "volatile");
+        Some(TypeName { words, pointers })
     }
 }
 
@@ -361,6 +427,43 @@ mod tests {
 
     fn name(n: &str) -> Box<Expr> {
         Box::new(Expr::Name(n.to_string()))
+    }
+
+    #[test]
+    fn casts_are_told_from_parenthesized_expressions() {
+        let cast = |words: &[&str], pointers| TypeName {
+            words: words.iter().map(|w| w.to_string()).collect(),
+            pointers,
+        };
+        assert_eq!(
+            parse("(unsigned char) x").unwrap(),
+            Expr::Cast(cast(&["unsigned", "char"], 0), name("x"))
+        );
+        assert_eq!(
+            parse("(const struct Point **)p").unwrap(),
+            Expr::Cast(cast(&["struct", "Point"], 2), name("p"))
+        );
+        assert_eq!(
+            parse("(uint) n").unwrap(),
+            Expr::Cast(cast(&["uint"], 0), name("n"))
+        );
+        // A name alone in parentheses before an operator is an expression.
+        assert_eq!(
+            parse("(n) * 2").unwrap(),
+            Expr::Binary(BinaryOp::Mul, name("n"), Box::new(Expr::Int(2)))
+        );
+        assert_eq!(
+            parse("sizeof (int)").unwrap(),
+            Expr::SizeOfType(cast(&["int"], 0))
+        );
+        assert_eq!(parse("sizeof (n)").unwrap(), Expr::SizeOf(name("n")));
+        assert_eq!(
+            parse("a = b = 1").unwrap(),
+            Expr::Assign(
+                name("a"),
+                Box::new(Expr::Assign(name("b"), Box::new(Expr::Int(1))))
+            )
+        );
     }
 
     #[test]
