@@ -710,7 +710,7 @@ fn backtraces_end_at_main_unless_asked_past_it() {
 }
 
 #[test]
-fn a_variable_in_a_wasm_local_cannot_be_set_and_says_why() {
+fn a_variable_in_a_wasm_local_cannot_be_set_or_watched_and_says_why() {
     // inline.c at -O2: leaf's `x` lives in a wasm local, which wasmtime does not let a debugger
     // write (values in linear memory can be: examples/gdb/assign.gdb checks them against gdb).
     let module = example("inline");
@@ -726,6 +726,8 @@ fn a_variable_in_a_wasm_local_cannot_be_set_and_says_why() {
         "-ex",
         "print x",
         "-ex",
+        "watch x",
+        "-ex",
         "kill",
         &module,
     ]);
@@ -739,4 +741,10 @@ fn a_variable_in_a_wasm_local_cannot_be_set_and_says_why() {
     );
     // The value is unchanged.
     assert!(out.contains("$1 = 608135816"), "{out}");
+    // Nor can it be watched: watchpoints compare linear memory.
+    assert!(
+        out.contains("Cannot watch `x': it is not in linear memory"),
+        "{out}\n{}",
+        run.stderr
+    );
 }

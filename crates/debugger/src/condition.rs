@@ -67,6 +67,19 @@ impl Debugger {
             let DebugEvent::Stopped(stop) = event else {
                 return Some(event);
             };
+            if matches!(stop.reason, StopReason::Watchpoint) {
+                // Bytes changed; a value that reads the same (or cannot be read) goes on.
+                self.stop = Some(stop);
+                self.watch_report = self.changed_watchpoints();
+                if !self.watch_report.is_empty() {
+                    return self.stop.take().map(DebugEvent::Stopped);
+                }
+                self.stop = None;
+                if !self.session.send(DebugCommand::Resume(Resume::Again)) {
+                    return None;
+                }
+                continue;
+            }
             if !matches!(stop.reason, StopReason::Breakpoint) {
                 return Some(DebugEvent::Stopped(stop));
             }

@@ -68,6 +68,7 @@ macro_rules! say {
 // After `say!`, which they use.
 mod condition;
 mod display;
+mod watch;
 
 /// What to do after a command.
 #[derive(Debug, PartialEq, Eq)]
@@ -87,6 +88,8 @@ struct Breakpoint {
     hits: u32,
     /// `break … if COND`, `condition N COND`: stop only where COND is true.
     condition: Option<String>,
+    /// A watchpoint (`watch EXPR`, the expression in `spec`), which has no code locations.
+    watch: Option<watch::Watch>,
 }
 
 /// The debugger's state between commands.
@@ -128,6 +131,8 @@ pub struct Debugger {
     past_main: bool,
     /// `display` expressions, shown at every stop.
     displays: display::Displays,
+    /// What changed at the watchpoint stop being reported.
+    watch_report: Vec<watch::Changed>,
     /// Commands come from a script in batch mode (gdb's `from_tty` is false): the messages gdb
     /// prints only for a person at a terminal (`Run till exit from …`) are left out.
     batch: bool,
@@ -169,6 +174,7 @@ impl Debugger {
             batch: false,
             past_main: false,
             displays: display::Displays::default(),
+            watch_report: Vec::new(),
             quiet: false,
             advance_to: Vec::new(),
         }
@@ -295,6 +301,7 @@ impl Debugger {
             "break" | "b" | "br" => self.set_breakpoint(rest, false),
             "tbreak" => self.set_breakpoint(rest, true),
             "condition" => self.condition(rest),
+            "watch" => self.watch(rest),
             "delete" | "d" => self.delete(rest),
             "info" | "i" => self.info(rest),
             "run" | "r" | "start" => self.run(),
@@ -407,6 +414,7 @@ impl Debugger {
             temporary,
             hits: 0,
             condition,
+            watch: None,
         });
         self.sync_breakpoints();
         Ok(Flow::Next)
@@ -533,6 +541,9 @@ impl Debugger {
             .collect();
         self.session
             .send(DebugCommand::SetBreakpoints(set.into_iter().collect()));
+        if self.stop.is_some() {
+            self.sync_watchpoints();
+        }
     }
 
     fn info(&mut self, rest: &str) -> Result<Flow, String> {
@@ -541,15 +552,31 @@ impl Debugger {
                 self.info_display();
                 Ok(Flow::Next)
             }
-            "breakpoints" | "b" | "break" => {
-                if self.breakpoints.is_empty() {
-                    say!(self, "No breakpoints or watchpoints.");
+            verb @ ("breakpoints" | "b" | "break" | "watchpoints") => {
+                let only_watchpoints = verb == "watchpoints";
+                let listed: Vec<&Breakpoint> = self
+                    .breakpoints
+                    .iter()
+                    .filter(|b| !only_watchpoints || b.watch.is_some())
+                    .collect();
+                if listed.is_empty() {
+                    match only_watchpoints {
+                        true => say!(self, "No watchpoints."),
+                        false => say!(self, "No breakpoints or watchpoints."),
+                    }
                     return Ok(Flow::Next);
                 }
                 say!(self, "Num     Type           Disp Enb Address    What");
-                for b in &self.breakpoints {
+                for b in listed {
                     let disp = if b.temporary { "del " } else { "keep" };
-                    if let [location] = b.locations[..] {
+                    if b.watch.is_some() {
+                        say!(
+                            self,
+                            "{:<7} watchpoint     keep y              {}",
+                            b.id,
+                            b.spec
+                        );
+                    } else if let [location] = b.locations[..] {
                         let what = self.location_text(location, &b.spec);
                         let (id, offset) = (b.id, location.offset);
                         say!(
@@ -690,6 +717,12 @@ impl Debugger {
                             let offset = location.map_or(0, |l| l.offset);
                             say!(self, "{offset:#010x} in {name} ()");
                         }
+                    }
+                    StopReason::Watchpoint => {
+                        self.stop = Some(stop);
+                        let changed = std::mem::take(&mut self.watch_report);
+                        self.report_watchpoints(&changed);
+                        say!(self, "{}", self.describe_frame(0, false));
                     }
                     StopReason::Interrupted => {
                         self.stop = Some(stop);

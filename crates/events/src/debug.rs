@@ -62,6 +62,9 @@ pub enum DebugCommand {
         /// Bytes wanted.
         len: u32,
     },
+    /// Replace the set of watched memory ranges: the guest single-steps and stops with
+    /// [`StopReason::Watchpoint`] after an instruction that changed one of them.
+    SetWatchpoints(Vec<WatchRange>),
     /// Write linear memory 0 of a module's instance while stopped (`set var`); answered by
     /// [`DebugEvent::Wrote`].
     WriteMemory {
@@ -72,6 +75,20 @@ pub enum DebugCommand {
         /// The bytes.
         bytes: Vec<u8>,
     },
+}
+
+/// Bytes of a module instance's linear memory 0 that a watchpoint watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchRange {
+    /// The module whose instance's memory it is.
+    pub module: u32,
+    /// Start address.
+    pub address: u64,
+    /// How many bytes.
+    pub len: u32,
+    /// For a local's watch: the stack depth (wasm frames) of its frame. The session stops once
+    /// when the stack gets shallower (the frame returned) and forgets the range.
+    pub frame_depth: Option<u32>,
 }
 
 /// A wasm value read from a frame.
@@ -114,6 +131,8 @@ pub enum StopReason {
     Trap(String),
     /// The front end interrupted the running guest (Ctrl-C).
     Interrupted,
+    /// An instruction changed watched memory (the stop is at the instruction after it).
+    Watchpoint,
 }
 
 /// A stopped guest.

@@ -15,6 +15,7 @@ pub mod span;
 
 pub use debug::{
     CodeLocation, DebugCommand, DebugEvent, DebugFrame, DebugStop, DebugValue, Resume, StopReason,
+    WatchRange,
 };
 pub use probe_map::{
     AbiNames, CountedLayout, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX,

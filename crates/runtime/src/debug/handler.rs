@@ -36,7 +36,7 @@ pub(crate) enum Mode {
 impl Mode {
     /// Whether the mode needs an event at every instruction (finish waits for a return
     /// breakpoint instead).
-    fn single_steps(&self) -> bool {
+    pub(crate) fn single_steps(&self) -> bool {
         !matches!(self, Mode::Continue | Mode::Finish { .. })
     }
 
@@ -79,7 +79,8 @@ fn arm_return(
         return Ok(());
     };
     edit.add_breakpoint(module, pc)?;
-    edit.single_step(false)?;
+    // Watched memory is checked at every instruction, calls included.
+    edit.single_step(!control.watches.is_empty())?;
     control.installed.push(location);
     control.returning = Some(location);
     Ok(())
@@ -103,7 +104,7 @@ fn disarm_return(
             edit.remove_breakpoint(module, pc)?;
         }
     }
-    edit.single_step(control.mode.single_steps())?;
+    edit.single_step(control.single_steps())?;
     Ok(())
 }
 
@@ -178,6 +179,9 @@ impl Handler {
         let depth = stack.len();
         let mut control = self.shared.control.lock().ok()?;
         let at_breakpoint = control.breakpoints.contains(&here);
+        if watched_memory_changed(store, stack, &mut control) {
+            return Some(StopReason::Watchpoint);
+        }
         let start = control.mode.depth();
         if control.returning.is_some() {
             // `finish` keeps its return breakpoint through stops at user breakpoints in the
@@ -193,6 +197,10 @@ impl Handler {
         let decision = match &control.mode {
             // Without single-stepping only breakpoints raise events; wasmtime may have slipped
             // one forward to the next instruction, so `here` need not be a requested location.
+            // Single-stepping only for watched memory: only requested locations stop.
+            Mode::Continue if !control.watches.is_empty() => {
+                return at_breakpoint.then_some(StopReason::Breakpoint)
+            }
             Mode::Continue => return Some(StopReason::Breakpoint),
             Mode::Finish { depth: start } => {
                 if depth < *start {
@@ -243,7 +251,7 @@ impl Handler {
                 // edit re-publishes the module's code (~100 ms for 50 MB). Long ones run free
                 // to a breakpoint where they return.
                 control.skipped_steps += 1;
-                if control.skipped_steps > SINGLE_STEP_BUDGET {
+                if control.skipped_steps > SINGLE_STEP_BUDGET && control.watches.is_empty() {
                     let caller = stack.get(depth - start)?.location;
                     let _ = arm_return(&self.shared, &mut control, store, caller);
                 }
@@ -269,6 +277,30 @@ impl Handler {
             .and_then(|s| s.prologue_end(location.offset));
         end.is_none_or(|end| location.offset >= end)
     }
+}
+
+/// Whether an instruction since the last event changed watched memory (the new bytes are kept).
+fn watched_memory_changed(
+    store: &mut StoreContextMut<'_, DebugHost>,
+    stack: &[Frame],
+    control: &mut Control,
+) -> bool {
+    // A local's frame returned: stop once, and watch it no more.
+    let before = control.watches.len();
+    control.watches.retain(|(range, _)| {
+        range
+            .frame_depth
+            .is_none_or(|depth| stack.len() >= depth as usize)
+    });
+    let mut changed = control.watches.len() != before;
+    for (range, last) in &mut control.watches {
+        let now = read_memory(store, stack, range.module, range.address, range.len);
+        if now.is_some() && *last != now {
+            changed |= last.is_some();
+            *last = now;
+        }
+    }
+    changed
 }
 
 /// The innermost source line at `location`.
@@ -344,6 +376,18 @@ fn serve(
                     control.breakpoints = set;
                 }
             }
+            Ok(DebugCommand::SetWatchpoints(ranges)) => {
+                if let Ok(mut control) = shared.control.lock() {
+                    control.watches = ranges
+                        .into_iter()
+                        .map(|range| {
+                            let now =
+                                read_memory(store, &stack, range.module, range.address, range.len);
+                            (range, now)
+                        })
+                        .collect();
+                }
+            }
             // The mode (a step, a `finish`) is still the one the breakpoint interrupted.
             Ok(DebugCommand::Resume(Resume::Again)) => return,
             Ok(DebugCommand::Resume(resume)) => {
@@ -392,16 +436,19 @@ pub(crate) fn apply(
             depth: depth.saturating_sub(frame),
         },
     };
-    let single_step = mode.single_steps();
     let finish_caller = match (resume, stack) {
         (Resume::Finish { frame }, Some(stack)) => stack.get(frame + 1).map(|f| f.location),
         _ => None,
     };
-    if let Ok(mut control) = shared.control.lock() {
-        control.mode = mode;
-        control.returning = None;
-        control.skipped_steps = 0;
-    }
+    let single_step = match shared.control.lock() {
+        Ok(mut control) => {
+            control.mode = mode;
+            control.returning = None;
+            control.skipped_steps = 0;
+            control.single_steps()
+        }
+        Err(_) => false,
+    };
     sync_breakpoints(shared, store, single_step)?;
     // `finish` runs at full speed to a breakpoint where the frame returns.
     if let (Some(caller), Ok(mut control)) = (finish_caller, shared.control.lock()) {

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{AsContextMut, Linker, ModulePC, Store};
 use wasmtime_wasi::I32Exit;
-use wobs_events::{CodeLocation, DebugCommand, DebugEvent, RawOutcome};
+use wobs_events::{CodeLocation, DebugCommand, DebugEvent, RawOutcome, WatchRange};
 
 use crate::guest::GuestCode;
 use crate::invoke::{self, Entry};
@@ -210,6 +210,15 @@ pub(crate) struct Control {
     pub returning: Option<CodeLocation>,
     /// Instructions of called code the current step has single-stepped through.
     pub skipped_steps: u64,
+    /// Watched memory and the bytes it held at the last instruction (read at the first one).
+    pub watches: Vec<(WatchRange, Option<Vec<u8>>)>,
+}
+
+impl Control {
+    /// Whether wasmtime must raise an event at every instruction: a step, or watched memory.
+    pub fn single_steps(&self) -> bool {
+        self.mode.single_steps() || !self.watches.is_empty()
+    }
 }
 
 impl Shared {
@@ -358,6 +367,8 @@ fn guest_thread(
             Ok(DebugCommand::WriteMemory { .. }) => {
                 let _ = events.send(DebugEvent::Wrote(false));
             }
+            // The front end watches only values it has read, so only while stopped.
+            Ok(DebugCommand::SetWatchpoints(_)) => {}
             // The front end went away before starting: nothing to run.
             Err(_) => return RawOutcome::Interrupted,
         }
@@ -397,6 +408,7 @@ fn guest_thread(
             mode: Mode::Continue,
             returning: None,
             skipped_steps: 0,
+            watches: Vec::new(),
         }),
     });
     // Only an interrupt or the time limit advances the epoch; each advance raises one debug

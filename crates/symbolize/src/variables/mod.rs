@@ -89,6 +89,9 @@ pub trait FrameState {
     }
 }
 
+/// The largest value a watchpoint watches (every instruction compares it).
+const MAX_WATCHED_BYTES: u64 = 4096;
+
 /// A source variable visible at a pc.
 #[derive(Debug, Clone)]
 pub struct Variable {
@@ -215,9 +218,32 @@ impl ModuleSymbols {
         frame: &dyn FrameState,
         format: Option<char>,
     ) -> Result<(String, String), String> {
-        self.evaluate_with(pc, expression, frame, format, |types, printer, value| {
+        self.evaluate_with(pc, expression, frame, format, |types, printer, value, _| {
             check_readable(types, value, frame).map_err(message)?;
             Ok((types.name(&value.ty), printer.top(value)))
+        })?
+    }
+
+    /// Where `expression`'s value lives in linear memory, how many bytes it has, and whether it
+    /// names a local (the watch ends with the frame), for a watchpoint (`watch total`); an
+    /// error for a value in a wasm local or computed.
+    pub fn watch_range(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+    ) -> Result<(u64, u64, bool), String> {
+        self.evaluate_with(pc, expression, frame, None, |types, _, value, local| {
+            let Place::Memory(address) = value.place else {
+                return Err(format!(
+                    "Cannot watch `{expression}': it is not in linear memory (wasm locals and computed values cannot be watched)."
+                ));
+            };
+            let size = types.size_of(&value.ty).map_err(message)?;
+            match size {
+                1..=MAX_WATCHED_BYTES => Ok((address, size, local)),
+                _ => Err(format!("Cannot watch `{expression}': {size} bytes.")),
+            }
         })?
     }
 
@@ -228,7 +254,7 @@ impl ModuleSymbols {
         expression: &str,
         frame: &dyn FrameState,
     ) -> Result<bool, String> {
-        self.evaluate_with(pc, expression, frame, None, |_, printer, value| {
+        self.evaluate_with(pc, expression, frame, None, |_, printer, value, _| {
             eval::is_true(printer, value).map_err(message)
         })?
     }
@@ -241,19 +267,20 @@ impl ModuleSymbols {
         expression: &str,
         frame: &dyn FrameState,
     ) -> Result<String, String> {
-        self.evaluate_with(pc, expression, frame, None, |types, _, value| {
+        self.evaluate_with(pc, expression, frame, None, |types, _, value, _| {
             types.ptype(&value.ty)
         })
     }
 
-    /// Evaluates `expression` at pc and hands the value, its unit's types and a printer to `f`.
+    /// Evaluates `expression` at pc and hands the value, its unit's types, a printer and whether
+    /// the expression named a local variable (or a member of `this`) to `f`.
     fn evaluate_with<R>(
         &self,
         pc: u32,
         expression: &str,
         frame: &dyn FrameState,
         format: Option<char>,
-        f: impl FnOnce(&Types<'_>, &Printer<'_, '_>, &Value) -> R,
+        f: impl FnOnce(&Types<'_>, &Printer<'_, '_>, &Value, bool) -> R,
     ) -> Result<R, String> {
         let Some((context, _)) = self.debug_sections() else {
             return Err(NO_SYMBOLS.to_string());
@@ -270,9 +297,11 @@ impl ModuleSymbols {
         };
         let types = Types::new(unit);
         let printer = Printer::new(&types, frame).with_format(format);
+        let used_local = std::cell::Cell::new(false);
         let local = |name: &str| -> Option<EvalResult<Value>> {
             let scope = scope.as_ref()?;
             let found = scope.find(name)?;
+            used_local.set(true);
             Some(read_variable(
                 &types,
                 found,
@@ -316,7 +345,7 @@ impl ModuleSymbols {
             }
         };
         let value = eval::evaluate(&parsed, &printer, &lookup).map_err(message)?;
-        Ok(f(&types, &printer, &value))
+        Ok(f(&types, &printer, &value, used_local.get()))
     }
 
     /// Formats `value`, what the function containing `callee_pc` returned, with its DWARF return
