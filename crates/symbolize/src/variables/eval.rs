@@ -2,12 +2,12 @@
 //! anonymous members and base classes), subscripts, dereference, address-of, and C's integer
 //! operators with its usual arithmetic conversions.
 
-use super::cast;
 use super::error::{EvalError, EvalResult};
 use super::expr::{BinaryOp, Expr, MAX_NESTING};
 use super::format::{integer, Printer};
 use super::types::{Base, Language, Member, Struct, Type, TypeRef};
 use super::value::{Place, Value};
+use super::{arith, cast};
 
 /// Evaluates `expr`; `lookup` resolves names.
 pub(crate) fn evaluate(
@@ -23,6 +23,7 @@ pub(crate) fn evaluate(
             let size = if wide { 8 } else { 4 };
             Ok(Value::from_bytes(ty, n.to_le_bytes()[..size].to_vec()))
         }
+        Expr::Float(number) => Ok(arith::float_value(p, 8, *number)),
         Expr::Unsigned(n) => {
             let size = if u32::try_from(*n).is_err() { 8 } else { 4 };
             Ok(arithmetic(p, (size, false), *n))
@@ -52,7 +53,11 @@ pub(crate) fn evaluate(
             ))
         }
         Expr::Negate(inner) => {
-            let operand = operand(p, &evaluate(inner, p, lookup)?)?;
+            let value = evaluate(inner, p, lookup)?;
+            if let Some(negated) = arith::negate(p, &value)? {
+                return Ok(negated);
+            }
+            let operand = operand(p, &value)?;
             Ok(arithmetic(
                 p,
                 operand.promoted(),
@@ -95,11 +100,13 @@ pub(crate) fn evaluate(
             assign(p, target, &source)
         }
         Expr::Binary(op, lhs, rhs) => {
-            // Pointers compare as addresses; arithmetic on them is not supported.
+            let (lhs, rhs) = (evaluate(lhs, p, lookup)?, evaluate(rhs, p, lookup)?);
+            if let Some(value) = arith::binary(p, *op, &lhs, &rhs)? {
+                return Ok(value);
+            }
+            // Pointers compare as addresses.
             let read = if op.compares() { scalar } else { operand };
-            let lhs = read(p, &evaluate(lhs, p, lookup)?)?;
-            let rhs = read(p, &evaluate(rhs, p, lookup)?)?;
-            binary(p, *op, lhs, rhs)
+            binary(p, *op, read(p, &lhs)?, read(p, &rhs)?)
         }
     }
 }

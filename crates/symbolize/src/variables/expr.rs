@@ -16,6 +16,8 @@ pub(crate) enum Expr {
     Int(i128),
     /// An integer literal with a `u` suffix.
     Unsigned(i128),
+    /// A floating-point literal (a `double`).
+    Float(f64),
     /// `a.b` (also through a pointer, as gdb allows).
     Member(Box<Expr>, String),
     /// `a->b`.
@@ -129,6 +131,8 @@ enum Token {
     Ident(String),
     /// A literal and whether its suffix makes it unsigned.
     Int(i128, bool),
+    /// A floating-point literal.
+    Float(f64),
     Punct(&'static str),
 }
 
@@ -158,6 +162,22 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, String> {
         if c.is_ascii_digit() {
             while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                 i += 1;
+            }
+            // `0.5`, `2.5e3`: a floating-point literal (a `double`).
+            if bytes.get(i) == Some(&b'.') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || (matches!(bytes[i], b'+' | b'-') && matches!(bytes[i - 1], b'e' | b'E')))
+                {
+                    i += 1;
+                }
+                let literal = &text[start..i];
+                let value: f64 = literal
+                    .parse()
+                    .map_err(|_| "Invalid number \"".to_string() + literal + "\".")?;
+                tokens.push((Token::Float(value), start));
+                continue;
             }
             let literal = &text[start..i];
             let (value, unsigned) = parse_int(literal)
@@ -357,6 +377,10 @@ impl Parser<'_> {
                 self.at += 1;
                 Ok(Expr::Name(name))
             }
+            Some(Token::Float(value)) => {
+                self.at += 1;
+                Ok(Expr::Float(value))
+            }
             Some(Token::Int(value, unsigned)) => {
                 self.at += 1;
                 Ok(match unsigned {
@@ -402,7 +426,7 @@ impl Parser<'_> {
             .is_some_and(|w| TYPE_WORDS.contains(&w.as_str()));
         let operand_follows = matches!(
             self.peek(),
-            Some(Token::Ident(_) | Token::Int(..) | Token::Punct("("))
+            Some(Token::Ident(_) | Token::Int(..) | Token::Float(_) | Token::Punct("("))
         );
         let is_type = closed
             && !words.is_empty()
@@ -457,6 +481,15 @@ mod tests {
             Expr::SizeOfType(cast(&["int"], 0))
         );
         assert_eq!(parse("sizeof (n)").unwrap(), Expr::SizeOf(name("n")));
+        assert_eq!(
+            parse("x * 2.5e1").unwrap(),
+            Expr::Binary(BinaryOp::Mul, name("x"), Box::new(Expr::Float(25.0)))
+        );
+        // A member named by a digit stays one (Rust tuples: `t.0`).
+        assert_eq!(
+            parse("t.0").unwrap(),
+            Expr::Member(name("t"), "__0".to_string())
+        );
         assert_eq!(
             parse("a = b = 1").unwrap(),
             Expr::Assign(

@@ -30,6 +30,7 @@
 //! top level) and loads the types it prints, cached for that call only. That is microseconds
 //! to milliseconds: fine for a debugger stop, not meant for a profiler's hot path.
 
+mod arith;
 mod cast;
 mod die;
 mod error;
