@@ -748,3 +748,46 @@ fn a_variable_in_a_wasm_local_cannot_be_set_or_watched_and_says_why() {
         run.stderr
     );
 }
+
+#[test]
+fn addresses_are_labelled_with_the_symbols_they_are_in() {
+    let line = marker("sum_list");
+    let run = batch(&[
+        "break area",
+        &format!("break debugme.c:{line}"),
+        "run",
+        "print &counter",
+        "x/1dw &counter",
+        "info symbol &counter",
+        "info line area",
+        &format!("info line debugme.c:{line}"),
+        "kill",
+    ]);
+    let out = &run.stdout;
+    // Pointers into globals carry the global's name, as gdb prints them from the symbol table
+    // (wasm has none: the names come from DWARF's global variables).
+    assert!(out.contains("$1 = (int *) 0x"), "{out}");
+    assert!(out.contains(" <counter>\n"), "{out}");
+    assert!(out.contains(" <counter>:\t7\n"), "{out}");
+    assert!(out.contains("counter in section .data"), "{out}");
+    // `info line` of a function starts at the function itself and ends where the breakpoint on
+    // it went (past the prologue); a line's row starts where a breakpoint on the line goes.
+    let address_of = |prefix: &str| {
+        let at = out.find(prefix).unwrap() + prefix.len();
+        out[at..].split(':').next().unwrap().to_string()
+    };
+    let area_break = address_of("Breakpoint 1 at ");
+    let line_break = address_of("Breakpoint 2 at ");
+    assert!(
+        out.contains(&format!(
+            "Line 40 of \"examples/c/debugme.c\" starts at address 0x199 <area> and ends at {area_break} <area+"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "Line {line} of \"examples/c/debugme.c\" starts at address {line_break} <sum_list+"
+        )),
+        "{out}"
+    );
+}

@@ -118,6 +118,12 @@ fn wobs_debug_prints_what_gdb_prints() {
             &["-O0", "-g"],
         ),
         (
+            "debugme",
+            "examples/c/debugme.c",
+            "examples/gdb/symbols.gdb",
+            &["-O0", "-g"],
+        ),
+        (
             "byvalue",
             "examples/c/byvalue.c",
             "examples/gdb/byvalue.gdb",

@@ -68,6 +68,7 @@ macro_rules! say {
 // After `say!`, which they use.
 mod condition;
 mod display;
+mod info_symbol;
 mod watch;
 
 /// What to do after a command.
@@ -608,6 +609,14 @@ impl Debugger {
                 }
                 Ok(Flow::Next)
             }
+            "line" => self.info_line(
+                rest.split_once(char::is_whitespace)
+                    .map_or("", |(_, r)| r.trim()),
+            ),
+            "symbol" => self.info_symbol(
+                rest.split_once(char::is_whitespace)
+                    .map_or("", |(_, r)| r.trim()),
+            ),
             "locals" => self.variables(false),
             "args" => self.variables(true),
             "frame" => self.info_frame(),
@@ -1332,7 +1341,14 @@ impl Debugger {
         let per_line = if size == 1 { 8 } else { 16 / size };
         let mut lines = Vec::new();
         for (line, chunk) in bytes.chunks(per_line * size).enumerate() {
-            let mut text = format!("{:#x}:", address + (line * per_line * size) as u64);
+            let at = address + (line * per_line * size) as u64;
+            // gdb labels a line that starts inside a global: `0x1040 <counter>:`.
+            let label = self
+                .symbols(frame.location.module)
+                .and_then(|symbols| symbols.data_symbol(at))
+                .map(|label| format!(" <{label}>"))
+                .unwrap_or_default();
+            let mut text = format!("{at:#x}{label}:");
             for unit in chunk.chunks(size) {
                 let mut raw = [0u8; 8];
                 raw[..unit.len()].copy_from_slice(unit);

@@ -85,6 +85,8 @@ pub struct ModuleSymbols {
     dwarf: Dwarf,
     /// For an instrumented module: how its code relates to the original's.
     original: Option<Original>,
+    /// Global variables by address, read from DWARF the first time a pointer is printed.
+    data_symbols: std::sync::OnceLock<variables::DataSymbols>,
 }
 
 /// What `wobs.map` says about an instrumented module's original, for lookups that must answer in
@@ -162,6 +164,7 @@ impl ModuleSymbols {
             names,
             dwarf,
             original,
+            data_symbols: std::sync::OnceLock::new(),
         })
     }
 

@@ -110,6 +110,32 @@ impl ModuleSymbols {
         found.or(Some(false))
     }
 
+    /// The line-table row `offset` is in, as module offsets `start..end` (gdb's `info line`:
+    /// the row's first instruction and the next row's); `None` without line information.
+    pub fn line_row(&self, offset: u32) -> Option<std::ops::Range<u32>> {
+        let Dwarf::Usable(context, ..) = &self.dwarf else {
+            return None;
+        };
+        let (_, body) = self.layout.body_at(offset)?;
+        let code_start = self.layout.code_start;
+        let low = u64::from(body.start.checked_sub(code_start)?);
+        let high = u64::from(body.end.checked_sub(code_start)?);
+        let address = u64::from(offset.checked_sub(code_start)?);
+        let rows = context.find_location_range(low, high).ok()?;
+        let mut found: Option<u64> = None;
+        for (start, _, _) in rows {
+            match found {
+                Some(row) if start > address => {
+                    return Some(to_offset(row, code_start)?..to_offset(start, code_start)?)
+                }
+                _ if start <= address => found = Some(start),
+                _ => {}
+            }
+        }
+        let row = found?;
+        Some(to_offset(row, code_start)?..body.end)
+    }
+
     /// Where the function containing `offset` is past its prologue (see
     /// [`ModuleSymbols::function_offsets`]); `None` without line information.
     pub fn prologue_end(&self, offset: u32) -> Option<u32> {
@@ -198,6 +224,11 @@ fn path_matches(path: &str, file: &str) -> bool {
         || path
             .strip_suffix(file)
             .is_some_and(|prefix| prefix.ends_with('/'))
+}
+
+/// A DWARF address as a module offset.
+fn to_offset(address: u64, code_start: u32) -> Option<u32> {
+    u32::try_from(address).ok()?.checked_add(code_start)
 }
 
 #[cfg(test)]

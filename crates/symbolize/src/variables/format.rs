@@ -12,7 +12,7 @@ use super::error::{EvalError, EvalResult};
 use super::text::{c_char, c_string_literal, format_float};
 use super::types::{Base, Enum, Language, Member, PointerKind, Struct, Type, TypeRef, Types};
 use super::value::{Place, Value};
-use super::{libcxx, rust, FrameState};
+use super::{libcxx, rust, DataSymbols, FrameState};
 
 /// Elements of an array or string printed before `...` (gdb's default `print elements`).
 pub(crate) const MAX_ELEMENTS: u64 = 200;
@@ -31,6 +31,8 @@ pub(crate) struct Printer<'a, 'u> {
     budget: Cell<u64>,
     /// `print/FMT`'s letter for integers, characters, enums and pointers (x d u o t c z a).
     pub format: Option<char>,
+    /// Global variables, to label pointers into them (`<counter>`).
+    data: Option<&'a DataSymbols>,
 }
 
 impl<'a, 'u> Printer<'a, 'u> {
@@ -41,7 +43,13 @@ impl<'a, 'u> Printer<'a, 'u> {
             frame,
             budget: Cell::new(MAX_TOTAL_ELEMENTS),
             format: None,
+            data: None,
         }
+    }
+
+    /// The same printer labelling pointers into global variables.
+    pub(crate) fn with_data_symbols(self, data: Option<&'a DataSymbols>) -> Printer<'a, 'u> {
+        Printer { data, ..self }
     }
 
     /// The same printer with `print/FMT`'s format letter.
@@ -90,7 +98,11 @@ impl Printer<'_, '_> {
                 && !self.is_char(&pointer.pointee)
             {
                 let address = self.pointer_value(value, pointer.size)?;
-                return Ok(format!("({}) {address:#x}", self.types.name(&value.ty)));
+                return Ok(format!(
+                    "({}) {address:#x}{}",
+                    self.types.name(&value.ty),
+                    self.label(address)
+                ));
             }
         }
         Ok(self.value(value, 0))
@@ -237,12 +249,28 @@ impl Printer<'_, '_> {
             .format
             .and_then(|f| formatted(i128::from(address), self.types.address_size(), f))
         {
-            return Ok(text);
+            return Ok(match self.format {
+                Some('a') => format!("{text}{}", self.label(address)),
+                _ => text,
+            });
         }
+        let label = self.label(address);
         if language != Language::Rust && address != 0 && self.is_char(pointee) {
-            return Ok(format!("{address:#x} {}", self.c_string(address)));
+            return Ok(format!("{address:#x}{label} {}", self.c_string(address)));
         }
-        Ok(format!("{address:#x}"))
+        Ok(format!("{address:#x}{label}"))
+    }
+
+    /// ` <counter>`, ` <inventory+64>` for an address inside a global variable, else nothing
+    /// (C and C++; Rust prints pointers bare).
+    fn label(&self, address: u64) -> String {
+        if self.types.language() == Language::Rust {
+            return String::new();
+        }
+        self.data
+            .and_then(|data| data.label(address))
+            .map(|label| format!(" <{label}>"))
+            .unwrap_or_default()
     }
 
     /// True when `ty` is a one-byte C character type (`char`, `const unsigned char`, ...).

@@ -32,6 +32,7 @@
 
 mod arith;
 mod cast;
+mod data_symbols;
 mod die;
 mod error;
 mod eval;
@@ -53,6 +54,7 @@ use gimli::{AttributeValue, DebugInfoOffset, UnitRef};
 
 use crate::dwarf::{Dwarf, Reader};
 use crate::ModuleSymbols;
+pub(crate) use data_symbols::DataSymbols;
 use error::{EvalError, EvalResult};
 use format::{integer, Printer};
 use location::Piece;
@@ -120,6 +122,17 @@ const NO_SYMBOLS: &str = "No symbol table is loaded.  Use the \"file\" command."
 
 impl ModuleSymbols {
     /// The addr2line context and the raw DWARF, when DWARF is used.
+    /// The module's global variables by address (read once).
+    fn data_symbols(&self) -> Option<&DataSymbols> {
+        let (_, dwarf) = self.debug_sections()?;
+        Some(self.data_symbols.get_or_init(|| DataSymbols::read(dwarf)))
+    }
+
+    /// `counter`, `inventory+64`: the global variable `address` is in, as gdb labels a pointer.
+    pub fn data_symbol(&self, address: u64) -> Option<String> {
+        self.data_symbols()?.label(address)
+    }
+
     fn debug_sections(&self) -> Option<(&addr2line::Context<Reader>, &gimli::Dwarf<Reader>)> {
         match &self.dwarf {
             Dwarf::Usable(context, dwarf) => Some((context, dwarf)),
@@ -182,7 +195,7 @@ impl ModuleSymbols {
         let handle = &variable.handle;
         self.with_unit(address, handle.unit, |unit| {
             let types = Types::new(Some(unit));
-            let printer = Printer::new(&types, frame);
+            let printer = Printer::new(&types, frame).with_data_symbols(self.data_symbols());
             match read_variable(
                 &types,
                 &handle.found,
@@ -297,7 +310,9 @@ impl ModuleSymbols {
             _ => None,
         };
         let types = Types::new(unit);
-        let printer = Printer::new(&types, frame).with_format(format);
+        let printer = Printer::new(&types, frame)
+            .with_data_symbols(self.data_symbols())
+            .with_format(format);
         let used_local = std::cell::Cell::new(false);
         let local = |name: &str| -> Option<EvalResult<Value>> {
             let scope = scope.as_ref()?;
@@ -370,7 +385,7 @@ impl ModuleSymbols {
         }
         let types = Types::new(Some(unit));
         let ty = types.resolve(&link.into()).ok()?;
-        let printer = Printer::new(&types, frame);
+        let printer = Printer::new(&types, frame).with_data_symbols(self.data_symbols());
         if types.language() != Language::Rust && held_by_address(&types, &ty).ok()? {
             // Returned through the hidden result pointer `value` (see `held_by_address`).
             let WasmValue::I32(address) = value else {
