@@ -982,22 +982,18 @@ impl Debugger {
             return Vec::new();
         };
         let sources = self.source_frames(self.lookup_location(index).unwrap_or(frame.location));
-        let count = sources.len();
         sources
             .into_iter()
             .enumerate()
             .map(|(depth, source)| {
                 let number = first_number + depth;
-                let address = if index > 0 && depth + 1 == count || index == 0 && depth == 0 {
+                // gdb shows a frame's address on the innermost of its inlined frames.
+                let address = if depth == 0 {
                     self.address_prefix(index, frame.location)
                 } else {
                     String::new()
                 };
-                let args = if depth == 0 {
-                    self.args_text(index)
-                } else {
-                    String::new()
-                };
+                let args = self.inlined_args_text(index, depth);
                 // gdb does not mark inlined frames.
                 format!(
                     "#{number:<2} {address}{} ({args}){}{}",
@@ -1100,9 +1096,15 @@ impl Debugger {
 
     /// `a=1, b=0x10` for the parameters of frame `index`.
     fn args_text(&self, index: usize) -> String {
+        self.inlined_args_text(index, 0)
+    }
+
+    /// The same for the source frame `depth` inlined calls out from the innermost one at frame
+    /// `index` (0: the innermost; the last: the wasm function's own).
+    fn inlined_args_text(&self, index: usize, depth: usize) -> String {
         self.in_frame(index, |symbols, pc, state| {
             symbols
-                .variables(pc)
+                .variables_at_depth(pc, depth)
                 .iter()
                 .filter(|v| v.is_parameter)
                 .map(|v| {
