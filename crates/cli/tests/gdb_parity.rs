@@ -177,6 +177,7 @@ fn wobs_debug_prints_what_gdb_prints() {
             failures.push(format!("{script}:\n{table}"));
         }
     }
-    assert!(compared >= 80, "{compared} lines compared");
+    assert!(compared >= 400, "{compared} lines compared");
+    eprintln!("gdb parity: {compared} lines compared, all equal");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
