@@ -908,8 +908,14 @@ impl Debugger {
     fn lookup_location(&self, index: usize) -> Option<CodeLocation> {
         let frame = self.stop.as_ref()?.frames.get(index)?;
         let mut location = frame.location;
-        if index > 0 {
-            location.offset = location.offset.saturating_sub(1);
+        let before = CodeLocation {
+            offset: location.offset.saturating_sub(1),
+            ..location
+        };
+        // A caller is inside its call; so is a stop on code the compiler gave no line (line 0:
+        // clang's wasm code after a call, where `finish` lands), which takes the call's line.
+        if index > 0 || self.source_of(location).is_none() && self.source_of(before).is_some() {
+            location = before;
         }
         Some(location)
     }
@@ -939,6 +945,7 @@ impl Debugger {
         // A breakpoint's own address with a line starts a line-table row gdb chose (past a
         // one-line function's prologue, that row is on the line the function opened).
         let line_start = index == 0
+            && self.source_of(location).is_some()
             && (self
                 .symbols(location.module)
                 .and_then(|s| s.is_line_start(location.offset))
@@ -1129,7 +1136,12 @@ impl Debugger {
     ) -> Result<R, String> {
         let stop = self.stop.as_ref().ok_or("No frame selected.")?;
         let frame = stop.frames.get(index).ok_or("No frame selected.")?;
-        let pc = self.lookup_location(index).unwrap_or(frame.location).offset;
+        // Variables are read where the frame is (a caller: inside its call); only the source
+        // position of a stop on a line-0 instruction borrows the line before it.
+        let pc = match index {
+            0 => frame.location.offset,
+            _ => frame.location.offset.saturating_sub(1),
+        };
         let symbols = self
             .symbols(frame.location.module)
             .ok_or("No symbol table info available.")?;
