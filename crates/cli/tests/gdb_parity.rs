@@ -124,6 +124,12 @@ fn wobs_debug_prints_what_gdb_prints() {
             &["-O0", "-g"],
         ),
         (
+            "debugme",
+            "examples/c/debugme.c",
+            "examples/gdb/types.gdb",
+            &["-O0", "-g"],
+        ),
+        (
             "byvalue",
             "examples/c/byvalue.c",
             "examples/gdb/byvalue.gdb",

@@ -1212,11 +1212,25 @@ impl Debugger {
 
     /// `whatis EXPR`: the expression's type, as gdb names it.
     fn whatis(&mut self, expression: &str) -> Result<Flow, String> {
-        let (ty, _) = self.in_frame(self.selected, |symbols, pc, state| {
-            symbols.evaluate(pc, expression, state)
-        })??;
+        let ty = self
+            .in_frame(self.selected, |symbols, pc, state| {
+                symbols.evaluate(pc, expression, state)
+            })
+            .and_then(|value| value.map(|(ty, _)| ty))
+            .or_else(|err| self.type_named(expression, false).unwrap_or(Err(err)))?;
         say!(self, "type = {ty}");
         Ok(Flow::Next)
+    }
+
+    /// `whatis TYPE` / `ptype TYPE` (`expand`) for a type name, when `text` is one.
+    fn type_named(&self, text: &str, expand: bool) -> Option<Result<String, String>> {
+        let location = self
+            .stop
+            .as_ref()
+            .and(self.lookup_location(self.selected))
+            .or_else(|| self.main_location())?;
+        self.symbols(location.module)?
+            .describe_type(location.offset, text, expand)
     }
 
     /// `set backtrace past-main on|off` (other settings are not known yet).
@@ -1255,9 +1269,12 @@ impl Debugger {
 
     /// `ptype EXPR`: the type with its members spelled out.
     fn ptype(&mut self, expression: &str) -> Result<Flow, String> {
-        let ty = self.in_frame(self.selected, |symbols, pc, state| {
-            symbols.ptype(pc, expression, state)
-        })??;
+        let ty = self
+            .in_frame(self.selected, |symbols, pc, state| {
+                symbols.ptype(pc, expression, state)
+            })
+            .and_then(|ty| ty)
+            .or_else(|err| self.type_named(expression, true).unwrap_or(Err(err)))?;
         say!(self, "type = {ty}");
         Ok(Flow::Next)
     }

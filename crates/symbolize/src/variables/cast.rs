@@ -12,7 +12,7 @@ use super::error::{EvalError, EvalResult};
 use super::eval::{float_of, scalar};
 use super::expr::TypeName;
 use super::format::Printer;
-use super::types::{Base, Type, TypeRef};
+use super::types::{Base, Type, TypeRef, Types};
 use super::value::Value;
 use crate::dwarf::Reader;
 
@@ -21,19 +21,24 @@ const MAX_DIES_SEARCHED: usize = 1_000_000;
 
 /// The type `name` spells, in the printer's unit.
 pub(crate) fn resolve(p: &Printer<'_, '_>, name: &TypeName) -> EvalResult<Rc<Type>> {
+    resolve_in(p.types, name)
+}
+
+/// The type `name` spells, in `types`' unit.
+pub(crate) fn resolve_in(types: &Types<'_>, name: &TypeName) -> EvalResult<Rc<Type>> {
     let words: Vec<&str> = name.words.iter().map(String::as_str).collect();
-    let mut ty = match base(p, &words) {
+    let mut ty = match base(types, &words) {
         Some(ty) => ty,
-        None => named(p, &words)?,
+        None => named(types, &words)?,
     };
     for _ in 0..name.pointers {
-        ty = p.types.pointer_to(ty);
+        ty = types.pointer_to(ty);
     }
     Ok(ty)
 }
 
 /// A C base type: its canonical name, DWARF encoding and wasm32 size.
-fn base(p: &Printer<'_, '_>, words: &[&str]) -> Option<Rc<Type>> {
+fn base(types: &Types<'_>, words: &[&str]) -> Option<Rc<Type>> {
     let unsigned = words.contains(&"unsigned");
     let longs = words.iter().filter(|w| **w == "long").count();
     let core: Vec<&str> = words
@@ -42,7 +47,7 @@ fn base(p: &Printer<'_, '_>, words: &[&str]) -> Option<Rc<Type>> {
         .filter(|w| !["unsigned", "signed", "long", "short", "int"].contains(w))
         .collect();
     let short = words.contains(&"short");
-    let address = p.types.address_size();
+    let address = types.address_size();
     let (name, encoding, size) = match (core.as_slice(), short, longs) {
         ([], true, 0) => ("short", gimli::DW_ATE_signed, 2),
         ([], false, 0)
@@ -78,7 +83,7 @@ fn base(p: &Printer<'_, '_>, words: &[&str]) -> Option<Rc<Type>> {
 }
 
 /// `struct Point`, `union Number`, `enum Color`, a typedef or a C++ class, from the unit.
-fn named(p: &Printer<'_, '_>, words: &[&str]) -> EvalResult<Rc<Type>> {
+fn named(types: &Types<'_>, words: &[&str]) -> EvalResult<Rc<Type>> {
     let (tags, name): (&[gimli::DwTag], &str) = match words {
         ["struct", name] => (
             &[gimli::DW_TAG_structure_type, gimli::DW_TAG_class_type],
@@ -97,11 +102,11 @@ fn named(p: &Printer<'_, '_>, words: &[&str]) -> EvalResult<Rc<Type>> {
             ],
             name,
         ),
-        _ => return Err(no_type(&words.join(" "))),
+        _ => return Err(no_type(words)),
     };
-    let unit = p.types.unit().ok_or_else(|| no_type(name))?;
-    let offset = find(unit, tags, name).ok_or_else(|| no_type(&words.join(" ")))?;
-    p.types.resolve(&TypeRef::Die(offset))
+    let unit = types.unit().ok_or_else(|| no_type(words))?;
+    let offset = find(unit, tags, name).ok_or_else(|| no_type(words))?;
+    types.resolve(&TypeRef::Die(offset))
 }
 
 /// The first complete DIE with one of `tags` called `name` (C++: its last component).
@@ -124,8 +129,12 @@ fn find(unit: UnitRef<'_, Reader>, tags: &[gimli::DwTag], name: &str) -> Option<
     None
 }
 
-fn no_type(name: &str) -> EvalError {
-    EvalError::User(format!("No symbol \"{name}\" in current context."))
+/// gdb's words for a type name it cannot find.
+fn no_type(words: &[&str]) -> EvalError {
+    EvalError::User(match words {
+        ["struct" | "union" | "enum", name] => format!("No {} type named {name}.", words[0]),
+        _ => format!("No symbol \"{}\" in current context.", words.join(" ")),
+    })
 }
 
 /// `value` converted to `target` as C converts it.

@@ -229,6 +229,20 @@ fn parse_int(literal: &str) -> Option<(i128, bool)> {
     Some((value, suffix.contains('u')))
 }
 
+/// `struct Point`, `uint *`, `unsigned long`: a type name alone (`ptype`, `whatis`), when the
+/// text is one: words (the first a type keyword, or a single name) and `*`s.
+pub(crate) fn parse_type(text: &str) -> Option<TypeName> {
+    let mut tokens = tokenize(text).ok()?;
+    tokens.push((Token::Punct(")"), text.len()));
+    let mut parser = Parser {
+        text,
+        tokens,
+        at: 0,
+    };
+    let name = parser.type_name_then(true)?;
+    (parser.at == parser.tokens.len()).then_some(name)
+}
+
 /// Parses a `print` expression.
 pub(crate) fn parse(text: &str) -> Result<Expr, String> {
     let tokens = tokenize(text)?;
@@ -410,6 +424,11 @@ impl Parser<'_> {
     /// a type starts with, or a name followed by `*`s and `)`, or a name alone in parentheses
     /// before an operand (`(uint) x`); otherwise nothing is consumed.
     fn type_name(&mut self) -> Option<TypeName> {
+        self.type_name_then(false)
+    }
+
+    /// [`Parser::type_name`]; `alone`: nothing follows the `)` (a single name is a type then).
+    fn type_name_then(&mut self, alone: bool) -> Option<TypeName> {
         let start = self.at;
         let mut words = Vec::new();
         while let Some(Token::Ident(word)) = self.peek() {
@@ -430,7 +449,7 @@ impl Parser<'_> {
         );
         let is_type = closed
             && !words.is_empty()
-            && (keyword || pointers > 0 || (words.len() == 1 && operand_follows));
+            && (keyword || pointers > 0 || (words.len() == 1 && (operand_follows || alone)));
         if !is_type {
             self.at = start;
             return None;
@@ -497,6 +516,21 @@ mod tests {
                 Box::new(Expr::Assign(name("b"), Box::new(Expr::Int(1))))
             )
         );
+    }
+
+    #[test]
+    fn type_names_alone_parse_as_types() {
+        let words = |name: TypeName| name.words.join(" ");
+        assert_eq!(
+            parse_type("struct Point").map(words).as_deref(),
+            Some("struct Point")
+        );
+        assert_eq!(parse_type("uint").map(words).as_deref(), Some("uint"));
+        assert_eq!(parse_type("unsigned long *").map(|n| n.pointers), Some(1));
+        // Expressions are not types.
+        assert!(parse_type("a + b").is_none());
+        assert!(parse_type("p->x").is_none());
+        assert!(parse_type("x y").is_none());
     }
 
     #[test]

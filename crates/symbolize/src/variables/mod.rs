@@ -286,6 +286,32 @@ impl ModuleSymbols {
         })
     }
 
+    /// `ptype TYPE` and `whatis TYPE` for a type name (`struct Point`, `uint`): the body spelled
+    /// out (`expand`), or the name with one typedef unrolled, as gdb's `whatis` shows a type
+    /// name. `None` when `text` is not a type name.
+    pub fn describe_type(
+        &self,
+        pc: u32,
+        text: &str,
+        expand: bool,
+    ) -> Option<Result<String, String>> {
+        let name = expr::parse_type(text)?;
+        let (context, _) = self.debug_sections()?;
+        let address = self.dwarf_address(pc);
+        let unit = address.and_then(|a| context.find_dwarf_and_unit(a).skip_all_loads());
+        let types = Types::new(unit);
+        let described = cast::resolve_in(&types, &name).and_then(|ty| match expand {
+            true => Ok(types.ptype(&ty)),
+            false => match &*ty {
+                types::Type::Typedef { target, .. } if name.pointers == 0 => {
+                    types.resolve(target).map(|target| types.name(&target))
+                }
+                _ => Ok(types.name(&ty)),
+            },
+        });
+        Some(described.map_err(message))
+    }
+
     /// Evaluates `expression` at pc and hands the value, its unit's types, a printer and whether
     /// the expression named a local variable (or a member of `this`) to `f`.
     fn evaluate_with<R>(
