@@ -138,30 +138,9 @@ fn assign(p: &Printer<'_, '_>, target: Value, source: &Value) -> EvalResult<Valu
             "Left operand of assignment is not in linear memory: wasm locals cannot be written.",
         ));
     };
-    let target_type = p.types.strip(&target.ty)?;
-    let size = p.types.size_of(&target_type)?;
-    let bytes = match &*target_type {
-        Type::Base(base) if base.encoding == gimli::DW_ATE_float => {
-            let number = float_of(p, source)?;
-            match base.size {
-                4 => (number as f32).to_le_bytes().to_vec(),
-                8 => number.to_le_bytes().to_vec(),
-                _ => return Err(EvalError::unsupported("float of this size")),
-            }
-        }
-        Type::Base(_) | Type::Enum(_) | Type::Pointer(_) => {
-            let number = scalar(p, source)?.value;
-            number.to_le_bytes()[..size.clamp(1, 16) as usize].to_vec()
-        }
-        Type::Struct(_) | Type::Array { .. } => {
-            let same = p.types.name(&p.types.strip(&source.ty)?) == p.types.name(&target_type);
-            if !same {
-                return Err(user("Invalid cast."));
-            }
-            source.read(p.frame, size)?
-        }
-        _ => return Err(user("Invalid cast.")),
-    };
+    // The value as C converts it to the target's type (`cast::convert`), then its bytes.
+    let size = p.types.size_of(&target.ty)?;
+    let bytes = cast::convert(p, source, target.ty.clone())?.read(p.frame, size)?;
     if !p.frame.write_memory(address, &bytes) {
         return Err(EvalError::Memory(address));
     }
