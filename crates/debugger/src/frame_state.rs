@@ -11,6 +11,8 @@ pub(crate) struct StoppedFrame<'a> {
     pub frame: &'a DebugFrame,
     pub globals: &'a [DebugValue],
     pub session: &'a dyn Session,
+    /// The inlined source frame selected in this wasm frame (0: the innermost).
+    pub inline_depth: usize,
 }
 
 /// A snapshot value as the evaluator takes it; `None` for references and vectors.
@@ -39,6 +41,10 @@ impl FrameState for StoppedFrame<'_> {
 
     fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>> {
         read_memory(self.session, self.frame.location.module, address, len)
+    }
+
+    fn inline_depth(&self) -> usize {
+        self.inline_depth
     }
 
     fn write_memory(&self, address: u64, bytes: &[u8]) -> bool {

@@ -134,6 +134,9 @@ pub struct Debugger {
     displays: display::Displays,
     /// What changed at the watchpoint stop being reported.
     watch_report: Vec<watch::Changed>,
+    /// Which inlined source frame of the selected wasm frame is selected (0: the innermost), so
+    /// that `up`, `down` and `frame N` count frames as `backtrace` numbers them.
+    selected_inline: usize,
     /// Commands come from a script in batch mode (gdb's `from_tty` is false): the messages gdb
     /// prints only for a person at a terminal (`Run till exit from …`) are left out.
     batch: bool,
@@ -176,6 +179,7 @@ impl Debugger {
             past_main: false,
             displays: display::Displays::default(),
             watch_report: Vec::new(),
+            selected_inline: 0,
             quiet: false,
             advance_to: Vec::new(),
         }
@@ -317,9 +321,10 @@ impl Debugger {
             "backtrace" | "bt" | "where" => self.backtrace(),
             "frame" | "f" => self.select_frame(rest.parse().ok()),
             "up" => self.select_frame(Some(
-                self.selected.saturating_add(rest.parse().unwrap_or(1)),
+                self.frame_number()
+                    .saturating_add(rest.parse().unwrap_or(1)),
             )),
-            "down" => self.select_frame(self.selected.checked_sub(rest.parse().unwrap_or(1))),
+            "down" => self.select_frame(self.frame_number().checked_sub(rest.parse().unwrap_or(1))),
             "print" | "p" => self.print(rest, None),
             "whatis" => self.whatis(rest),
             "ptype" => self.ptype(rest),
@@ -651,6 +656,7 @@ impl Debugger {
         let previous = self.innermost_frame();
         self.started = true;
         self.selected = 0;
+        self.selected_inline = 0;
         self.stop = None;
         if !self.session.send(DebugCommand::Resume(resume)) {
             return Err("The program is not being run.".to_string());
@@ -1149,6 +1155,10 @@ impl Debugger {
             frame,
             globals: &stop.globals,
             session: &*self.session,
+            inline_depth: match index == self.selected {
+                true => self.selected_inline,
+                false => 0,
+            },
         };
         Ok(f(&symbols, pc, &state))
     }
@@ -1156,7 +1166,7 @@ impl Debugger {
     fn variables(&self, parameters: bool) -> Result<Flow, String> {
         let lines = self.in_frame(self.selected, |symbols, pc, state| {
             symbols
-                .variables(pc)
+                .variables_at_depth(pc, state.inline_depth)
                 .into_iter()
                 .filter(|v| v.is_parameter == parameters)
                 .map(|v| {
@@ -1198,16 +1208,59 @@ impl Debugger {
         Ok(Flow::Next)
     }
 
-    fn select_frame(&mut self, index: Option<usize>) -> Result<Flow, String> {
+    /// `frame N`, `up`, `down`: N counts frames as `backtrace` numbers them, inlined calls
+    /// included.
+    fn select_frame(&mut self, number: Option<usize>) -> Result<Flow, String> {
         self.stop.as_ref().ok_or("No stack.")?;
-        let index = index.unwrap_or(self.selected);
-        if index >= self.shown_frames() {
-            return Err("No frame at level ".to_string() + &index.to_string() + ".");
-        }
+        let number = number.unwrap_or_else(|| self.frame_number());
+        let (index, depth) = self
+            .frame_of_number(number)
+            .ok_or_else(|| format!("No frame at level {number}."))?;
         self.selected = index;
-        say!(self, "#{index}  {}", self.describe_frame(index, false));
-        self.print_source_line(index);
+        self.selected_inline = depth;
+        let line = self
+            .describe_physical(index, number - depth)
+            .into_iter()
+            .nth(depth)
+            .unwrap_or_default();
+        say!(self, "{line}");
+        let location = self.lookup_location(index);
+        if let Some(source) = location.and_then(|l| self.source_frames(l).into_iter().nth(depth)) {
+            if let (Some(file), Some(line)) = (source.file, source.line.filter(|&l| l > 0)) {
+                match self.sources.line(&self.source_path(&file), line) {
+                    Some(text) => say!(self, "{line}\t{text}"),
+                    None => say!(self, "{line}\tin {file}"),
+                }
+            }
+        }
         Ok(Flow::Next)
+    }
+
+    /// The selected frame's number in `backtrace`'s count.
+    fn frame_number(&self) -> usize {
+        (0..self.selected)
+            .map(|i| self.source_frame_count(i))
+            .sum::<usize>()
+            + self.selected_inline
+    }
+
+    /// The wasm frame and inlined depth `backtrace`'s frame `number` is.
+    fn frame_of_number(&self, number: usize) -> Option<(usize, usize)> {
+        let mut first = 0;
+        for index in 0..self.shown_frames() {
+            let count = self.source_frame_count(index);
+            if number < first + count {
+                return Some((index, number - first));
+            }
+            first += count;
+        }
+        None
+    }
+
+    /// How many frames `backtrace` shows for wasm frame `index` (its inlined calls and itself).
+    fn source_frame_count(&self, index: usize) -> usize {
+        self.lookup_location(index)
+            .map_or(1, |location| self.source_frames(location).len().max(1))
     }
 
     /// `whatis EXPR`: the expression's type, as gdb names it.

@@ -85,6 +85,11 @@ pub trait FrameState {
     fn stack(&self, index: u32) -> Option<WasmValue>;
     /// `len` bytes of linear memory 0 at `address`; None when out of bounds.
     fn memory(&self, address: u64, len: usize) -> Option<Vec<u8>>;
+    /// Which source frame at this wasm frame's pc expressions see: 0 the innermost inlined
+    /// call, 1 the function it is inlined into, … (gdb's `up` into an inlined caller).
+    fn inline_depth(&self) -> usize {
+        0
+    }
     /// Writes `bytes` to linear memory 0 at `address` (`set var`); false when it cannot.
     fn write_memory(&self, address: u64, bytes: &[u8]) -> bool {
         let _ = (address, bytes);
@@ -331,7 +336,9 @@ impl ModuleSymbols {
         let scope = match (unit, address) {
             (Some(unit), Some(address)) => {
                 let functions = scope::function_dies(context, address);
-                scope::scope(unit, &functions, 0, address).ok().flatten()
+                scope::scope(unit, &functions, frame.inline_depth(), address)
+                    .ok()
+                    .flatten()
             }
             _ => None,
         };
