@@ -89,7 +89,7 @@ impl Debugger {
         let Some(body) = symbols.function_body(index) else {
             return String::new();
         };
-        let name = symbols.function_name(index);
+        let name = symbols.symbol_name(index);
         match offset - body.start {
             0 => format!(" <{name}>"),
             delta => format!(" <{name}+{delta}>"),

@@ -254,6 +254,22 @@ impl ModuleSymbols {
             .unwrap_or_else(|| format!("wasm-function[{index}]"))
     }
 
+    /// Function `index`'s name as a symbol shows it (`<main+8>`): its DWARF name where it has
+    /// one (wasi-libc's `main` is `__original_main` in the name section), else its name.
+    pub fn symbol_name(&self, index: u32) -> String {
+        self.function_body(index)
+            .and_then(|body| {
+                let Dwarf::Usable(context, _) = &self.dwarf else {
+                    return None;
+                };
+                let address = self.dwarf_address(body.start)?;
+                dwarf_frames(context, address)
+                    .pop()
+                    .map(|frame| frame.function)
+            })
+            .unwrap_or_else(|| self.function_name(index))
+    }
+
     /// Name of the function whose body contains `offset`. A nameless function of an instrumented
     /// module is `wasm-function[N]` with N its index in the *original* module: the same name a run
     /// of the original shows and its probe reports, so samples and exact figures share one row.

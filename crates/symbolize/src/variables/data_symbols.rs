@@ -12,16 +12,22 @@ use crate::dwarf::Reader;
 /// How deeply namespaces are searched for globals.
 const MAX_NAMESPACE_DEPTH: usize = 16;
 
-/// Global variables by address.
+/// Global variables by address, and functions by module offset.
 #[derive(Default)]
 pub(crate) struct DataSymbols {
     /// (start, size, name), sorted by start.
     symbols: Vec<(u64, u64, String)>,
+    /// Function bodies (module offsets) and names, sorted.
+    functions: Vec<(std::ops::Range<u32>, String)>,
 }
 
 impl DataSymbols {
-    /// Every global variable with an address in `dwarf`'s units.
-    pub(crate) fn read(dwarf: &gimli::Dwarf<Reader>) -> DataSymbols {
+    /// Every global variable with an address in `dwarf`'s units, and the module's `functions`.
+    pub(crate) fn read(
+        dwarf: &gimli::Dwarf<Reader>,
+        mut functions: Vec<(std::ops::Range<u32>, String)>,
+    ) -> DataSymbols {
+        functions.sort_by_key(|(body, _)| body.start);
         let mut symbols = Vec::new();
         let mut headers = dwarf.units();
         while let Ok(Some(header)) = headers.next() {
@@ -37,7 +43,21 @@ impl DataSymbols {
         }
         symbols.sort();
         symbols.dedup_by_key(|(start, _, _)| *start);
-        DataSymbols { symbols }
+        DataSymbols { symbols, functions }
+    }
+
+    /// `area`, `sum_list+34`: the function whose code a module offset is in.
+    pub(crate) fn code_label(&self, offset: u64) -> Option<String> {
+        let offset = u32::try_from(offset).ok()?;
+        let at = self
+            .functions
+            .partition_point(|(body, _)| body.start <= offset);
+        let (body, name) = self.functions.get(at.checked_sub(1)?)?;
+        match offset - body.start {
+            0 => Some(name.clone()),
+            delta if offset < body.end => Some(format!("{name}+{delta}")),
+            _ => None,
+        }
     }
 
     /// `counter`, `inventory+64`: the global `address` is in.
@@ -111,13 +131,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_are_labelled_by_the_global_holding_them() {
+    fn addresses_are_labelled_by_the_global_or_function_holding_them() {
         let symbols = DataSymbols {
             symbols: vec![
                 (0x1000, 4, "counter".into()),
                 (0x1010, 64, "inventory".into()),
             ],
+            functions: vec![(0x199..0x220, "area".into())],
         };
+        // Functions by module offset, apart from data addresses.
+        assert_eq!(symbols.code_label(0x199).as_deref(), Some("area"));
+        assert_eq!(symbols.code_label(0x1a7).as_deref(), Some("area+14"));
+        assert_eq!(symbols.code_label(0x220), None);
         assert_eq!(symbols.label(0x1000).as_deref(), Some("counter"));
         assert_eq!(symbols.label(0x1030).as_deref(), Some("inventory+32"));
         // Between globals, past the last one and before the first: nothing.

@@ -379,6 +379,8 @@ fn deref(p: &Printer<'_, '_>, value: Value) -> EvalResult<Value> {
             })
         }
         Type::Array { element, .. } => Ok(value.at_offset(0, p.types.resolve(element)?)),
+        // `*f` of a function is the function, as in C.
+        Type::Function { .. } => Ok(value),
         _ => Err(user("Attempt to take contents of a non-pointer value.")),
     }
 }

@@ -98,10 +98,14 @@ impl Printer<'_, '_> {
                 && !self.is_char(&pointer.pointee)
             {
                 let address = self.pointer_value(value, pointer.size)?;
+                let pointee = self.types.resolve(&pointer.pointee)?;
+                let label = match &*self.types.strip(&pointee)? {
+                    Type::Function { .. } => self.code_label(address),
+                    _ => self.label(address),
+                };
                 return Ok(format!(
-                    "({}) {address:#x}{}",
-                    self.types.name(&value.ty),
-                    self.label(address)
+                    "({}) {address:#x}{label}",
+                    self.types.name(&value.ty)
                 ));
             }
         }
@@ -137,11 +141,14 @@ impl Printer<'_, '_> {
                 None => self.structure(s, value, depth),
             },
             Type::Array { element, count } => self.array(element, count.unwrap_or(0), value, depth),
-            Type::Function { .. } => Ok(format!(
-                "{{{}}} {:#x}",
-                self.types.name(&ty),
-                value.address().unwrap_or(0)
-            )),
+            Type::Function { .. } => {
+                let address = value.address().unwrap_or(0);
+                Ok(format!(
+                    "{{{}}} {address:#x}{}",
+                    self.types.name(&ty),
+                    self.code_label(address)
+                ))
+            }
             Type::Void => Ok(if self.types.language() == Language::Rust {
                 "()".to_string()
             } else {
@@ -269,6 +276,14 @@ impl Printer<'_, '_> {
         }
         self.data
             .and_then(|data| data.label(address))
+            .map(|label| format!(" <{label}>"))
+            .unwrap_or_default()
+    }
+
+    /// ` <area>` for a function's module offset.
+    fn code_label(&self, offset: u64) -> String {
+        self.data
+            .and_then(|data| data.code_label(offset))
             .map(|label| format!(" <{label}>"))
             .unwrap_or_default()
     }

@@ -130,7 +130,13 @@ impl ModuleSymbols {
     /// The module's global variables by address (read once).
     fn data_symbols(&self) -> Option<&DataSymbols> {
         let (_, dwarf) = self.debug_sections()?;
-        Some(self.data_symbols.get_or_init(|| DataSymbols::read(dwarf)))
+        Some(self.data_symbols.get_or_init(|| {
+            let functions = self
+                .function_bodies()
+                .map(|(index, body)| (body, self.symbol_name(index)))
+                .collect();
+            DataSymbols::read(dwarf, functions)
+        }))
     }
 
     /// `counter`, `inventory+64`: the global variable `address` is in, as gdb labels a pointer.
@@ -388,9 +394,17 @@ impl ModuleSymbols {
                 .flatten()
             {
                 Some(found) => read_variable(&types, &found, None, address, frame),
-                None => Err(EvalError::User(format!(
-                    "No symbol \"{name}\" in current context."
-                ))),
+                None => match unit.and_then(|unit| scope::function(unit, name)) {
+                    // A function is its code: its "address" is its module offset, as breakpoint
+                    // addresses are.
+                    Some((offset, low_pc)) => Ok(Value {
+                        ty: types.resolve(&types::TypeRef::Die(offset))?,
+                        place: Place::Memory(low_pc + u64::from(self.code_start())),
+                    }),
+                    None => Err(EvalError::User(format!(
+                        "No symbol \"{name}\" in current context."
+                    ))),
+                },
             }
         };
         let value = eval::evaluate(&parsed, &printer, &lookup).map_err(message)?;

@@ -172,7 +172,8 @@ pub(crate) fn parse(unit: UnitRef<'_, Reader>, offset: DieOffset) -> EvalResult<
                 enumerators,
             }))
         }
-        gimli::DW_TAG_subroutine_type => {
+        // A function's own DIE types it too (`print area`: `{int (struct Rect *)} 0x… <area>`).
+        gimli::DW_TAG_subroutine_type | gimli::DW_TAG_subprogram => {
             let mut params = Vec::new();
             let mut variadic = false;
             let mut children = root.children();
