@@ -80,19 +80,9 @@ impl Debugger {
 
     /// ` <area>`, ` <sum_list+34>`: the function a module offset is in.
     pub(crate) fn code_label(&self, module: u32, offset: u32) -> String {
-        let Some(symbols) = self.symbols(module) else {
-            return String::new();
-        };
-        let Some(index) = symbols.function_index(offset) else {
-            return String::new();
-        };
-        let Some(body) = symbols.function_body(index) else {
-            return String::new();
-        };
-        let name = symbols.symbol_name(index);
-        match offset - body.start {
-            0 => format!(" <{name}>"),
-            delta => format!(" <{name}+{delta}>"),
-        }
+        self.symbols(module)
+            .and_then(|symbols| symbols.code_symbol(offset))
+            .map(|label| format!(" <{label}>"))
+            .unwrap_or_default()
     }
 }

@@ -16,9 +16,6 @@ use super::types::{Base, Type, TypeRef, Types};
 use super::value::Value;
 use crate::dwarf::Reader;
 
-/// How many DIEs the search for a named type looks at (a hostile unit must not take forever).
-const MAX_DIES_SEARCHED: usize = 1_000_000;
-
 /// The type `name` spells, in the printer's unit.
 pub(crate) fn resolve(p: &Printer<'_, '_>, name: &TypeName) -> EvalResult<Rc<Type>> {
     resolve_in(p.types, name)
@@ -112,21 +109,12 @@ fn named(types: &Types<'_>, words: &[&str]) -> EvalResult<Rc<Type>> {
 /// The first complete DIE with one of `tags` called `name` (C++: its last component).
 fn find(unit: UnitRef<'_, Reader>, tags: &[gimli::DwTag], name: &str) -> Option<DieOffset> {
     let last = name.rsplit("::").next().unwrap_or(name);
-    let mut entries = unit.entries();
-    let mut seen = 0;
-    while let Ok(Some(entry)) = entries.next_dfs() {
-        seen += 1;
-        if seen > MAX_DIES_SEARCHED {
-            return None;
-        }
-        if tags.contains(&entry.tag())
+    die::find_map(unit, |entry| {
+        let wanted = tags.contains(&entry.tag())
             && !die::flag(entry, gimli::DW_AT_declaration)
-            && die::own_name(unit, entry).as_deref() == Some(last)
-        {
-            return Some(entry.offset());
-        }
-    }
-    None
+            && die::own_name(unit, entry).as_deref() == Some(last);
+        wanted.then(|| entry.offset())
+    })
 }
 
 /// gdb's words for a type name it cannot find.

@@ -24,11 +24,14 @@ pub(crate) struct DataSymbols {
 impl DataSymbols {
     /// Every global variable with an address in `dwarf`'s units, and the module's `functions`.
     pub(crate) fn read(
-        dwarf: &gimli::Dwarf<Reader>,
+        dwarf: Option<&gimli::Dwarf<Reader>>,
         mut functions: Vec<(std::ops::Range<u32>, String)>,
     ) -> DataSymbols {
         functions.sort_by_key(|(body, _)| body.start);
         let mut symbols = Vec::new();
+        let Some(dwarf) = dwarf else {
+            return DataSymbols { symbols, functions };
+        };
         let mut headers = dwarf.units();
         while let Ok(Some(header)) = headers.next() {
             let Ok(unit) = dwarf.unit(header) else {

@@ -136,3 +136,25 @@ pub(crate) fn scope_prefix(unit: UnitRef<'_, Reader>, offset: DieOffset) -> Stri
     }
     String::new()
 }
+
+/// How many DIEs a search of a unit reads at most (a hostile unit must not take forever).
+const MAX_DIES_SEARCHED: usize = 2_000_000;
+
+/// What `found` makes of the first DIE of `unit`, in depth-first order, it makes something of.
+pub(crate) fn find_map<T>(
+    unit: UnitRef<'_, Reader>,
+    mut found: impl FnMut(&Entry) -> Option<T>,
+) -> Option<T> {
+    let mut entries = unit.entries();
+    let mut seen = 0;
+    while let Ok(Some(entry)) = entries.next_dfs() {
+        seen += 1;
+        if seen > MAX_DIES_SEARCHED {
+            return None;
+        }
+        if let Some(result) = found(entry) {
+            return Some(result);
+        }
+    }
+    None
+}

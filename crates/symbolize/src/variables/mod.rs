@@ -127,16 +127,21 @@ const NO_SYMBOLS: &str = "No symbol table is loaded.  Use the \"file\" command."
 
 impl ModuleSymbols {
     /// The addr2line context and the raw DWARF, when DWARF is used.
-    /// The module's global variables by address (read once).
+    /// The module's global variables by address and functions by offset (read once).
     fn data_symbols(&self) -> Option<&DataSymbols> {
-        let (_, dwarf) = self.debug_sections()?;
         Some(self.data_symbols.get_or_init(|| {
             let functions = self
                 .function_bodies()
                 .map(|(index, body)| (body, self.symbol_name(index)))
                 .collect();
-            DataSymbols::read(dwarf, functions)
+            // Without DWARF, functions still have names (and globals none).
+            DataSymbols::read(self.debug_sections().map(|(_, dwarf)| dwarf), functions)
         }))
+    }
+
+    /// `area`, `sum_list+34`: the function module offset `offset` is in, as gdb labels code.
+    pub fn code_symbol(&self, offset: u32) -> Option<String> {
+        self.data_symbols()?.code_label(u64::from(offset))
     }
 
     /// `counter`, `inventory+64`: the global variable `address` is in, as gdb labels a pointer.

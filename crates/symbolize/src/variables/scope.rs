@@ -182,26 +182,14 @@ fn search_globals(
 /// A function defined in `unit` (a `DW_TAG_subprogram` with code) called `name`, at the unit's
 /// top level or in its namespaces: its DIE and its first DWARF address.
 pub(crate) fn function(unit: UnitRef<'_, Reader>, name: &str) -> Option<(DieOffset, u64)> {
-    let mut entries = unit.entries();
-    let mut seen = 0;
-    while let Ok(Some(entry)) = entries.next_dfs() {
-        seen += 1;
-        if seen > MAX_FUNCTION_SEARCH {
-            return None;
-        }
+    die::find_map(unit, |entry| {
         if entry.tag() != gimli::DW_TAG_subprogram {
-            continue;
+            return None;
         }
         let Some(gimli::AttributeValue::Addr(low_pc)) = entry.attr_value(gimli::DW_AT_low_pc)
         else {
-            continue;
+            return None;
         };
-        if die::name(unit, entry).as_deref() == Some(name) {
-            return Some((entry.offset(), low_pc));
-        }
-    }
-    None
+        (die::name(unit, entry).as_deref() == Some(name)).then(|| (entry.offset(), low_pc))
+    })
 }
-
-/// How many DIEs the search for a function by name reads at most.
-const MAX_FUNCTION_SEARCH: usize = 2_000_000;
