@@ -112,6 +112,7 @@ cxx() {  # cxx <output-name> <source> <flags...>
 
 cxx shapes        shapes.cpp     -O0   # -O0: the gdb parity test compares it with a native build
 cxx containers    containers.cpp -O0 -lc++ -lc++abi   # libc++ std::string and std::vector: the pretty printers
+cxx accounts      accounts.cpp   -O0   # C++ classes: ptype, compared with gdb
 
 # ---------- Rust guest ----------------------------------------------------------
 (cd "$HERE/rust" && "$RUSTC" --target wasm32-wasi -g -C opt-level=1 -C codegen-units=1 \

@@ -16,6 +16,9 @@ print w
 print id
 print h * w + id
 whatis *this
+ptype *this
+ptype this
+ptype geo::Shape
 print *this
 finish
 continue

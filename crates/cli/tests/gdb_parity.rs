@@ -141,6 +141,12 @@ fn wobs_debug_prints_what_gdb_prints() {
             "examples/gdb/shapes.gdb",
             &cxx,
         ),
+        (
+            "accounts",
+            "examples/cpp/accounts.cpp",
+            "examples/gdb/classes.gdb",
+            &cxx,
+        ),
     ] {
         // Natively, from the repository root so DWARF names the source as the wasm build does.
         let native = dir.path().join(program);

@@ -32,6 +32,7 @@
 
 mod arith;
 mod cast;
+mod class_type;
 mod data_symbols;
 mod die;
 mod error;

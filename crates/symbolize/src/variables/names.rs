@@ -15,7 +15,7 @@ impl Types<'_> {
     }
 
     /// The name of the type `reference` points at; `?` when it cannot be read.
-    fn name_of(&self, reference: &TypeRef, inner: String, depth: usize) -> String {
+    pub(crate) fn name_of(&self, reference: &TypeRef, inner: String, depth: usize) -> String {
         match self.resolve(reference) {
             Ok(ty) => self.declarator(&ty, inner, depth + 1),
             Err(_) => join("?", inner),
@@ -125,6 +125,7 @@ impl Types<'_> {
     /// gdb's `ptype`: `ty` with typedefs resolved and the body of the structure, union or enum
     /// it is (or points to, or is an array of) spelled out one level deep.
     pub(crate) fn ptype(&self, ty: &Rc<Type>) -> String {
+        let qualifiers = self.top_qualifiers(ty);
         let Ok(ty) = self.strip(ty) else {
             return self.name(ty);
         };
@@ -146,6 +147,21 @@ impl Types<'_> {
             }
         }
         let core_name = self.name(&core);
+        if let Type::Struct(s) = &*core {
+            if self.language() == Language::Cpp && !s.declaration {
+                // `const geo::Rect *` → `const ` + the class + ` *`.
+                let Some(at) = name.find(core_name.as_str()) else {
+                    return name;
+                };
+                let (prefix, suffix) = (&name[..at], &name[at + core_name.len()..]);
+                // `ptype *this` in a const method: the qualifiers the typedefs were under.
+                let prefix = match prefix.is_empty() {
+                    true => qualifiers.as_str(),
+                    false => prefix,
+                };
+                return format!("{}{suffix}", self.class_body(s, prefix, &core_name));
+            }
+        }
         let Some(suffix) = name.strip_prefix(core_name.as_str()) else {
             return name;
         };
@@ -180,6 +196,30 @@ impl Types<'_> {
             }
             _ => name,
         }
+    }
+}
+
+impl Types<'_> {
+    /// `const `, `const volatile `: the qualifiers at the top of `ty`, through typedefs.
+    fn top_qualifiers(&self, ty: &Rc<Type>) -> String {
+        let mut text = String::new();
+        let mut current = ty.clone();
+        for _ in 0..MAX_DEPTH {
+            let next = match &*current {
+                Type::Qualified { qualifier, target } => {
+                    text += qualifier;
+                    text.push(' ');
+                    self.resolve(target)
+                }
+                Type::Typedef { target, .. } => self.resolve(target),
+                _ => break,
+            };
+            match next {
+                Ok(next) => current = next,
+                Err(_) => break,
+            }
+        }
+        text
     }
 }
 

@@ -8,8 +8,8 @@ use gimli::{AttributeValue, UnitRef};
 use super::die::{self, DieOffset, Entry};
 use super::error::{EvalError, EvalResult};
 use super::types::{
-    type_of, Aggregate, Base, Enum, Member, Pointer, PointerKind, Struct, Type, TypeRef, Types,
-    Variant, VariantPart,
+    type_of, Access, Aggregate, Base, Enum, Member, Method, Pointer, PointerKind, Struct, Type,
+    TypeRef, Types, Variant, VariantPart,
 };
 use crate::dwarf::Reader;
 
@@ -74,6 +74,13 @@ pub(crate) fn parse(unit: UnitRef<'_, Reader>, offset: DieOffset) -> EvalResult<
                 variants: None,
                 template_types: Vec::new(),
                 declaration: die::flag(&entry, gimli::DW_AT_declaration),
+                methods: Vec::new(),
+                statics: Vec::new(),
+            };
+            // C++'s defaults: members of a `class` are private, of a `struct` public.
+            let default_access = match kind {
+                Aggregate::Class => Access::Private,
+                _ => Access::Public,
             };
             if entry.has_attr(gimli::DW_AT_signature) {
                 return Ok(Type::Unsupported {
@@ -89,9 +96,19 @@ pub(crate) fn parse(unit: UnitRef<'_, Reader>, offset: DieOffset) -> EvalResult<
                         if child_entry.tag() == gimli::DW_TAG_member
                             && die::flag(&child_entry, gimli::DW_AT_external)
                         {
+                            let member = member(unit, &child_entry, default_access)?;
+                            s.statics.push((s.members.len(), member));
                             continue;
                         }
-                        s.members.push(member(unit, &child_entry)?);
+                        s.members.push(member(unit, &child_entry, default_access)?);
+                    }
+                    gimli::DW_TAG_subprogram => {
+                        s.methods.push(method(unit, child, default_access)?);
+                    }
+                    // DWARF 5 declares a static data member as a variable in its class.
+                    gimli::DW_TAG_variable => {
+                        let member = member(unit, &child_entry, default_access)?;
+                        s.statics.push((s.members.len(), member));
                     }
                     gimli::DW_TAG_template_type_parameter => {
                         if let Some(param) = die::own_name(unit, &child_entry) {
@@ -227,8 +244,66 @@ fn subrange_count(entry: &Entry) -> Option<u64> {
     u64::try_from(count).ok()
 }
 
+/// `DW_AT_accessibility`, or the class key's default.
+fn access(entry: &Entry, default: Access) -> Access {
+    match entry.attr_value(gimli::DW_AT_accessibility) {
+        Some(AttributeValue::Accessibility(gimli::DW_ACCESS_public)) => Access::Public,
+        Some(AttributeValue::Accessibility(gimli::DW_ACCESS_protected)) => Access::Protected,
+        Some(AttributeValue::Accessibility(gimli::DW_ACCESS_private)) => Access::Private,
+        _ => default,
+    }
+}
+
+/// A member function's declaration in its class.
+fn method(
+    unit: UnitRef<'_, Reader>,
+    node: gimli::EntriesTreeNode<'_, '_, Reader>,
+    default_access: Access,
+) -> EvalResult<Method> {
+    let entry = node.entry().clone();
+    let mut params = Vec::new();
+    let mut is_static = true;
+    let mut is_const = false;
+    let mut children = node.children();
+    while let Some(child) = children.next()? {
+        let child = child.entry();
+        if child.tag() != gimli::DW_TAG_formal_parameter {
+            continue;
+        }
+        if die::flag(child, gimli::DW_AT_artificial) {
+            // `this`: a pointer to the class, const for a const method.
+            is_static = false;
+            if let TypeRef::Die(pointer) = type_of(unit, child) {
+                let pointee = unit
+                    .entry(pointer)
+                    .ok()
+                    .and_then(|p| p.attr_value(gimli::DW_AT_type));
+                let pointee = pointee.and_then(|v| die::reference(unit, &v));
+                is_const = pointee
+                    .and_then(|offset| unit.entry(offset).ok())
+                    .is_some_and(|t| t.tag() == gimli::DW_TAG_const_type);
+            }
+            continue;
+        }
+        params.push(type_of(unit, child));
+    }
+    Ok(Method {
+        name: die::own_name(unit, &entry).unwrap_or_default(),
+        ret: type_of(unit, &entry),
+        params,
+        access: access(&entry, default_access),
+        is_virtual: entry.attr_value(gimli::DW_AT_virtuality).is_some(),
+        is_static,
+        is_const,
+        artificial: die::flag(&entry, gimli::DW_AT_artificial),
+    })
+}
+
 /// A `DW_TAG_member` or `DW_TAG_inheritance`.
-fn member(unit: UnitRef<'_, Reader>, entry: &Entry) -> EvalResult<Member> {
+fn member(unit: UnitRef<'_, Reader>, entry: &Entry, default_access: Access) -> EvalResult<Member> {
+    let access = access(entry, default_access);
+    let artificial = die::flag(entry, gimli::DW_AT_artificial);
+    let is_virtual = entry.attr_value(gimli::DW_AT_virtuality).is_some();
     let offset = match entry.attr_value(gimli::DW_AT_data_member_location) {
         None => 0,
         Some(value) => match value.udata_value() {
@@ -254,6 +329,9 @@ fn member(unit: UnitRef<'_, Reader>, entry: &Entry) -> EvalResult<Member> {
             offset: position / 8,
             bits,
             inheritance: false,
+            access,
+            artificial,
+            is_virtual,
         });
     }
     Ok(Member {
@@ -262,6 +340,9 @@ fn member(unit: UnitRef<'_, Reader>, entry: &Entry) -> EvalResult<Member> {
         offset,
         bits,
         inheritance: entry.tag() == gimli::DW_TAG_inheritance,
+        access,
+        artificial,
+        is_virtual,
     })
 }
 
@@ -299,7 +380,7 @@ fn variant_part(
         let entry = child.entry().clone();
         match entry.tag() {
             gimli::DW_TAG_member if Some(entry.offset()) == discr || discr.is_none() => {
-                part.discriminant = Some(member(unit, &entry)?);
+                part.discriminant = Some(member(unit, &entry, Access::Public)?);
             }
             gimli::DW_TAG_variant => {
                 let value = die::udata(&entry, gimli::DW_AT_discr_value);
@@ -307,7 +388,7 @@ fn variant_part(
                 let mut grandchildren = child.children();
                 while let Some(grandchild) = grandchildren.next()? {
                     if grandchild.entry().tag() == gimli::DW_TAG_member {
-                        variant_member = Some(member(unit, grandchild.entry())?);
+                        variant_member = Some(member(unit, grandchild.entry(), Access::Public)?);
                         break;
                     }
                 }

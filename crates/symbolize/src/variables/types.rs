@@ -125,6 +125,36 @@ pub(crate) struct Struct {
     pub template_types: Vec<(String, TypeRef)>,
     /// Only declared here (`struct foo;`): no members known.
     pub declaration: bool,
+    /// C++ member functions, for `ptype`.
+    pub methods: Vec<Method>,
+    /// C++ static data members, for `ptype`, each with how many data members precede it.
+    pub statics: Vec<(usize, Member)>,
+}
+
+/// C++ access to a member, base or method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Public,
+    Protected,
+    Private,
+}
+
+/// A C++ member function as `ptype` lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct Method {
+    pub name: String,
+    /// `None`: `void`.
+    pub ret: TypeRef,
+    /// Parameters other than `this`.
+    pub params: Vec<TypeRef>,
+    pub access: Access,
+    pub is_virtual: bool,
+    /// No `this` parameter.
+    pub is_static: bool,
+    /// `this` points to const.
+    pub is_const: bool,
+    /// Made up by the compiler (implicit constructors, …): not listed.
+    pub artificial: bool,
 }
 
 /// A data member (or base class).
@@ -138,6 +168,12 @@ pub(crate) struct Member {
     pub bits: Option<(u64, u64)>,
     /// A C++ base class (`DW_TAG_inheritance`).
     pub inheritance: bool,
+    /// C++ access (`DW_AT_accessibility`, else the class key's default).
+    pub access: Access,
+    /// Made up by the compiler (`_vptr$Shape`): not listed by `ptype`.
+    pub artificial: bool,
+    /// `virtual` inheritance.
+    pub is_virtual: bool,
 }
 
 /// `DW_TAG_variant_part`: a discriminant and the variants it selects.
