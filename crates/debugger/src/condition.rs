@@ -74,10 +74,7 @@ impl Debugger {
                 if !self.watch_report.is_empty() {
                     return self.stop.take().map(DebugEvent::Stopped);
                 }
-                self.stop = None;
-                if !self.session.send(DebugCommand::Resume(Resume::Again)) {
-                    return None;
-                }
+                self.carry_on()?;
                 continue;
             }
             if !matches!(stop.reason, StopReason::Breakpoint) {
@@ -92,8 +89,11 @@ impl Debugger {
                     // An `advance`/`until` target nearer than the breakpoint is what stopped it.
                     slip(&self.advance_to, location).is_none_or(|(d, _)| d >= hit.distance)
                 })
-                .and_then(|hit| self.breakpoints[hit.breakpoint].condition.clone());
-            let Some(condition) = condition else {
+                .and_then(|hit| {
+                    let breakpoint = &self.breakpoints[hit.breakpoint];
+                    Some((breakpoint.id, breakpoint.condition.clone()?))
+                });
+            let Some((id, condition)) = condition else {
                 return Some(DebugEvent::Stopped(stop));
             };
             self.stop = Some(stop);
@@ -101,18 +101,10 @@ impl Debugger {
                 symbols.condition_holds(pc, &condition, state)
             });
             match holds {
-                Ok(Ok(false)) => {
-                    self.stop = None;
-                    if !self.session.send(DebugCommand::Resume(Resume::Again)) {
-                        return None;
-                    }
-                }
+                Ok(Ok(false)) => self.carry_on()?,
                 Ok(Ok(true)) => return self.stop.take().map(DebugEvent::Stopped),
                 // gdb stops at a condition it cannot evaluate, and says why.
                 Ok(Err(message)) | Err(message) => {
-                    let id = self
-                        .breakpoint_hit(location)
-                        .map_or(0, |h| self.breakpoints[h.breakpoint].id);
                     say!(
                         self,
                         "Error in testing condition for breakpoint {id}:\n{message}"
@@ -121,5 +113,14 @@ impl Debugger {
                 }
             }
         }
+    }
+
+    /// Lets the guest go on with what a stop nobody asked for interrupted; `None` when the
+    /// session is gone.
+    fn carry_on(&mut self) -> Option<()> {
+        self.stop = None;
+        self.session
+            .send(DebugCommand::Resume(Resume::Again))
+            .then_some(())
     }
 }

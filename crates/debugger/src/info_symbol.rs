@@ -58,11 +58,9 @@ impl Debugger {
         }
         let address = match parse_number(expression) {
             Some(number) => number,
-            None => {
-                let text = self.expression_value(expression, Some('x'))?;
-                let hex = text.rsplit(' ').next().unwrap_or(&text);
-                parse_number(hex).ok_or_else(|| format!("Invalid number \"{expression}\"."))?
-            }
+            None => self.in_frame(self.selected, |symbols, pc, state| {
+                symbols.evaluate_address(pc, expression, state)
+            })??,
         };
         let module = self.current().map_or(0, |frame| frame.location.module);
         let data = self.symbols(module).and_then(|s| s.data_symbol(address));

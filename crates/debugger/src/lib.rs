@@ -787,13 +787,11 @@ impl Debugger {
             }
             // `set var EXPR`, and `set EXPR` for an assignment, as gdb takes them: the value is
             // computed (written) and not printed.
-            ["var" | "variable", ..] | [_, "=", ..] | [_, ..] if rest.contains('=') => {
-                let expression = rest
-                    .trim_start()
-                    .strip_prefix("variable")
-                    .or_else(|| rest.trim_start().strip_prefix("var"))
-                    .filter(|e| e.starts_with(char::is_whitespace))
-                    .unwrap_or(rest);
+            [first, ..] if rest.contains('=') || matches!(*first, "var" | "variable") => {
+                let expression = match *first {
+                    "var" | "variable" => &rest.trim_start()[first.len()..],
+                    _ => rest,
+                };
                 self.expression_value(expression.trim(), None)?;
                 Ok(Flow::Next)
             }

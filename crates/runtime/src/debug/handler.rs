@@ -9,7 +9,7 @@ use wasmtime::{
 };
 use wobs_events::{CodeLocation, DebugCommand, DebugEvent, Resume, StopReason};
 
-use super::snapshot::{frames, read_memory, snapshot, write_memory, Frame};
+use super::snapshot::{frames, memory_bytes, read_memory, snapshot, write_memory, Frame};
 use super::{Control, DebugHost, Shared};
 
 /// How the guest runs until its next stop.
@@ -293,11 +293,14 @@ fn watched_memory_changed(
             .is_none_or(|depth| stack.len() >= depth as usize)
     });
     let mut changed = control.watches.len() != before;
+    // This runs at every instruction while watching: compare in place, copy only on a change.
     for (range, last) in &mut control.watches {
-        let now = read_memory(store, stack, range.module, range.address, range.len);
-        if now.is_some() && *last != now {
+        let Some(now) = memory_bytes(store, stack, range.module, range.address, range.len) else {
+            continue;
+        };
+        if last.as_deref() != Some(now) {
             changed |= last.is_some();
-            *last = now;
+            *last = Some(now.to_vec());
         }
     }
     changed

@@ -138,39 +138,38 @@ fn value(value: &Val) -> DebugValue {
     }
 }
 
-/// `len` bytes of memory 0 of `module`'s instance (found through a frame of that module).
-/// Writes `bytes` to memory 0 of the instance of `module`'s innermost frame; false when the
-/// range is outside it.
-pub(crate) fn write_memory(
+/// Memory 0 of `module`'s instance (found through a frame of that module).
+fn memory_of(
     store: &mut StoreContextMut<'_, DebugHost>,
     stack: &[Frame],
     module: u32,
-    address: u64,
-    bytes: &[u8],
-) -> bool {
-    let Some(frame) = stack.iter().find(|f| f.location.module == module) else {
-        return false;
-    };
-    let Ok(instance) = frame.handle.instance(&mut *store) else {
-        return false;
-    };
-    let Some(memory) = instance.debug_memory(&mut *store, 0) else {
-        return false;
-    };
-    let data = memory.data_mut(&mut *store);
-    let target = usize::try_from(address)
-        .ok()
-        .and_then(|start| Some(start..start.checked_add(bytes.len())?))
-        .and_then(|range| data.get_mut(range));
-    match target {
-        Some(target) => {
-            target.copy_from_slice(bytes);
-            true
-        }
-        None => false,
-    }
+) -> Option<wasmtime::Memory> {
+    let frame = stack.iter().find(|f| f.location.module == module)?;
+    let instance = frame.handle.instance(&mut *store).ok()?;
+    instance.debug_memory(&mut *store, 0)
 }
 
+/// `address..address + len` as indices, when they do not overflow.
+fn span(address: u64, len: usize) -> Option<std::ops::Range<usize>> {
+    let start = usize::try_from(address).ok()?;
+    Some(start..start.checked_add(len)?)
+}
+
+/// `len` bytes (at most [`MAX_READ`]) of memory 0 of `module`'s instance, borrowed from the
+/// store; `None` outside it.
+pub(crate) fn memory_bytes<'s>(
+    store: &'s mut StoreContextMut<'_, DebugHost>,
+    stack: &[Frame],
+    module: u32,
+    address: u64,
+    len: u32,
+) -> Option<&'s [u8]> {
+    let memory = memory_of(store, stack, module)?;
+    let span = span(address, len.min(MAX_READ) as usize)?;
+    memory.data(&*store).get(span)
+}
+
+/// `len` bytes of memory 0 of `module`'s instance (found through a frame of that module).
 pub(crate) fn read_memory(
     store: &mut StoreContextMut<'_, DebugHost>,
     stack: &[Frame],
@@ -178,11 +177,27 @@ pub(crate) fn read_memory(
     address: u64,
     len: u32,
 ) -> Option<Vec<u8>> {
-    let frame = stack.iter().find(|f| f.location.module == module)?;
-    let instance = frame.handle.instance(&mut *store).ok()?;
-    let memory = instance.debug_memory(&mut *store, 0)?;
-    let data = memory.data(&*store);
-    let start = usize::try_from(address).ok()?;
-    let end = start.checked_add(len.min(MAX_READ) as usize)?;
-    data.get(start..end).map(<[u8]>::to_vec)
+    memory_bytes(store, stack, module, address, len).map(<[u8]>::to_vec)
+}
+
+/// Writes `bytes` to memory 0 of `module`'s instance; false when the range is outside it.
+pub(crate) fn write_memory(
+    store: &mut StoreContextMut<'_, DebugHost>,
+    stack: &[Frame],
+    module: u32,
+    address: u64,
+    bytes: &[u8],
+) -> bool {
+    let Some(memory) = memory_of(store, stack, module) else {
+        return false;
+    };
+    let target =
+        span(address, bytes.len()).and_then(|span| memory.data_mut(&mut *store).get_mut(span));
+    match target {
+        Some(target) => {
+            target.copy_from_slice(bytes);
+            true
+        }
+        None => false,
+    }
 }

@@ -104,7 +104,8 @@ pub(crate) fn binary(
         // The distance in elements, as a `long`.
         (Some((_, a, size)), Some((_, b, _)), BinaryOp::Sub) => {
             let distance = (i128::from(a) - i128::from(b)) / i128::from(size.max(1));
-            let width = p.types.address_size();
+            // A unit's header may claim any address size: the bytes taken stay within an i128.
+            let width = p.types.address_size().clamp(1, 8);
             let ty = Rc::new(Type::Base(Base {
                 name: "long".to_string(),
                 encoding: gimli::DW_ATE_signed,

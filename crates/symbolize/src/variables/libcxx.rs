@@ -140,7 +140,11 @@ fn vector(p: &Printer<'_, '_>, value: &Value, depth: usize) -> EvalResult<String
         ty: element.clone(),
         place: Place::Memory(start),
     }
-    .fetched(p.frame, size * shown)?;
+    .fetched(
+        p.frame,
+        size.checked_mul(shown)
+            .ok_or_else(|| EvalError::unsupported("vector too large"))?,
+    )?;
     let items = p.elements(&first, &element, size, shown, depth);
     let ellipsis = if length > shown { "..." } else { "" };
     Ok(format!("{heading} = {{{items}{ellipsis}}}"))

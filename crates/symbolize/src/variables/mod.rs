@@ -278,6 +278,24 @@ impl ModuleSymbols {
         })?
     }
 
+    /// The address `expression` stands for (`info symbol`): a pointer's or an integer's value, or
+    /// a function's module offset.
+    pub fn evaluate_address(
+        &self,
+        pc: u32,
+        expression: &str,
+        frame: &dyn FrameState,
+    ) -> Result<u64, String> {
+        self.evaluate_with(pc, expression, frame, None, |types, printer, value, _| {
+            if let Ok(types::Type::Function { .. }) = types.strip(&value.ty).as_deref() {
+                return value.address().ok_or_else(|| "Invalid number.".to_string());
+            }
+            eval::scalar(printer, value)
+                .map(|operand| operand.value as u64)
+                .map_err(message)
+        })?
+    }
+
     /// A breakpoint condition at pc: whether `expression` is true as C tests it (nonzero).
     pub fn condition_holds(
         &self,
