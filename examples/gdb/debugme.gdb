@@ -75,6 +75,10 @@ print head->next->value
 next
 next
 info locals
+bt full
+bt 1
+bt -1
+bt full -1
 frame 1
 frame 0
 finish

@@ -161,6 +161,18 @@ fn a_component_in_the_terminal_ui() {
     };
     // The same session as on the module: main's source from the component's main module.
     break_in_area_and_step(&tmux);
+    // A breakpoint in the WASI adapter, a module without lines, set after a step: the stop shows
+    // its instructions.
+    tmux.keys(&[
+        ":",
+        "tbreak wit-component:adapter:wasi_snapshot_preview1!fd_write",
+        "Enter",
+    ]);
+    tmux.wait_for("Temporary breakpoint 2 at 0x");
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("stopped in fd_write ()");
+    assert!(screen.contains("┌instructions"), "{screen}");
+    assert!(screen.contains("#0 fd_write ()"), "{screen}");
     tmux.keys(&["c"]);
     tmux.wait_for("exited with 0");
     tmux.keys(&["q"]);

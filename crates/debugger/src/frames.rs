@@ -35,14 +35,56 @@ impl Debugger {
             .ok_or_else(|| "No stack.".to_string())
     }
 
-    pub(crate) fn backtrace(&self) -> Result<Flow, String> {
+    /// `backtrace [full] [N|-N]`: every frame, or the innermost (outermost) N, with each frame's
+    /// locals under it for `full`, as gdb prints them.
+    pub(crate) fn backtrace(&self, rest: &str) -> Result<Flow, String> {
         self.stop.as_ref().ok_or("No stack.")?;
-        let mut number = 0;
-        for index in 0..self.shown_frames() {
-            for line in self.describe_physical(index, number) {
-                say!(self, "{line}");
-                number += 1;
+        let mut full = false;
+        let mut limit: Option<i64> = None;
+        for word in rest.split_whitespace() {
+            match word {
+                "full" | "-full" => full = true,
+                _ => {
+                    let count = word
+                        .parse()
+                        .map_err(|_| format!("No symbol \"{word}\" in current context."))?;
+                    limit = Some(count);
+                }
             }
+        }
+        // (physical index, inline depth, frame line), innermost first.
+        let mut frames = Vec::new();
+        for index in 0..self.shown_frames() {
+            for (depth, line) in self
+                .describe_physical(index, frames.len())
+                .into_iter()
+                .enumerate()
+            {
+                frames.push((index, depth, line));
+            }
+        }
+        let total = frames.len();
+        let shown = match limit {
+            Some(n) if n >= 0 => 0..total.min(n as usize),
+            Some(n) => total.saturating_sub(n.unsigned_abs() as usize)..total,
+            None => 0..total,
+        };
+        let more = shown.end < total;
+        for (index, depth, line) in &frames[shown] {
+            say!(self, "{line}");
+            if full {
+                let locals = self.frame_variables(*index, *depth, false)?;
+                if locals.is_empty() {
+                    say!(self, "No locals.");
+                }
+                for local in locals {
+                    say!(self, "        {local}");
+                }
+            }
+        }
+        // gdb says so only to a person at a terminal, not in a script.
+        if more && !self.batch {
+            say!(self, "(More stack frames follow...)");
         }
         Ok(Flow::Next)
     }
@@ -219,17 +261,8 @@ impl Debugger {
     }
 
     pub(crate) fn variables(&self, parameters: bool) -> Result<Flow, String> {
-        let lines = self.in_frame(self.selected, |symbols, pc, state| {
-            symbols
-                .variables_at_depth(pc, state.inline_depth)
-                .into_iter()
-                .filter(|v| v.is_parameter == parameters)
-                .map(|v| {
-                    let value = symbols.format_variable(pc, &v, state);
-                    format!("{} = {}", v.name, without_pointer_type(&value))
-                })
-                .collect::<Vec<_>>()
-        })?;
+        let inline_depth = self.selected_inline;
+        let lines = self.frame_variables(self.selected, inline_depth, parameters)?;
         if lines.is_empty() {
             say!(
                 self,
@@ -245,6 +278,27 @@ impl Debugger {
             say!(self, "{line}");
         }
         Ok(Flow::Next)
+    }
+
+    /// `name = value` of the parameters (or the locals) of an inlined frame of physical frame
+    /// `index`.
+    fn frame_variables(
+        &self,
+        index: usize,
+        inline_depth: usize,
+        parameters: bool,
+    ) -> Result<Vec<String>, String> {
+        self.in_inlined_frame(index, inline_depth, |symbols, pc, state| {
+            symbols
+                .variables_at_depth(pc, state.inline_depth)
+                .into_iter()
+                .filter(|v| v.is_parameter == parameters)
+                .map(|v| {
+                    let value = symbols.format_variable(pc, &v, state);
+                    format!("{} = {}", v.name, without_pointer_type(&value))
+                })
+                .collect()
+        })
     }
 
     pub(crate) fn info_frame(&self) -> Result<Flow, String> {

@@ -319,7 +319,7 @@ impl Debugger {
             "finish" | "fin" => self.finish(),
             "until" | "u" | "advance" if !rest.is_empty() => self.advance(rest),
             "until" | "u" => self.until(),
-            "backtrace" | "bt" | "where" => self.backtrace(),
+            "backtrace" | "bt" | "where" => self.backtrace(rest),
             "frame" | "f" => self.select_frame(rest.parse().ok()),
             "up" => self.select_frame(Some(
                 self.frame_number()
@@ -746,6 +746,21 @@ impl Debugger {
         index: usize,
         f: impl FnOnce(&wobs_symbolize::ModuleSymbols, u32, &StoppedFrame<'_>) -> R,
     ) -> Result<R, String> {
+        let inline_depth = match index == self.selected {
+            true => self.selected_inline,
+            false => 0,
+        };
+        self.in_inlined_frame(index, inline_depth, f)
+    }
+
+    /// [`Self::in_frame`] in the inlined frame `inline_depth` (0: the innermost) of physical
+    /// frame `index`.
+    fn in_inlined_frame<R>(
+        &self,
+        index: usize,
+        inline_depth: usize,
+        f: impl FnOnce(&wobs_symbolize::ModuleSymbols, u32, &StoppedFrame<'_>) -> R,
+    ) -> Result<R, String> {
         let stop = self.stop.as_ref().ok_or("No frame selected.")?;
         let frame = stop.frames.get(index).ok_or("No frame selected.")?;
         // Variables are read where the frame is (a caller: inside its call); only the source
@@ -761,10 +776,7 @@ impl Debugger {
             frame,
             globals: &stop.globals,
             session: &*self.session,
-            inline_depth: match index == self.selected {
-                true => self.selected_inline,
-                false => 0,
-            },
+            inline_depth,
         };
         Ok(f(&symbols, pc, &state))
     }

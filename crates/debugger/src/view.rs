@@ -128,7 +128,16 @@ impl Debugger {
                 }
             })
             .collect();
+        // Code without lines (a WASI adapter, a library built without -g) shows its
+        // instructions, as a debugger's source pane falls back to disassembly.
+        let sourceless = frames
+            .iter()
+            .find(|f| f.physical == self.selected)
+            .is_some_and(|f| f.file.is_none());
         View {
+            disassembly: (self.layout_asm || sourceless)
+                .then(|| self.disassembly().ok())
+                .flatten(),
             state,
             frames,
             selected: self.selected,
@@ -140,7 +149,6 @@ impl Debugger {
             memory: self.memory_view(),
             followed: self.followed_view(),
             error: self.last_error.clone(),
-            disassembly: self.layout_asm.then(|| self.disassembly().ok()).flatten(),
         }
     }
 }

@@ -75,15 +75,22 @@ fn arm_return(
     let Some((module, pc)) = shared.target(location) else {
         return Ok(());
     };
+    let was_stepping = store.as_context().is_single_step();
     let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
         return Ok(());
     };
     edit.add_breakpoint(module, pc)?;
-    // Watched memory is checked at every instruction, calls included.
-    edit.single_step(!control.watches.is_empty())?;
     control.installed.push(location);
     control.returning = Some(location);
-    Ok(())
+    // Watched memory is checked at every instruction, calls included.
+    let stepping = !control.watches.is_empty();
+    set_single_step(
+        shared,
+        &mut edit,
+        was_stepping,
+        stepping,
+        &control.installed,
+    )
 }
 
 /// Back from the call: single-step again without the return breakpoint.
@@ -95,6 +102,7 @@ fn disarm_return(
     let Some(location) = control.returning.take() else {
         return Ok(());
     };
+    let was_stepping = store.as_context().is_single_step();
     let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
         return Ok(());
     };
@@ -104,7 +112,39 @@ fn disarm_return(
             edit.remove_breakpoint(module, pc)?;
         }
     }
-    edit.single_step(control.single_steps())?;
+    let stepping = control.single_steps();
+    set_single_step(
+        shared,
+        &mut edit,
+        was_stepping,
+        stepping,
+        &control.installed,
+    )
+}
+
+/// Turns single-stepping on or off in `edit`, `was_stepping` being the state before it.
+///
+/// wasmtime 48 ends single-stepping by re-patching every breakpoint site of a module's code with
+/// that module's breakpoints; a component's core modules share one code object, so each module's
+/// pass switches off the breakpoints of the others. Re-applying the `installed` ones afterwards
+/// (removed to a zero count, then added, so each is patched again) keeps them all.
+fn set_single_step(
+    shared: &Shared,
+    edit: &mut wasmtime::BreakpointEdit<'_>,
+    was_stepping: bool,
+    stepping: bool,
+    installed: &[CodeLocation],
+) -> wasmtime::Result<()> {
+    edit.single_step(stepping)?;
+    if was_stepping && !stepping {
+        let targets: Vec<_> = installed.iter().filter_map(|&l| shared.target(l)).collect();
+        for &(module, pc) in &targets {
+            edit.remove_breakpoint(module, pc)?;
+        }
+        for &(module, pc) in &targets {
+            edit.add_breakpoint(module, pc)?;
+        }
+    }
     Ok(())
 }
 
@@ -475,6 +515,7 @@ fn sync_breakpoints(
     {
         return Ok(());
     }
+    let was_stepping = store.as_context().is_single_step();
     let Some(mut edit) = store.as_context_mut().edit_breakpoints() else {
         return Ok(());
     };
@@ -489,6 +530,11 @@ fn sync_breakpoints(
             control.installed.push(location);
         }
     }
-    edit.single_step(single_step)?;
-    Ok(())
+    set_single_step(
+        shared,
+        &mut edit,
+        was_stepping,
+        single_step,
+        &control.installed,
+    )
 }
