@@ -61,14 +61,7 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
         },
         RawOutcome::Trapped { message, backtrace } => Outcome::Trapped {
             message: message.clone(),
-            backtrace: backtrace
-                .iter()
-                .map(|raw| TraceFrame {
-                    module: raw.module,
-                    offset: raw.offset,
-                    frames: frames.symbolize(*raw),
-                })
-                .collect(),
+            backtrace: frames.backtrace(backtrace),
         },
         RawOutcome::TimedOut(limit_ms) => Outcome::TimedOut {
             limit_ms: *limit_ms,
@@ -109,6 +102,15 @@ pub fn build_recording(input: RecordingInput<'_>, symbols: &[Option<&ModuleSymbo
     recording
 }
 
+/// Symbolizes a trap's physical frames (a served request's, say) as a recording's are.
+/// `symbols[i]` belongs to code unit `i`.
+pub fn symbolize_backtrace(
+    backtrace: &[RawFrame],
+    symbols: &[Option<&ModuleSymbols>],
+) -> Vec<TraceFrame> {
+    FrameTable::new(symbols, &[], &[]).backtrace(backtrace)
+}
+
 /// The name of frames standing for time in host calls (`[host] poll_oneoff`, or `[host]` when the
 /// function is not known).
 pub const HOST_FRAME: &str = "[host]";
@@ -142,6 +144,17 @@ impl<'a> FrameTable<'a> {
             expanded: HashMap::new(),
             entry_lines: HashMap::new(),
         }
+    }
+
+    /// A trap's physical frames with their source frames.
+    fn backtrace(&self, raw: &[RawFrame]) -> Vec<TraceFrame> {
+        raw.iter()
+            .map(|raw| TraceFrame {
+                module: raw.module,
+                offset: raw.offset,
+                frames: self.symbolize(*raw),
+            })
+            .collect()
     }
 
     /// Source frames at `raw`, innermost first.

@@ -14,11 +14,12 @@
 mod build;
 pub mod export;
 mod label;
+pub mod serve;
 pub mod spans;
 mod summary;
 mod trace_context;
 
-pub use build::{build_recording, RecordingInput, HOST_FRAME};
+pub use build::{build_recording, symbolize_backtrace, RecordingInput, HOST_FRAME};
 pub use label::LabelOptions;
 pub use summary::{summarize, EntryLines};
 pub use trace_context::TraceContext;

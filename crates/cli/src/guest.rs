@@ -3,14 +3,16 @@
 //! [`RunOptions`].
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use wobs_events::{ModuleInfo, ProbeMap};
 use wobs_runtime::{CompiledGuest, CompiledModule, Engine, RunOptions};
 use wobs_symbolize::component::{self, CodeUnit};
+use wobs_symbolize::{ModuleSymbols, SharedSymbols};
 
+use crate::deferred::Deferred;
 use crate::flags::GuestFlags;
 use crate::progress::with_progress;
 
@@ -325,4 +327,36 @@ pub(crate) fn run_options(
 pub(crate) fn flush_guest_stdout() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// Per code unit: its symbols, and a warning to print about them.
+pub(crate) type ModuleSymbolsList = Vec<(Option<SharedSymbols>, Option<String>)>;
+
+/// Reads symbols off the guest thread while wasmtime compiles and the guest runs. Warnings are
+/// printed after the run, so a module wasmtime rejects gets exactly one message.
+pub(crate) fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
+    let inputs: Vec<(String, Arc<Vec<u8>>)> = all
+        .iter()
+        .map(|m| {
+            let bytes = m
+                .original
+                .as_ref()
+                .map_or(&m.bytes, |(original, _)| original);
+            (m.info.path.clone(), bytes.clone())
+        })
+        .collect();
+    Deferred::spawn(move || {
+        inputs
+            .into_iter()
+            .map(|(path, bytes)| match ModuleSymbols::new(&bytes) {
+                Ok(symbols) => {
+                    let warning = symbols
+                        .dwarf_problem()
+                        .map(|problem| format!("{path}: {problem}; using names only"));
+                    (Some(Arc::new(Mutex::new(symbols))), warning)
+                }
+                Err(err) => (None, Some(format!("{path}: {err}; frames will be unnamed"))),
+            })
+            .collect()
+    })
 }

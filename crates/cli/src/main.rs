@@ -33,6 +33,8 @@ enum Cli {
     Debug(Box<commands::debug::DebugCommand>),
     /// Gate performance in CI on fuel (wasm operators executed: exact run to run).
     Bench(Box<commands::bench::BenchCommand>),
+    /// Serve a wasi:http/proxy component (as `wasmtime serve`), with a trace per request.
+    Serve(Box<commands::serve::ServeCommand>),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Cli::Instrument(command) => command.execute(),
         Cli::Debug(command) => command.execute(),
         Cli::Bench(command) => command.execute(),
+        Cli::Serve(command) => command.execute(),
     };
     match result {
         Ok(code) => exit_code(code),

@@ -28,6 +28,7 @@ mod invoke;
 mod options;
 mod run;
 mod sampler;
+mod serve;
 mod spans;
 mod tracer;
 
@@ -37,6 +38,7 @@ pub use guest::CompiledGuest;
 pub use options::{CapturedOutput, EngineOptions, RunOptions, SampleClock, SamplerKind};
 pub use run::{run, FuelCount, RunResult, RunSpans};
 pub use sampler::live::LiveSamples;
+pub use serve::{serve, RequestObserver, ServeError, ServeOptions, ServeReport};
 pub use spans::SpanOptions;
 pub use tracer::Throttle;
 

@@ -83,6 +83,16 @@ pub(crate) struct GuestWasi {
     http: wasmtime_wasi_http::WasiHttpCtx,
 }
 
+impl GuestWasi {
+    /// The context `builder` makes, with wasi:http.
+    pub(crate) fn new(mut builder: WasiCtxBuilder) -> GuestWasi {
+        GuestWasi {
+            p1: builder.build_p1(),
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+        }
+    }
+}
+
 impl wasmtime_wasi::WasiView for GuestWasi {
     fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
         self.p1.ctx()
@@ -405,6 +415,12 @@ pub(crate) fn consumed(left: Option<u64>) -> u64 {
 /// The guest's WASI as `options` describe it (arguments, environment, directories, stdio, network,
 /// determinism).
 pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<GuestWasi> {
+    Ok(GuestWasi::new(wasi_builder(options)?))
+}
+
+/// WASI as `options` set it up (arguments, environment, directories, stdio, determinism), for
+/// the caller to finish.
+pub(crate) fn wasi_builder(options: &RunOptions) -> wasmtime::Result<WasiCtxBuilder> {
     let mut builder = WasiCtxBuilder::new();
     match &options.capture_output {
         Some(captured) => {
@@ -439,10 +455,7 @@ pub(crate) fn wasi_context(options: &RunOptions) -> wasmtime::Result<GuestWasi> 
             .preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| e.context(format!("cannot open --dir {}", host.display())))?;
     }
-    Ok(GuestWasi {
-        p1: builder.build_p1(),
-        http: wasmtime_wasi_http::WasiHttpCtx::new(),
-    })
+    Ok(builder)
 }
 
 /// Turns the error a run ended with into an outcome.

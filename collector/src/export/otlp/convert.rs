@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use opentelemetry::trace::{Event, SpanContext, SpanKind, Status, TraceFlags, TraceState};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
-use wobs_events::{MemoryGrow, Outcome, Recording, SpanFunction, SpanId, SpanRecord};
+use wobs_events::{
+    MemoryGrow, Outcome, Recording, RequestRecord, SpanFunction, SpanId, SpanRecord,
+};
 
 use crate::export::render_backtrace;
 use crate::trace_context::TraceContext;
@@ -194,6 +196,96 @@ impl SpanContextParts {
         data.events = span_events(events);
         data.status = status;
         data
+    }
+}
+
+impl SpanContextParts {
+    /// A request `wobs serve` served: a SERVER span in the request's own trace, named by its
+    /// method (no route is known) with the HTTP semantic conventions' attributes; an ERROR for
+    /// 5xx and failed handlers, with an `exception` event holding `stacktrace` when it trapped.
+    pub(crate) fn request(&self, record: &RequestRecord, stacktrace: Option<String>) -> SpanData {
+        let trace = &record.trace;
+        let trace_state = trace
+            .trace_state
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default();
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", record.method.clone()),
+            KeyValue::new("url.path", record.path.clone()),
+            KeyValue::new("url.scheme", record.scheme.clone()),
+            KeyValue::new("http.response.status_code", i64::from(record.status)),
+            KeyValue::new("server.port", i64::from(record.server_port)),
+            KeyValue::new("network.protocol.version", record.protocol_version.clone()),
+            KeyValue::new("wobs.request.id", record.id as i64),
+        ];
+        let optional = [
+            ("url.query", record.query.clone()),
+            ("server.address", record.server_address.clone()),
+            ("client.address", record.client_address.clone()),
+            ("user_agent.original", record.user_agent.clone()),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                attributes.push(KeyValue::new(key, value));
+            }
+        }
+        for (key, size) in [
+            ("http.request.body.size", record.request_body_size),
+            ("http.response.body.size", record.response_body_size),
+        ] {
+            if let Some(size) = size {
+                attributes.push(KeyValue::new(key, size as i64));
+            }
+        }
+        let mut events = Vec::new();
+        let status = match &record.failure {
+            Some(failure) => {
+                let mut exception = vec![
+                    KeyValue::new("exception.type", "wasm trap"),
+                    KeyValue::new("exception.message", failure.message.clone()),
+                ];
+                if let Some(stacktrace) = stacktrace {
+                    exception.push(KeyValue::new("exception.stacktrace", stacktrace));
+                }
+                events.push(Event::new(
+                    "exception",
+                    unix(record.end_unix_ns),
+                    exception,
+                    0,
+                ));
+                attributes.push(KeyValue::new("error.type", "wasm trap"));
+                Status::error(failure.message.clone())
+            }
+            None if record.status >= 500 => {
+                attributes.push(KeyValue::new("error.type", record.status.to_string()));
+                Status::error(format!("HTTP {}", record.status))
+            }
+            None => Status::Unset,
+        };
+        SpanData {
+            span_context: SpanContext::new(
+                opentelemetry::trace::TraceId::from(trace.trace_id.0),
+                opentelemetry::trace::SpanId::from(trace.span_id.0),
+                TraceFlags::SAMPLED,
+                false,
+                trace_state,
+            ),
+            parent_span_id: opentelemetry::trace::SpanId::from(
+                trace.remote_parent.map_or(0, |p| p.0),
+            ),
+            parent_span_is_remote: trace.remote_parent.is_some(),
+            span_kind: SpanKind::Server,
+            name: Cow::Owned(record.method.clone()),
+            start_time: unix(record.start_unix_ns),
+            end_time: unix(record.end_unix_ns.max(record.start_unix_ns)),
+            attributes,
+            dropped_attributes_count: 0,
+            events: span_events(events),
+            links: SpanLinks::default(),
+            status,
+            instrumentation_scope: self.scope.clone(),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
-use wobs_events::{Recording, SpanFunction, SpanId, SpanRecord};
+use wobs_events::{Recording, RequestRecord, SpanFunction, SpanId, SpanRecord};
 
 pub use config::{OtlpConfig, OtlpProtocol};
 use convert::SpanContextParts;
@@ -158,6 +158,13 @@ impl OtlpExporter {
         self.push_data(data);
     }
 
+    /// Adds the SERVER span of a request `wobs serve` served; `stacktrace`: its symbolized
+    /// trap backtrace, when it trapped.
+    pub fn push_request(&mut self, record: &RequestRecord, stacktrace: Option<String>) {
+        let data = self.parts.request(record, stacktrace);
+        self.push_data(data);
+    }
+
     fn push_data(&mut self, data: SpanData) {
         self.batch_started.get_or_insert_with(Instant::now);
         self.batch.push(data);
@@ -218,6 +225,12 @@ impl OtlpExporter {
     ) -> ExportReport {
         let root = self.parts.root(recording, profile_linked);
         self.push_data(root);
+        self.close(dropped_before)
+    }
+
+    /// Sends everything pending, waits for the export thread at most the configured timeout,
+    /// and reports. `dropped_before`: spans dropped before they reached the exporter.
+    pub fn close(mut self, dropped_before: u64) -> ExportReport {
         // The last batch waits for room: the guest is done, and the timeout bounds the wait.
         self.wait_when_full = true;
         self.flush();

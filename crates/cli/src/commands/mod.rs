@@ -5,3 +5,4 @@ pub mod debug;
 pub mod instrument;
 pub mod report;
 pub mod run;
+pub mod serve;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,13 +14,15 @@ use wobs_events::{ModuleInfo, ProbeMap, RawOutcome};
 use wobs_runtime::{
     CompiledGuest, Engine, EngineOptions, RunOptions, SampleClock, SamplerKind, Throttle,
 };
-use wobs_symbolize::{ModuleSymbols, SharedSymbols};
+use wobs_symbolize::ModuleSymbols;
 
 use crate::deferred::Deferred;
 use crate::spans::{finish_export, naming, OtlpFlags, RunSpans};
 
 use crate::flags::{parse_duration, GuestFlags, InstrumentFlags};
-use crate::guest::{flush_guest_stdout, run_options, Loaded, LoadedGuest};
+use crate::guest::{
+    flush_guest_stdout, read_symbols, run_options, Loaded, LoadedGuest, ModuleSymbolsList,
+};
 use crate::learned;
 use crate::outputs::OutputFlags;
 use crate::supervise::supervise;
@@ -424,37 +426,6 @@ enum ClockFlag {
 }
 
 /// Each module's symbols (shared with the span collector) and a warning to print after the run.
-type ModuleSymbolsList = Vec<(Option<SharedSymbols>, Option<String>)>;
-
-/// Reads symbols off the guest thread while wasmtime compiles and the guest runs. Warnings are
-/// printed after the run, so a module wasmtime rejects gets exactly one message.
-fn read_symbols(all: &[&Loaded]) -> Deferred<ModuleSymbolsList> {
-    let inputs: Vec<(String, Arc<Vec<u8>>)> = all
-        .iter()
-        .map(|m| {
-            let bytes = m
-                .original
-                .as_ref()
-                .map_or(&m.bytes, |(original, _)| original);
-            (m.info.path.clone(), bytes.clone())
-        })
-        .collect();
-    Deferred::spawn(move || {
-        inputs
-            .into_iter()
-            .map(|(path, bytes)| match ModuleSymbols::new(&bytes) {
-                Ok(symbols) => {
-                    let warning = symbols
-                        .dwarf_problem()
-                        .map(|problem| format!("{path}: {problem}; using names only"));
-                    (Some(Arc::new(Mutex::new(symbols))), warning)
-                }
-                Err(err) => (None, Some(format!("{path}: {err}; frames will be unnamed"))),
-            })
-            .collect()
-    })
-}
-
 /// The digests of the files' code units (as read, not instrumented), computed off the guest's way.
 fn digests(all: &[&Loaded]) -> Deferred<Vec<String>> {
     let inputs: Vec<Arc<Vec<u8>>> = all

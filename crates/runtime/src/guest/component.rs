@@ -84,14 +84,16 @@ fn exit_status(result: Result<(), ()>) -> RawOutcome {
 
 /// How the guest's host calls are made: straight, or as futures on an async store.
 #[derive(Clone, Copy)]
-enum Calls {
+pub(crate) enum Calls {
+    /// A synchronous store (`wobs run`).
     Sync,
+    /// An async store (a debug session, `wobs serve`).
     Async,
 }
 
 /// A linker with WASI 0.2, wasi:http with `-S http`, and with `--trap-unknown-imports` stubs for
 /// what else the component imports; a one-line error for wasi:http imports without `-S http`.
-fn link<T: WasiView + WasiHttpView + 'static>(
+pub(crate) fn link<T: WasiView + WasiHttpView + 'static>(
     engine: &Engine,
     component: &CompiledComponent,
     options: &RunOptions,
@@ -217,8 +219,7 @@ fn check_is_command(engine: &Engine, component: &CompiledComponent) -> wasmtime:
     if exports_interface(HTTP_HANDLER) {
         wasmtime::bail!(
             "this is a wasi:http/proxy component (it exports {HTTP_HANDLER}): it serves HTTP \
-             requests, it does not run as a command (`wobs serve` is not built yet; `wasmtime \
-             serve` runs it)"
+             requests, it does not run as a command: serve it with `wobs serve`"
         );
     }
     let exports = match exports.is_empty() {

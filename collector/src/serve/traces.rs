@@ -1,0 +1,88 @@
+//! Request spans leave the server's worker threads through a bounded queue (a full queue drops
+//! the span and counts it: a slow collector never slows a response) to one export thread that
+//! symbolizes trap backtraces and batches spans for OTLP.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wobs_events::{RequestFailure, RequestRecord};
+
+use crate::export::otlp::{ExportReport, OtlpExporter};
+
+/// How often the export thread looks for a partial batch that has waited long enough.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The running export of request spans.
+pub struct RequestSpanExport {
+    queue: SyncSender<RequestRecord>,
+    dropped: Arc<AtomicU64>,
+    thread: JoinHandle<ExportReport>,
+}
+
+impl RequestSpanExport {
+    /// Starts the export thread; `stacktrace` renders a failed handler's backtrace.
+    pub fn start(
+        exporter: OtlpExporter,
+        capacity: usize,
+        stacktrace: impl Fn(&RequestFailure) -> Option<String> + Send + 'static,
+    ) -> std::io::Result<RequestSpanExport> {
+        let (queue, records) = sync_channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let thread = std::thread::Builder::new()
+            .name("wobs-request-spans".into())
+            .spawn(move || export(exporter, &records, stacktrace))?;
+        Ok(RequestSpanExport {
+            queue,
+            dropped,
+            thread,
+        })
+    }
+
+    /// Queues a finished request's span; never waits.
+    pub fn record(&self, record: RequestRecord) {
+        if !record.trace.sampled {
+            return;
+        }
+        match self.queue.try_send(record) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Sends what is queued and reports (waiting at most the exporter's timeout).
+    pub fn finish(self) -> ExportReport {
+        let RequestSpanExport {
+            queue,
+            dropped,
+            thread,
+        } = self;
+        drop(queue);
+        let mut report = thread.join().unwrap_or_default();
+        report.dropped += dropped.load(Ordering::Relaxed);
+        report
+    }
+}
+
+fn export(
+    mut exporter: OtlpExporter,
+    records: &Receiver<RequestRecord>,
+    stacktrace: impl Fn(&RequestFailure) -> Option<String>,
+) -> ExportReport {
+    loop {
+        match records.recv_timeout(TICK) {
+            Ok(record) => {
+                let trace = record.failure.as_ref().and_then(&stacktrace);
+                exporter.push_request(&record, trace);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        exporter.tick();
+    }
+    exporter.close(0)
+}

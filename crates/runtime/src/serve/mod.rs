@@ -1,0 +1,237 @@
+//! `wobs serve`: serves a `wasi:http/proxy` component as `wasmtime serve` does — linked and
+//! pre-instantiated once, a fresh store and instance per request, requests handled concurrently
+//! on a multi-threaded tokio runtime — and tells a [`RequestObserver`] about every request.
+//!
+//! # Cost
+//!
+//! Per request, beyond what `wasmtime serve` does: one call to [`RequestObserver::arrived`] and
+//! one to [`RequestObserver::finished`] (the CLI's observer queues the record for the collector
+//! thread without waiting), a clock read at each end, and a body wrapper that counts bytes.
+//!
+//! # Shutdown
+//!
+//! SIGINT or SIGTERM stops accepting connections; requests in flight finish (at most
+//! [`ServeOptions::shutdown_timeout`]), then [`serve`] returns what it served.
+
+mod output;
+mod request;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use tokio::net::TcpListener;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wobs_events::{OutputStream, RequestRecord, RequestTrace};
+
+use crate::guest::component::{link, Calls};
+use crate::run::GuestWasi;
+use crate::{CompiledComponent, Engine, RunOptions};
+
+/// How to serve.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// What each request's instance sees (`--dir`, `--env`, `-S cli`); wasi:http is always on.
+    pub guest: RunOptions,
+    /// Where to listen. Default `0.0.0.0:8080`, as `wasmtime serve`.
+    pub addr: SocketAddr,
+    /// How long requests in flight may take to finish after SIGINT/SIGTERM. Default 10 s.
+    pub shutdown_timeout: Duration,
+    /// Prefix each line of the guest's output with `stdout [ID] :: ` (as `wasmtime serve`).
+    /// Default on.
+    pub log_prefix: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            guest: RunOptions::default(),
+            addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            shutdown_timeout: Duration::from_secs(10),
+            log_prefix: true,
+        }
+    }
+}
+
+/// What the server tells its embedder. Called on the server's worker threads: keep each call
+/// short and never block on the network.
+pub trait RequestObserver: Send + Sync + 'static {
+    /// The server listens on `addr` (the port chosen, when asked for port 0).
+    fn listening(&self, addr: SocketAddr);
+    /// A `method` request arrived with `headers`: decide its trace (the caller's `traceparent`,
+    /// or new).
+    fn arrived(&self, method: &str, headers: &http::HeaderMap) -> RequestTrace;
+    /// The guest wrote `line` (without its newline) while handling request `id`.
+    fn output(&self, id: u64, trace: &RequestTrace, stream: OutputStream, line: &str);
+    /// Request `record.id` is over: its response was sent (or the client went away) and its
+    /// handler returned.
+    fn finished(&self, record: RequestRecord);
+}
+
+/// What a server did, once it stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServeReport {
+    /// Requests that arrived.
+    pub requests: u64,
+    /// Requests still running when the shutdown timeout ran out (their connections were closed).
+    pub abandoned: u64,
+}
+
+/// Why serving could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The component is not a `wasi:http/proxy` or cannot be linked.
+    #[error("{0}")]
+    Component(String),
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// Where.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the server's runtime: {0}")]
+    Runtime(String),
+}
+
+/// Serves `component` until SIGINT or SIGTERM.
+pub fn serve(
+    engine: &Engine,
+    component: &CompiledComponent,
+    options: &ServeOptions,
+    observer: Arc<dyn RequestObserver>,
+) -> Result<ServeReport, ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("wobs-serve")
+        .build()
+        .map_err(|e| ServeError::Runtime(e.to_string()))?;
+    runtime.block_on(serve_until_signalled(engine, component, options, observer))
+}
+
+/// One server's shared state.
+pub(crate) struct Server {
+    pre: ProxyPre<GuestWasi>,
+    component: CompiledComponent,
+    options: ServeOptions,
+    observer: Arc<dyn RequestObserver>,
+    /// The last request id given.
+    last_id: AtomicU64,
+    /// Requests whose handler is running or whose response is being sent.
+    in_flight: AtomicU64,
+    /// The port served, for `server.port` when the client sent no `Host`.
+    port: u16,
+}
+
+async fn serve_until_signalled(
+    engine: &Engine,
+    component: &CompiledComponent,
+    options: &ServeOptions,
+    observer: Arc<dyn RequestObserver>,
+) -> Result<ServeReport, ServeError> {
+    let mut guest = options.guest.clone();
+    guest.http = true;
+    let component_error =
+        |e: wasmtime::Error| ServeError::Component(crate::one_line(&format!("{e:#}")));
+    let linker =
+        link::<GuestWasi>(engine, component, &guest, Calls::Async).map_err(component_error)?;
+    let pre = linker
+        .instantiate_pre(&component.component)
+        .map_err(component_error)?;
+    let pre = ProxyPre::new(pre).map_err(|e| {
+        ServeError::Component(format!(
+            "this component does not export wasi:http/incoming-handler, so it cannot serve \
+             HTTP ({}); `wobs run` runs a wasi:cli/command",
+            crate::one_line(&e.to_string())
+        ))
+    })?;
+    let listener = TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| ServeError::Listen {
+            addr: options.addr,
+            reason: e.to_string(),
+        })?;
+    let local = listener.local_addr().map_err(|e| ServeError::Listen {
+        addr: options.addr,
+        reason: e.to_string(),
+    })?;
+    let server = Arc::new(Server {
+        pre,
+        component: component.clone(),
+        options: ServeOptions {
+            guest,
+            ..options.clone()
+        },
+        observer,
+        last_id: AtomicU64::new(0),
+        in_flight: AtomicU64::new(0),
+        port: local.port(),
+    });
+    server.observer.listening(local);
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, a connection reset before it was accepted: keep
+                // serving the others.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        let service = hyper::service::service_fn(move |req| {
+            let server = server.clone();
+            async move { Ok::<_, Infallible>(server.handle(req, peer).await) }
+        });
+        let connection = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is the client's business.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(options.shutdown_timeout, graceful.shutdown())
+        .await
+        .is_ok();
+    Ok(ServeReport {
+        requests: server.last_id.load(Ordering::SeqCst),
+        abandoned: match drained {
+            true => 0,
+            false => server.in_flight.load(Ordering::SeqCst),
+        },
+    })
+}
+
+/// Resolves at the first SIGINT or SIGTERM (or never, when they cannot be listened for).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+}
