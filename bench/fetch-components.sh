@@ -3,10 +3,12 @@
 # the toolchains people use to make them, for `wobs run` to be tested and benchmarked on. See the
 # "Components" section of bench/THIRD_PARTY.md.
 #
-#   bench/fetch-components.sh [NAME...]      NAME: python js js-http (default: all)
+#   bench/fetch-components.sh [NAME...]      NAME: python python-http js js-http (default: all)
 #
 #   python  componentize-py (PyPI) from bench/components/python/app.py: CPython 3.14 as a component
 #           whose core modules are the shared libraries it links (libpython3.14.so, libc.so, ...).
+#   python-http  the same toolchain, bench/components/python-http/app.py: a wasi:http/proxy handler
+#           for `wobs serve` (tests and bench/serve-load.sh).
 #   js      componentize-js (npm; SpiderMonkey in StarlingMonkey) from bench/components/js/app.js,
 #           with StarlingMonkey's named build (`--use-debug-build`: optimized, with a name section)
 #           and the `http` and `fetch-event` features off, so it imports only wasi:cli/command's
@@ -41,9 +43,9 @@ JCO="@bytecodealliance/jco@1.35.0" # its tarball has the WASI WIT; componentize-
 JCO_TGZ="bytecodealliance-jco-1.35.0.tgz"
 JCO_TGZ_SHA256="893e80e993a2cb3735e195a0c2dc3ab7d683877a813bb024a27499ee86e12b13"
 WASI_VERSION="0.2.12"              # the WIT snapshot in that jco; wasmtime 48 implements 0.2.12 too
-WIT_PACKAGES=(cli clocks filesystem io random sockets)
+WIT_PACKAGES=(cli clocks filesystem http io random sockets)
 
-ALL_NAMES=(python js js-http)
+ALL_NAMES=(python python-http js js-http)
 log() { printf '%s\n' "$*" >&2; }
 if [ "$#" -gt 0 ]; then WANT=("$@"); else WANT=("${ALL_NAMES[@]}"); fi
 for w in "${WANT[@]}"; do
@@ -54,7 +56,7 @@ sha256() { sha256sum "$1" | cut -d' ' -f1; }
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 stamp_of() { # what .ok.NAME must hold for NAME.wasm to be current (this script holds the build flags)
   case "$1" in
-    python) printf '%s app.py=%s' "$COMPONENTIZE_PY" "$(sha256 "$SRC/python/app.py")" ;;
+    python|python-http) printf '%s app.py=%s' "$COMPONENTIZE_PY" "$(sha256 "$SRC/$1/app.py")" ;;
     js|js-http) printf '%s %s app.js=%s' "$COMPONENTIZE_JS" "$JCO" "$(sha256 "$SRC/js/app.js")" ;;
   esac
   printf ' wasi@%s script=%s\n' "$WASI_VERSION" "$(sha256 "$SELF")"
@@ -118,7 +120,7 @@ install_npm() {
 # WASI WIT for the wasi:cli/command world, from jco's tarball (npm pack: no install needed):
 # wasi:cli at the root, the packages it uses under deps/.
 install_wit() {
-  [ -f "$DIR/wit/.ok" ] && [ "$(cat "$DIR/wit/.ok")" = "$JCO $WASI_VERSION" ] && return 0
+  [ -f "$DIR/wit/.ok" ] && [ "$(cat "$DIR/wit/.ok")" = "$JCO $WASI_VERSION ${WIT_PACKAGES[*]}" ] && return 0
   command -v npm >/dev/null 2>&1 || skip "npm not found (needed for npm pack $JCO, for the WASI WIT)"
   local d="$TMP/jco" b="package/lib/wit/builtin" w="$TMP/wit" p got
   mkdir -p "$d"
@@ -139,13 +141,13 @@ install_wit() {
     [ "$p" = cli ] && continue
     mkdir -p "$w/deps/$p"; cp "$d/$b/$WASI_VERSION/wasi-$p/package.wit" "$w/deps/$p/"
   done
-  printf '%s\n' "$JCO $WASI_VERSION" >"$w/.ok"
+  printf '%s\n' "$JCO $WASI_VERSION ${WIT_PACKAGES[*]}" >"$w/.ok"
   rm -rf "$DIR/wit"; mv "$w" "$DIR/wit"
 }
 
 install_wit
 for w in "${NEED[@]}"; do
-  case "$w" in python) install_venv ;; js|js-http) install_npm ;; esac
+  case "$w" in python|python-http) install_venv ;; js|js-http) install_npm ;; esac
 done
 
 # --- builds (in $TMP, from a copy of the app source; the output is renamed into place) -------------
@@ -155,11 +157,14 @@ build() {
   t0="$(now)"
   log "building $name.wasm ..."
   case "$name" in
-    python)
-      cp "$SRC/python/app.py" "$b/"
+    python|python-http)
+      # python-http is a wasi:http/proxy (served by `wobs serve`), python a wasi:cli/command.
+      local world="wasi:cli/command@$WASI_VERSION"
+      [ "$name" = python-http ] && world="wasi:http/proxy@$WASI_VERSION"
+      cp "$SRC/$name/app.py" "$b/"
       mkdir -p "$b/no-venv/lib/site-packages" # bundle no site-packages of ours or of the tools' venv
       if ! (cd "$b" && VIRTUAL_ENV="$b/no-venv" "$VENV/bin/componentize-py" -q -d "$DIR/wit" \
-          -w "wasi:cli/command@$WASI_VERSION" componentize -p "$b" app -o "$b/out.wasm") >"$b.log" 2>&1; then
+          -w "$world" componentize -p "$b" app -o "$b/out.wasm") >"$b.log" 2>&1; then
         log "error: componentize-py failed:"; grep -v '^\s*[0-9]*:\|^\s*at ' "$b.log" | head -n 20 >&2; exit 1
       fi ;;
     js|js-http)

@@ -296,10 +296,10 @@ impl Pending {
         let body = http_body_util::Full::new(Bytes::from(format!("{status} {reason}\n")))
             .map_err(|never| match never {})
             .boxed_unsync();
-        let mut response = self.respond(hyper::Response::new(body));
+        let mut response = hyper::Response::new(body);
         *response.status_mut() =
             http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        response
+        self.respond(response)
     }
 
     fn handler_done(&self, failure: Option<RequestFailure>) {

@@ -1,0 +1,233 @@
+//! `wobs serve` on a real wasi:http/proxy component (componentize-py's, built by
+//! bench/fetch-components.sh python-http), requests sent over real TCP, spans received by the
+//! in-process OTLP receiver.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+mod otlp_support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{scratch, wobs, wobs_command};
+use otlp_support::Received;
+
+/// A `wobs serve` child and the port it listens on.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    /// Starts `wobs serve` on a free loopback port and waits until it listens.
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = wobs_command(&[&["serve", "--addr", "127.0.0.1:0"], args].concat());
+        command
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("wobs serve starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let port = loop {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "wobs serve ended before listening"
+            );
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("Serving HTTP on http://127.0.0.1:")
+            {
+                break rest.trim_end_matches('/').parse().unwrap();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+        });
+        Server { child, port }
+    }
+
+    /// `GET path` with extra header lines; the status and the whole response text.
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: wobs-test\r\nConnection: close\r\n",
+            self.port
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, response)
+    }
+
+    /// SIGTERM, then the exit code and stdout.
+    fn stop(mut self) -> (i32, String) {
+        let pid = self.child.id().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = common::wait_at_most(&mut self.child, Duration::from_secs(60));
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        (status.code().unwrap_or(-1), stdout)
+    }
+}
+
+fn traceparent(trace: &str, parent: u64, flags: &str) -> String {
+    format!("00-{trace}-{parent:016x}-{flags}")
+}
+
+#[test]
+fn a_python_handler_is_served_with_a_span_per_request_in_the_callers_trace() {
+    let Some(component) = common::third_party_component("python-http") else {
+        return;
+    };
+    let receiver = otlp_support::http();
+    let server = Server::start(
+        &[
+            "--otlp-endpoint",
+            &receiver.endpoint,
+            "--otlp-protocol",
+            "http/protobuf",
+            component.to_str().unwrap(),
+        ],
+        &[("OTEL_BSP_SCHEDULE_DELAY", "100")],
+    );
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut sampled = Vec::new();
+    for i in 1..=3u64 {
+        let (status, text) = server.get(
+            &format!("/hello?n={i}"),
+            &[("traceparent", &traceparent(TRACE, i, "01"))],
+        );
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains("hello from python 332833500"), "{text}");
+        sampled.push(i);
+    }
+    // The handler raises: the component traps, the client gets a 500, the server goes on.
+    let (status, text) = server.get("/trap", &[("traceparent", &traceparent(TRACE, 9, "01"))]);
+    assert_eq!(status, 500, "{text}");
+    // The caller did not sample this one: no span (parentbased_always_on).
+    let (status, _) = server.get("/hello", &[("traceparent", &traceparent(TRACE, 10, "00"))]);
+    assert_eq!(status, 200);
+    // No traceparent: a trace of its own.
+    let (status, _) = server.get("/fresh", &[]);
+    assert_eq!(status, 200);
+
+    let (code, stdout) = server.stop();
+    assert_eq!(code, 0, "{stdout}");
+    // The guest's output, each line with its request's number.
+    assert!(
+        stdout.contains("stdout [1] :: handling /hello?n=1"),
+        "{stdout}"
+    );
+
+    let spans: Vec<Received> = receiver.inbox.spans();
+    let paths: Vec<String> = spans.iter().filter_map(|s| s.attr("url.path")).collect();
+    assert_eq!(spans.len(), 5, "{paths:?}");
+    for span in &spans {
+        // SERVER spans named by the method, as the HTTP semantic conventions name them.
+        assert_eq!(span.span.kind, 2, "{:?}", span.span);
+        assert_eq!(span.span.name, "GET");
+        assert_eq!(span.attr("http.request.method").as_deref(), Some("GET"));
+        assert_eq!(span.attr("url.scheme").as_deref(), Some("http"));
+        assert_eq!(
+            span.attr("user_agent.original").as_deref(),
+            Some("wobs-test")
+        );
+        assert_eq!(span.attr("server.address").as_deref(), Some("127.0.0.1"));
+        assert!(span.span.end_time_unix_nano >= span.span.start_time_unix_nano);
+    }
+    for i in sampled {
+        let span = spans
+            .iter()
+            .find(|s| s.attr("url.query") == Some(format!("n={i}")))
+            .unwrap_or_else(|| panic!("no span for request {i}: {paths:?}"));
+        assert_eq!(span.trace_id(), TRACE);
+        assert_eq!(span.parent_id(), format!("{i:016x}"));
+        assert_eq!(
+            span.attr("http.response.status_code").as_deref(),
+            Some("200")
+        );
+        let body = "hello from python 332833500\n".len().to_string();
+        assert_eq!(span.attr("http.response.body.size"), Some(body));
+        assert_eq!(span.span.status.as_ref().map_or(0, |s| s.code), 0);
+    }
+    let trap = spans
+        .iter()
+        .find(|s| s.attr("url.path").as_deref() == Some("/trap"))
+        .expect("the failed request's span");
+    assert_eq!(trap.parent_id(), format!("{:016x}", 9));
+    assert_eq!(
+        trap.attr("http.response.status_code").as_deref(),
+        Some("500")
+    );
+    assert_eq!(trap.span.status.as_ref().map(|s| s.code), Some(2), "ERROR");
+    let exception = trap
+        .span
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .expect("an exception event");
+    let stacktrace = otlp_support::attr(&exception.attributes, "exception.stacktrace").unwrap();
+    // The trap's frames, symbolized in the unit they are in (componentize-py's runtime library).
+    assert!(
+        stacktrace.contains("libcomponentize_py_runtime.so!"),
+        "{stacktrace}"
+    );
+    let fresh = spans
+        .iter()
+        .find(|s| s.attr("url.path").as_deref() == Some("/fresh"))
+        .expect("the span of the request without traceparent");
+    assert_ne!(fresh.trace_id(), TRACE);
+    assert!(fresh.span.parent_span_id.is_empty() || fresh.parent_id() == "0000000000000000");
+}
+
+#[test]
+fn what_is_not_a_proxy_component_is_refused_in_one_line() {
+    let dir = scratch();
+    let module = common::root().join(common::example("twice"));
+    let run = wobs(&["serve", "--addr", "127.0.0.1:0", module.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("a core module; `wobs serve` serves a wasi:http/proxy component"),
+        "{}",
+        run.stderr
+    );
+    let command = common::component(dir.path(), "twice", "command");
+    let run = wobs(&["serve", "--addr", "127.0.0.1:0", &command]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("does not export wasi:http/incoming-handler"),
+        "{}",
+        run.stderr
+    );
+}
