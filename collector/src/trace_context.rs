@@ -21,6 +21,9 @@ pub struct TraceContext {
     pub remote_parent: Option<SpanId>,
     /// `TRACESTATE` that came with it.
     pub trace_state: Option<String>,
+    /// Whether the trace is recorded: the sampler of `OTEL_TRACES_SAMPLER` decides (by default
+    /// a new trace is, and a `TRACEPARENT` with sampled flag `00` is not).
+    pub sampled: bool,
 }
 
 impl TraceContext {
@@ -32,25 +35,63 @@ impl TraceContext {
             root_span_id: new_span_id(),
             remote_parent: None,
             trace_state: None,
+            sampled: true,
         }
     }
 
     /// The context from `TRACEPARENT` / `TRACESTATE` when set, else a new trace. A malformed
     /// `TRACEPARENT` is not fatal: a new trace is started and the second value says why.
     pub fn from_env() -> (TraceContext, Option<String>) {
-        let Ok(parent) = std::env::var("TRACEPARENT") else {
-            return (TraceContext::new(), None);
-        };
+        let parent = std::env::var("TRACEPARENT").ok();
         let state = std::env::var("TRACESTATE").ok();
-        match TraceContext::child_of(&parent, state.as_deref()) {
-            Some(context) => (context, None),
-            None => (
+        let (mut context, warning) = match parent
+            .as_deref()
+            .map(|p| (p, TraceContext::child_of(p, state.as_deref())))
+        {
+            None => (TraceContext::new(), None),
+            Some((_, Some(context))) => (context, None),
+            Some((parent, None)) => (
                 TraceContext::new(),
                 Some(format!(
                     "TRACEPARENT {parent:?} is not a W3C traceparent; starting a new trace"
                 )),
             ),
-        }
+        };
+        let sampler = opentelemetry_sdk::trace::Config::default().sampler;
+        context.sampled = context.sampled_by(&*sampler);
+        (context, warning)
+    }
+
+    /// What `sampler` decides for this context's root span.
+    pub fn sampled_by(&self, sampler: &dyn opentelemetry_sdk::trace::ShouldSample) -> bool {
+        use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+        let trace_id = opentelemetry::trace::TraceId::from(self.trace_id.0);
+        let parent = match self.remote_parent {
+            Some(parent) => {
+                opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+                    trace_id,
+                    opentelemetry::trace::SpanId::from(parent.0),
+                    match self.sampled {
+                        true => TraceFlags::SAMPLED,
+                        false => TraceFlags::default(),
+                    },
+                    true,
+                    TraceState::default(),
+                ))
+            }
+            None => opentelemetry::Context::new(),
+        };
+        sampler
+            .should_sample(
+                Some(&parent),
+                trace_id,
+                "wobs run",
+                &opentelemetry::trace::SpanKind::Server,
+                &[],
+                &[],
+            )
+            .decision
+            == opentelemetry_sdk::trace::SamplingDecision::RecordAndSample
     }
 
     /// A new root span under the W3C `traceparent` header value `parent`.
@@ -71,6 +112,7 @@ impl TraceContext {
             root_span_id: new_span_id(),
             remote_parent: Some(SpanId(u64::from_be_bytes(remote.span_id().to_bytes()))),
             trace_state: (!trace_state.is_empty()).then_some(trace_state),
+            sampled: remote.is_sampled(),
         })
     }
 
@@ -81,6 +123,7 @@ impl TraceContext {
             root_span_id: spans.root_span_id,
             remote_parent: spans.remote_parent,
             trace_state: spans.trace_state.clone(),
+            sampled: true,
         }
     }
 }
@@ -113,6 +156,18 @@ mod tests {
         assert_eq!(context.trace_state.as_deref(), Some("vendor=abc"));
         assert!(context.root_span_id.is_valid());
         assert_ne!(Some(context.root_span_id), context.remote_parent);
+        assert!(context.sampled);
+    }
+
+    #[test]
+    fn an_unsampled_traceparent_is_not_recorded_by_default() {
+        use opentelemetry_sdk::trace::Sampler;
+        let default = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+        let context = TraceContext::child_of(parent, None).unwrap();
+        assert!(!context.sampled_by(&default));
+        assert!(context.sampled_by(&Sampler::AlwaysOn));
+        assert!(TraceContext::new().sampled_by(&default));
     }
 
     #[test]

@@ -257,6 +257,38 @@ fn traceparent_nests_the_run_in_an_outer_trace() {
     );
 }
 
+/// A caller that does not record its trace (sampled flag `00`) gets no spans from the run, as
+/// the default `parentbased_always_on` sampler says; `OTEL_TRACES_SAMPLER=always_on` overrides it.
+#[test]
+fn an_unsampled_traceparent_exports_nothing() {
+    const UNSAMPLED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    let receiver = otlp_support::http();
+    let (run, spans) = run_to_env(
+        &receiver,
+        "http/protobuf",
+        &[&example("fib"), "10"],
+        &[("TRACEPARENT", UNSAMPLED)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(spans.is_empty(), "{} spans", spans.len());
+    assert!(
+        run.stderr.contains("the trace is not sampled"),
+        "{}",
+        run.stderr
+    );
+    let (run, spans) = run_to_env(
+        &receiver,
+        "http/protobuf",
+        &[&example("fib"), "10"],
+        &[
+            ("TRACEPARENT", UNSAMPLED),
+            ("OTEL_TRACES_SAMPLER", "always_on"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(root(&spans).parent_id(), "00f067aa0ba902b7");
+}
+
 /// `OTEL_EXPORTER_OTLP_HEADERS` (e.g. a hosted backend's API key) reaches the collector, and
 /// `OTEL_RESOURCE_ATTRIBUTES` the resource.
 #[test]

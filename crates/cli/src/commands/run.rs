@@ -326,9 +326,19 @@ impl RunCommand {
             eprintln!("wobs: warning: {warning}");
         }
         let names: Vec<String> = all.iter().map(|m| m.info.name.clone()).collect();
-        let exporter = self
-            .otlp
-            .exporter(&context, &names[0], names.clone(), false)?;
+        let exporter = match context.sampled {
+            true => self
+                .otlp
+                .exporter(&context, &names[0], names.clone(), false)?,
+            false if self.otlp.enabled() => {
+                eprintln!(
+                    "wobs: note: the trace is not sampled (TRACEPARENT's flags are 00, or \
+                     OTEL_TRACES_SAMPLER): no spans are exported"
+                );
+                None
+            }
+            false => None,
+        };
         let ahead: Vec<bool> = all.iter().map(|m| m.original.is_none()).collect();
         let symbols = symbols.clone();
         // Spans are kept in memory only for outputs that list them.
