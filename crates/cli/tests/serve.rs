@@ -13,6 +13,9 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use common::{scratch, wobs, wobs_command};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, Metric};
 use otlp_support::Received;
 
 /// A `wobs serve` child and the port it listens on.
@@ -116,7 +119,10 @@ fn a_python_handler_is_served_with_a_span_per_request_in_the_callers_trace() {
             "http/protobuf",
             component.to_str().unwrap(),
         ],
-        &[("OTEL_BSP_SCHEDULE_DELAY", "100")],
+        &[
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "60000"),
+        ],
     );
     const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
     let mut sampled = Vec::new();
@@ -182,6 +188,27 @@ fn a_python_handler_is_served_with_a_span_per_request_in_the_callers_trace() {
         .iter()
         .find(|s| s.attr("url.path").as_deref() == Some("/trap"))
         .expect("the failed request's span");
+    check_metrics(&receiver.inbox.metrics());
+    // The guest's output lines are log records in their request's trace and span.
+    let logs = receiver.inbox.logs();
+    let first = spans
+        .iter()
+        .find(|s| s.attr("url.query").as_deref() == Some("n=1"))
+        .unwrap();
+    let line = logs
+        .iter()
+        .find(|l| log_body(l) == "handling /hello?n=1")
+        .unwrap_or_else(|| panic!("no log record of request 1: {logs:?}"));
+    assert_eq!(otlp_support::hex(&line.trace_id), TRACE);
+    assert_eq!(otlp_support::hex(&line.span_id), first.span_id());
+    assert_eq!(line.severity_text, "INFO");
+    // The traceback the failing handler printed on stderr, next to the trap's span.
+    let traceback = logs
+        .iter()
+        .find(|l| log_body(l).contains("RuntimeError: asked to fail"))
+        .unwrap_or_else(|| panic!("no traceback record: {logs:?}"));
+    assert_eq!(otlp_support::hex(&traceback.span_id), trap.span_id());
+    assert_eq!(traceback.severity_text, "WARN");
     assert_eq!(trap.parent_id(), format!("{:016x}", 9));
     assert_eq!(
         trap.attr("http.response.status_code").as_deref(),
@@ -206,6 +233,63 @@ fn a_python_handler_is_served_with_a_span_per_request_in_the_callers_trace() {
         .expect("the span of the request without traceparent");
     assert_ne!(fresh.trace_id(), TRACE);
     assert!(fresh.span.parent_span_id.is_empty() || fresh.parent_id() == "0000000000000000");
+}
+
+fn log_body(record: &LogRecord) -> String {
+    match record.body.as_ref().and_then(|b| b.value.as_ref()) {
+        Some(any_value::Value::StringValue(text)) => text.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The metrics flushed at shutdown (the export interval is a minute): every request counted in
+/// `http.server.request.duration` by status code, the trap in `wobs.serve.traps`, none active.
+fn check_metrics(metrics: &[Metric]) {
+    let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+    let last = |name: &str| {
+        metrics
+            .iter()
+            .rev()
+            .find(|m| m.name == name)
+            .unwrap_or_else(|| panic!("no {name} in {names:?}"))
+    };
+    let Some(metric::Data::Histogram(duration)) = &last("http.server.request.duration").data else {
+        panic!("http.server.request.duration is not a histogram");
+    };
+    let count_of = |status: &str| -> u64 {
+        duration
+            .data_points
+            .iter()
+            .filter(|p| {
+                otlp_support::attr(&p.attributes, "http.response.status_code").as_deref()
+                    == Some(status)
+            })
+            .map(|p| p.count)
+            .sum()
+    };
+    assert_eq!((count_of("200"), count_of("500")), (5, 1), "{duration:?}");
+    let Some(metric::Data::Sum(traps)) = &last("wobs.serve.traps").data else {
+        panic!("wobs.serve.traps is not a sum");
+    };
+    let traps: i64 = traps
+        .data_points
+        .iter()
+        .map(|p| match p.value {
+            Some(number_data_point::Value::AsInt(n)) => n,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(traps, 1);
+    let Some(metric::Data::Sum(active)) = &last("http.server.active_requests").data else {
+        panic!("http.server.active_requests is not a sum");
+    };
+    for point in &active.data_points {
+        assert_eq!(
+            point.value,
+            Some(number_data_point::Value::AsInt(0)),
+            "{active:?}"
+        );
+    }
 }
 
 #[test]

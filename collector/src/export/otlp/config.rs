@@ -1,6 +1,6 @@
-//! Where and how to send spans, resolved the OpenTelemetry way: flags, then the signal-specific
-//! `OTEL_EXPORTER_OTLP_TRACES_*` variables, then the general `OTEL_EXPORTER_OTLP_*` ones, then the
-//! specification's defaults. Headers (`OTEL_EXPORTER_OTLP_HEADERS`) are read by the exporter
+//! Where and how to send a signal (traces, metrics, logs), resolved the OpenTelemetry way: flags,
+//! then the signal-specific `OTEL_EXPORTER_OTLP_TRACES_*` (`_METRICS_*`, `_LOGS_*`) variables, then
+//! the general `OTEL_EXPORTER_OTLP_*` ones, then the specification's defaults. Headers (`OTEL_EXPORTER_OTLP_HEADERS`) are read by the exporter
 //! itself; resource attributes (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`) by the SDK.
 
 use std::time::Duration;
@@ -37,6 +37,37 @@ impl OtlpProtocol {
     }
 }
 
+/// What is exported: each has its own variables and its own HTTP path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Spans (`/v1/traces`).
+    Traces,
+    /// Metrics (`/v1/metrics`).
+    Metrics,
+    /// Log records (`/v1/logs`).
+    Logs,
+}
+
+impl Signal {
+    /// `TRACES`, as in `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+    fn variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "TRACES",
+            Signal::Metrics => "METRICS",
+            Signal::Logs => "LOGS",
+        }
+    }
+
+    /// `/v1/traces`, the OTLP/HTTP path.
+    fn path(self) -> &'static str {
+        match self {
+            Signal::Traces => "/v1/traces",
+            Signal::Metrics => "/v1/metrics",
+            Signal::Logs => "/v1/logs",
+        }
+    }
+}
+
 /// How to export.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -68,45 +99,57 @@ impl OtlpConfig {
         protocol: Option<&str>,
         service_name: &str,
     ) -> Result<OtlpConfig, OtlpError> {
-        Self::resolve(endpoint, protocol, service_name, |name| {
+        Self::from_env_for(Signal::Traces, endpoint, protocol, service_name)
+    }
+
+    /// [`Self::from_env`] for `signal`: its variables, and its path appended to a base URL.
+    pub fn from_env_for(
+        signal: Signal,
+        endpoint: Option<&str>,
+        protocol: Option<&str>,
+        service_name: &str,
+    ) -> Result<OtlpConfig, OtlpError> {
+        Self::resolve(signal, endpoint, protocol, service_name, |name| {
             std::env::var(name).ok().filter(|v| !v.trim().is_empty())
         })
     }
 
     fn resolve(
+        signal: Signal,
         endpoint: Option<&str>,
         protocol: Option<&str>,
         service_name: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<OtlpConfig, OtlpError> {
+        let own = |name: &str| format!("OTEL_EXPORTER_OTLP_{}_{name}", signal.variable());
         let protocol = match protocol
             .map(str::to_string)
-            .or_else(|| env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
+            .or_else(|| env(&own("PROTOCOL")))
             .or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL"))
         {
             Some(name) => OtlpProtocol::parse(&name)?,
             None => OtlpProtocol::HttpProtobuf,
         };
-        let endpoint = match (endpoint, env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
-            (Some(base), _) => signal_url(base, protocol),
+        let endpoint = match (endpoint, env(&own("ENDPOINT"))) {
+            (Some(base), _) => signal_url(base, protocol, signal),
             (None, Some(exact)) => exact,
             (None, None) => match env("OTEL_EXPORTER_OTLP_ENDPOINT") {
-                Some(base) => signal_url(&base, protocol),
+                Some(base) => signal_url(&base, protocol, signal),
                 None => match protocol {
                     OtlpProtocol::Grpc => "http://localhost:4317".to_string(),
-                    OtlpProtocol::HttpProtobuf => "http://localhost:4318/v1/traces".to_string(),
+                    OtlpProtocol::HttpProtobuf => {
+                        format!("http://localhost:4318{}", signal.path())
+                    }
                 },
             },
         };
-        let given = endpoint.strip_suffix("/v1/traces").unwrap_or(&endpoint);
+        let given = endpoint.strip_suffix(signal.path()).unwrap_or(&endpoint);
         if !(given.starts_with("http://") || given.starts_with("https://")) {
             return Err(OtlpError::Config(format!(
                 "OTLP endpoint {given:?} must start with http:// or https://"
             )));
         }
-        let timeout = match env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
-            .or_else(|| env("OTEL_EXPORTER_OTLP_TIMEOUT"))
-        {
+        let timeout = match env(&own("TIMEOUT")).or_else(|| env("OTEL_EXPORTER_OTLP_TIMEOUT")) {
             Some(ms) => Duration::from_millis(ms.trim().parse().map_err(|_| {
                 OtlpError::Config(format!(
                     "OTEL_EXPORTER_OTLP_TIMEOUT {ms:?} is not milliseconds"
@@ -138,15 +181,18 @@ impl OtlpConfig {
     }
 }
 
-/// The traces URL for a base endpoint.
-fn signal_url(base: &str, protocol: OtlpProtocol) -> String {
+/// The URL of `signal` for a base endpoint (a flag's URL may name the traces path already: the
+/// other signals replace it with theirs).
+fn signal_url(base: &str, protocol: OtlpProtocol, signal: Signal) -> String {
     let base = base.trim();
     match protocol {
         OtlpProtocol::Grpc => base.to_string(),
-        OtlpProtocol::HttpProtobuf if base.trim_end_matches('/').ends_with("/v1/traces") => {
-            base.to_string()
+        OtlpProtocol::HttpProtobuf => {
+            let base = base.trim_end_matches('/');
+            let base = base.strip_suffix(Signal::Traces.path()).unwrap_or(base);
+            let base = base.strip_suffix(signal.path()).unwrap_or(base);
+            format!("{base}{}", signal.path())
         }
-        OtlpProtocol::HttpProtobuf => format!("{}/v1/traces", base.trim_end_matches('/')),
     }
 }
 
@@ -163,7 +209,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        OtlpConfig::resolve(endpoint, protocol, "app", |name| {
+        OtlpConfig::resolve(Signal::Traces, endpoint, protocol, "app", |name| {
             env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
     }
@@ -200,6 +246,26 @@ mod tests {
             (c.protocol, c.endpoint.as_str()),
             (OtlpProtocol::Grpc, "http://flag:9/v1/traces")
         );
+    }
+
+    #[test]
+    fn each_signal_has_its_path_and_variables() {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "grpc"),
+        ];
+        let get = |name: &str| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let metrics = OtlpConfig::resolve(Signal::Metrics, None, None, "app", get).unwrap();
+        assert_eq!(metrics.endpoint, "http://collector:4318/v1/metrics");
+        let logs = OtlpConfig::resolve(Signal::Logs, None, None, "app", get).unwrap();
+        assert_eq!(logs.protocol, OtlpProtocol::Grpc);
+        let flag = Some("http://flag:4318/v1/traces");
+        let logs = OtlpConfig::resolve(Signal::Logs, flag, Some("http/protobuf"), "app", |_| None);
+        assert_eq!(logs.unwrap().endpoint, "http://flag:4318/v1/logs");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod config;
 mod convert;
+pub mod providers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -19,7 +20,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
 use wobs_events::{Recording, RequestRecord, SpanFunction, SpanId, SpanRecord};
 
-pub use config::{OtlpConfig, OtlpProtocol};
+pub use config::{OtlpConfig, OtlpProtocol, Signal};
 use convert::SpanContextParts;
 
 use crate::trace_context::TraceContext;
@@ -340,7 +341,7 @@ fn export_thread(
 
 /// The resource: the SDK's (`telemetry.sdk.*`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`),
 /// the runtime, and the module's name as the service unless the environment named one.
-fn resource(config: &OtlpConfig) -> Resource {
+pub(crate) fn resource(config: &OtlpConfig) -> Resource {
     let named_by_env = std::env::var("OTEL_SERVICE_NAME").is_ok_and(|v| !v.trim().is_empty())
         || std::env::var("OTEL_RESOURCE_ATTRIBUTES").is_ok_and(|v| {
             v.split(',')

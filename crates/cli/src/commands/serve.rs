@@ -7,8 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use wobs_collector::export::otlp::{ExportReport, OtlpConfig, OtlpExporter};
+use wobs_collector::export::otlp::providers::{logger_provider, meter_provider};
+use wobs_collector::export::otlp::{ExportReport, OtlpConfig, OtlpExporter, Signal};
 use wobs_collector::export::render_backtrace;
+use wobs_collector::serve::logs::RequestLogs;
+use wobs_collector::serve::metrics::ServeMetrics;
 use wobs_collector::serve::traces::RequestSpanExport;
 use wobs_collector::serve::RequestTraces;
 use wobs_collector::{symbolize_backtrace, TraceContext};
@@ -80,13 +83,25 @@ impl ServeCommand {
             anyhow::bail!("{}: not a component", self.component.display());
         };
 
-        let spans = match self.otlp.enabled() {
-            true => Some(self.span_export(&guest, symbols, modules)?),
-            false => None,
-        };
-        let observer = Arc::new(Observer {
-            traces: RequestTraces::from_env(),
-            spans,
+        let service = guest.file().info.name.clone();
+        let observer = Arc::new(match self.otlp.enabled() {
+            true => Observer {
+                traces: RequestTraces::from_env(),
+                spans: Some(self.span_export(&service, symbols, modules)?),
+                metrics: Some(ServeMetrics::new(meter_provider(
+                    &self.otlp_config(Signal::Metrics, &service)?,
+                    metric_interval()?,
+                )?)),
+                logs: Some(RequestLogs::new(logger_provider(
+                    &self.otlp_config(Signal::Logs, &service)?,
+                )?)),
+            },
+            false => Observer {
+                traces: RequestTraces::from_env(),
+                spans: None,
+                metrics: None,
+                logs: None,
+            },
         });
         let mut options = ServeOptions::default();
         options.guest = run_options(&self.guest, guest.file(), &[])?;
@@ -103,27 +118,30 @@ impl ServeCommand {
                 n => format!(" ({n} still running at the shutdown timeout were cut off)"),
             }
         );
-        let observer = Arc::try_unwrap(observer).ok();
-        if let Some(export) = observer.and_then(|o| o.spans) {
-            let report: ExportReport = export.finish();
-            eprintln!("wobs: {report}");
+        if let Ok(observer) = Arc::try_unwrap(observer) {
+            observer.finish();
         }
         Ok(0)
+    }
+
+    /// Where `signal` goes: the `--otlp-*` flags, then the `OTEL_*` variables.
+    fn otlp_config(&self, signal: Signal, service: &str) -> anyhow::Result<OtlpConfig> {
+        Ok(OtlpConfig::from_env_for(
+            signal,
+            self.otlp.otlp_endpoint.as_deref(),
+            self.otlp.otlp_protocol.as_deref(),
+            service,
+        )?)
     }
 
     /// The export of request spans, with trap backtraces symbolized by the units' own symbols.
     fn span_export(
         &self,
-        guest: &LoadedGuest,
+        service: &str,
         symbols: Deferred<ModuleSymbolsList>,
         modules: Vec<ModuleInfo>,
     ) -> anyhow::Result<RequestSpanExport> {
-        let service = guest.file().info.name.clone();
-        let config = OtlpConfig::from_env(
-            self.otlp.otlp_endpoint.as_deref(),
-            self.otlp.otlp_protocol.as_deref(),
-            &service,
-        )?;
+        let config = self.otlp_config(Signal::Traces, service)?;
         let names = modules.iter().map(|m| m.name.clone()).collect();
         let exporter = OtlpExporter::start(config, &TraceContext::new(), names, false)?;
         let stacktrace = move |failure: &RequestFailure| {
@@ -155,10 +173,45 @@ fn stacktrace(
     render_backtrace(&symbolize_backtrace(&failure.backtrace, &refs), modules)
 }
 
-/// What the server tells the collector.
+/// `OTEL_METRIC_EXPORT_INTERVAL` (ms; the specification's default is 60 s).
+fn metric_interval() -> anyhow::Result<Duration> {
+    match std::env::var("OTEL_METRIC_EXPORT_INTERVAL") {
+        Ok(ms) if !ms.trim().is_empty() => {
+            let ms: u64 = ms.trim().parse().map_err(|_| {
+                anyhow::anyhow!("OTEL_METRIC_EXPORT_INTERVAL {ms:?} is not milliseconds")
+            })?;
+            Ok(Duration::from_millis(ms.max(1)))
+        }
+        _ => Ok(Duration::from_secs(60)),
+    }
+}
+
+/// What the server tells the collector: each request's trace, span, metrics and output lines.
 struct Observer {
     traces: RequestTraces,
     spans: Option<RequestSpanExport>,
+    metrics: Option<ServeMetrics>,
+    logs: Option<RequestLogs>,
+}
+
+impl Observer {
+    /// Flushes every signal and says what reached the collector.
+    fn finish(self) {
+        if let Some(export) = self.spans {
+            let report: ExportReport = export.finish();
+            eprintln!("wobs: {report}");
+        }
+        let failures = [
+            ("metrics", self.metrics.and_then(|m| m.shutdown())),
+            ("logs", self.logs.and_then(|l| l.shutdown())),
+        ];
+        for (signal, failure) in failures {
+            if let Some(failure) = failure {
+                let failure = wobs_runtime::one_line(&failure);
+                eprintln!("wobs: warning: exporting {signal} failed: {failure}");
+            }
+        }
+    }
 }
 
 impl RequestObserver for Observer {
@@ -167,14 +220,24 @@ impl RequestObserver for Observer {
     }
 
     fn arrived(&self, method: &str, headers: &http::HeaderMap) -> RequestTrace {
+        if let Some(metrics) = &self.metrics {
+            metrics.arrived(method);
+        }
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         self.traces
             .decide(method, header("traceparent"), header("tracestate"))
     }
 
-    fn output(&self, _id: u64, _trace: &RequestTrace, _stream: OutputStream, _line: &str) {}
+    fn output(&self, id: u64, trace: &RequestTrace, stream: OutputStream, line: &str) {
+        if let Some(logs) = &self.logs {
+            logs.line(id, trace, stream, line);
+        }
+    }
 
     fn finished(&self, record: RequestRecord) {
+        if let Some(metrics) = &self.metrics {
+            metrics.finished(&record);
+        }
         if let Some(spans) = &self.spans {
             spans.record(record);
         }

@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -15,6 +17,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
@@ -71,9 +75,14 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Everything a receiver got: spans, and (HTTP) the request headers.
+/// Everything a receiver got: spans, (HTTP) the request headers, metrics and log records.
 #[derive(Clone, Default)]
-pub struct Inbox(Arc<Mutex<Vec<Received>>>, Arc<Mutex<Vec<(String, String)>>>);
+pub struct Inbox(
+    Arc<Mutex<Vec<Received>>>,
+    Arc<Mutex<Vec<(String, String)>>>,
+    Arc<Mutex<Vec<Metric>>>,
+    Arc<Mutex<Vec<LogRecord>>>,
+);
 
 impl Inbox {
     fn take(&self, request: ExportTraceServiceRequest) {
@@ -97,6 +106,16 @@ impl Inbox {
     /// Spans received so far.
     pub fn spans(&self) -> Vec<Received> {
         self.0.lock().unwrap().clone()
+    }
+
+    /// Metrics received so far (HTTP), every export's.
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.2.lock().unwrap().clone()
+    }
+
+    /// Log records received so far (HTTP).
+    pub fn logs(&self) -> Vec<LogRecord> {
+        self.3.lock().unwrap().clone()
     }
 
     /// Headers of the HTTP requests so far (names in lowercase).
@@ -155,7 +174,8 @@ pub fn grpc() -> Receiver {
     }
 }
 
-/// An OTLP/HTTP (protobuf) receiver on a free loopback port: `POST /v1/traces`.
+/// An OTLP/HTTP (protobuf) receiver on a free loopback port: `POST /v1/traces`, `/v1/metrics`,
+/// `/v1/logs`.
 pub fn http() -> Receiver {
     let inbox = Inbox::default();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -207,10 +227,36 @@ fn serve_http(stream: std::net::TcpStream, inbox: &Inbox) {
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body).unwrap();
-        let ok = request_line.starts_with("POST /v1/traces ") && protobuf;
-        if ok {
-            inbox.take(ExportTraceServiceRequest::decode(body.as_slice()).unwrap());
-        }
+        let path = request_line.split_whitespace().nth(1).unwrap_or("");
+        let ok = request_line.starts_with("POST ") && protobuf;
+        let ok = ok
+            && match path {
+                "/v1/traces" => {
+                    inbox.take(ExportTraceServiceRequest::decode(body.as_slice()).unwrap());
+                    true
+                }
+                "/v1/metrics" => {
+                    let request = ExportMetricsServiceRequest::decode(body.as_slice()).unwrap();
+                    let metrics = request
+                        .resource_metrics
+                        .into_iter()
+                        .flat_map(|r| r.scope_metrics)
+                        .flat_map(|s| s.metrics);
+                    inbox.2.lock().unwrap().extend(metrics);
+                    true
+                }
+                "/v1/logs" => {
+                    let request = ExportLogsServiceRequest::decode(body.as_slice()).unwrap();
+                    let records = request
+                        .resource_logs
+                        .into_iter()
+                        .flat_map(|r| r.scope_logs)
+                        .flat_map(|s| s.log_records);
+                    inbox.3.lock().unwrap().extend(records);
+                    true
+                }
+                _ => false,
+            };
         let status = if ok { "200 OK" } else { "404 Not Found" };
         let response = ExportTraceServiceResponse {
             partial_success: None,
