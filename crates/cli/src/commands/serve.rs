@@ -84,23 +84,31 @@ impl ServeCommand {
         };
 
         let service = guest.file().info.name.clone();
-        let observer = Arc::new(match self.otlp.enabled() {
-            true => Observer {
-                traces: RequestTraces::from_env(),
-                spans: Some(self.span_export(&service, symbols, modules)?),
-                metrics: Some(ServeMetrics::new(meter_provider(
+        // `--otlp` exports every signal, except those the standard `OTEL_*_EXPORTER=none` turn off
+        // (a backend such as Jaeger or Tempo takes traces only).
+        let wanted = |signal: &str| {
+            self.otlp.enabled()
+                && std::env::var(format!("OTEL_{signal}_EXPORTER"))
+                    .map_or(true, |v| v.trim() != "none")
+        };
+        let observer = Arc::new(Observer {
+            traces: RequestTraces::from_env(),
+            spans: match wanted("TRACES") {
+                true => Some(self.span_export(&service, symbols, modules)?),
+                false => None,
+            },
+            metrics: match wanted("METRICS") {
+                true => Some(ServeMetrics::new(meter_provider(
                     &self.otlp_config(Signal::Metrics, &service)?,
                     metric_interval()?,
                 )?)),
-                logs: Some(RequestLogs::new(logger_provider(
+                false => None,
+            },
+            logs: match wanted("LOGS") {
+                true => Some(RequestLogs::new(logger_provider(
                     &self.otlp_config(Signal::Logs, &service)?,
                 )?)),
-            },
-            false => Observer {
-                traces: RequestTraces::from_env(),
-                spans: None,
-                metrics: None,
-                logs: None,
+                false => None,
             },
         });
         let mut options = ServeOptions::default();
