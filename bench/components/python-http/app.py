@@ -1,6 +1,7 @@
 """A wasi:http/proxy handler for `wobs serve` tests and bench/serve-load.sh (built by
-bench/fetch-components.sh python-http): `/trap` raises (the component traps: a 500), anything
-else answers `hello from python N` after a fixed amount of work."""
+bench/fetch-components.sh python-http): `/trap` raises (the component traps: a 500), `/spin`
+never returns (for `--request-timeout`), anything else answers `hello from python N` after a fixed
+amount of work."""
 
 from componentize_py_types import Ok
 from wit_world import exports
@@ -25,6 +26,8 @@ class IncomingHandler(exports.IncomingHandler):
         path = request.path_with_query() or "/"
         if path.startswith("/trap"):
             raise RuntimeError("asked to fail")
+        while path.startswith("/spin"):
+            render(1000)
         print("handling", path)
         response = OutgoingResponse(Fields.from_list([("content-type", b"text/plain")]))
         body = response.body()

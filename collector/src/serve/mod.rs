@@ -1,10 +1,11 @@
 //! `wobs serve`'s side of the collector: the trace each request joins ([`RequestTraces`]: W3C
 //! propagation and the sampler the `OTEL_TRACES_SAMPLER` variables choose), one file per signal:
 //! the export of its SERVER span ([`traces`]), the server's [`metrics`], the guest's output as
-//! [`logs`].
+//! [`logs`], continuous [`profiles`].
 
 pub mod logs;
 pub mod metrics;
+pub mod profiles;
 pub mod traces;
 
 use std::collections::HashMap;

@@ -315,3 +315,149 @@ fn what_is_not_a_proxy_component_is_refused_in_one_line() {
         run.stderr
     );
 }
+
+/// What the Pyroscope stand-in received: each push's request target and body size.
+type Pushes = std::sync::Arc<std::sync::Mutex<Vec<(String, usize)>>>;
+
+/// A stand-in for Grafana Pyroscope's `/ingest` on a free port: records each push's query and
+/// body size. (Pyroscope itself cannot be installed here.)
+fn pyroscope() -> (String, Pushes) {
+    let pushes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = pushes.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let target = request.split_whitespace().nth(1).unwrap_or("").to_string();
+            seen.lock().unwrap().push((target, body.len()));
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), pushes)
+}
+
+/// The samples of each request, labelled with its span id, in the pprof files of `--profile-dir`
+/// and pushed to Pyroscope; a request past `--request-timeout` gets a 504 and an ERROR span.
+#[test]
+fn requests_are_profiled_by_span_and_a_runaway_one_times_out() {
+    let Some(component) = common::third_party_component("python-http") else {
+        return;
+    };
+    let dir = scratch();
+    let profiles = dir.path().join("profiles");
+    let receiver = otlp_support::http();
+    let (pyroscope_url, pushes) = pyroscope();
+    let server = Server::start(
+        &[
+            "--otlp-endpoint",
+            &receiver.endpoint,
+            "--otlp-protocol",
+            "http/protobuf",
+            "--profile-dir",
+            profiles.to_str().unwrap(),
+            "--pyroscope",
+            &pyroscope_url,
+            "--request-timeout",
+            "2s",
+            component.to_str().unwrap(),
+        ],
+        &[
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ],
+    );
+    for _ in 0..20 {
+        let (status, text) = server.get("/hello", &[]);
+        assert_eq!(status, 200, "{text}");
+    }
+    let (status, text) = server.get("/spin", &[]);
+    assert_eq!(status, 504, "{text}");
+    let (status, _) = server.get("/hello", &[]);
+    assert_eq!(status, 200, "the server goes on after a timeout");
+    let (code, stdout) = server.stop();
+    assert_eq!(code, 0, "{stdout}");
+
+    let spans = receiver.inbox.spans();
+    let spin = spans
+        .iter()
+        .find(|s| s.attr("url.path").as_deref() == Some("/spin"))
+        .expect("the timed-out request's span");
+    assert_eq!(
+        spin.attr("http.response.status_code").as_deref(),
+        Some("504")
+    );
+    assert_eq!(spin.span.status.as_ref().map(|s| s.code), Some(2), "ERROR");
+    let ids: std::collections::HashSet<String> = spans.iter().map(Received::span_id).collect();
+
+    let mut labelled = Vec::new();
+    let mut functions = std::collections::HashSet::new();
+    let files: Vec<_> = std::fs::read_dir(&profiles).unwrap().flatten().collect();
+    assert!(!files.is_empty(), "no profile written");
+    for file in &files {
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(file.path()).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let profile =
+            <wobs_collector::export::pprof::Profile as prost::Message>::decode(bytes.as_slice())
+                .unwrap();
+        let strings = &profile.string_table;
+        let key = strings.iter().position(|s| s == "span_id").unwrap_or(0) as i64;
+        for sample in &profile.sample {
+            for label in sample.label.iter().filter(|l| l.key == key) {
+                labelled.push(strings[label.str as usize].clone());
+            }
+        }
+        for function in &profile.function {
+            functions.insert(strings[function.name as usize].clone());
+        }
+    }
+    // The runaway request ran for 2 s at 1 ms: most samples are its own.
+    assert!(labelled.len() >= 200, "{} labelled samples", labelled.len());
+    for id in &labelled {
+        assert!(
+            ids.contains(id),
+            "a sample names span {id}, which was not exported"
+        );
+    }
+    let in_spin = labelled.iter().filter(|id| **id == spin.span_id()).count();
+    assert!(
+        in_spin * 2 > labelled.len(),
+        "{in_spin} of {}",
+        labelled.len()
+    );
+    // CPython's interpreter loop, named from libpython's own symbols.
+    assert!(
+        functions.iter().any(|f| f.contains("_PyEval_EvalFrame")),
+        "{functions:?}"
+    );
+    let pushes = pushes.lock().unwrap();
+    assert!(!pushes.is_empty(), "nothing pushed to Pyroscope");
+    for (target, size) in pushes.iter() {
+        assert!(
+            target.starts_with("/ingest?name=python-http&from="),
+            "{target}"
+        );
+        assert!(target.contains("format=pprof"), "{target}");
+        assert!(*size > 0);
+    }
+}

@@ -59,6 +59,9 @@ pub struct RequestRecord {
     pub trace: RequestTrace,
     /// Why the handler failed, when it did.
     pub failure: Option<RequestFailure>,
+    /// Stacks sampled while the handler ran (each root first, leaf last), when the server samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Vec<RawFrame>>,
 }
 
 /// A handler that did not produce its response.
@@ -68,6 +71,9 @@ pub struct RequestFailure {
     pub message: String,
     /// Physical wasm frames at the trap, innermost first (empty when it did not trap).
     pub backtrace: Vec<RawFrame>,
+    /// The handler ran past the request timeout (the client got a 504).
+    #[serde(default)]
+    pub timed_out: bool,
 }
 
 /// Which of the guest's output streams a line came from.

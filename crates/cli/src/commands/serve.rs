@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 use wobs_collector::export::otlp::providers::{logger_provider, meter_provider};
 use wobs_collector::export::otlp::{ExportReport, OtlpConfig, OtlpExporter, Signal};
 use wobs_collector::export::render_backtrace;
 use wobs_collector::serve::logs::RequestLogs;
 use wobs_collector::serve::metrics::ServeMetrics;
+use wobs_collector::serve::profiles::{PeriodProfile, ProfileOptions, ServeProfiles};
 use wobs_collector::serve::traces::RequestSpanExport;
 use wobs_collector::serve::RequestTraces;
 use wobs_collector::{symbolize_backtrace, TraceContext};
@@ -23,6 +25,7 @@ use crate::deferred::Deferred;
 use crate::flags::{parse_duration, GuestFlags};
 use crate::guest::{read_symbols, run_options, LoadedGuest, ModuleSymbolsList};
 use crate::spans::OtlpFlags;
+use crate::write::write_atomic;
 
 /// Request spans that may wait for the export thread; beyond, they are dropped and counted.
 const REQUEST_SPAN_QUEUE: usize = 65_536;
@@ -44,6 +47,29 @@ pub struct ServeCommand {
     /// Print the guest's output without the `stdout [ID] :: ` request prefix.
     #[arg(long)]
     no_logging_prefix: bool,
+
+    /// End a request still running after this long with 504 (turns on epoch checks: a few
+    /// percent of guest speed).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    request_timeout: Option<Duration>,
+
+    /// Write a gzipped pprof of every request's samples here every `--profile-period` and at
+    /// shutdown (samples labelled `span_id`; turns on sampling at epoch checks).
+    #[arg(long, value_name = "DIR")]
+    profile_dir: Option<PathBuf>,
+
+    /// Push the same profiles to Grafana Pyroscope (its `/ingest` API, pprof), e.g.
+    /// `http://localhost:4040`.
+    #[arg(long, value_name = "URL")]
+    pyroscope: Option<String>,
+
+    /// Length of each profile.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    profile_period: Duration,
+
+    /// Sampling interval of the profiles.
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
+    interval: Duration,
 
     #[command(flatten)]
     otlp: OtlpFlags,
@@ -73,17 +99,30 @@ impl ServeCommand {
         };
         let units = guest.units();
         let modules: Vec<ModuleInfo> = units.iter().map(|u| u.info.clone()).collect();
-        let symbols = read_symbols(&units);
+        let symbols = Arc::new(read_symbols(&units));
 
+        let profiling = self.profile_dir.is_some() || self.pyroscope.is_some();
+        if profiling && self.interval.is_zero() {
+            anyhow::bail!("--interval 0 takes no samples: profiles need an interval");
+        }
+        if let Some(dir) = &self.profile_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create --profile-dir {}", dir.display()))?;
+        }
         let mut engine_options = EngineOptions::default();
         engine_options.cache_dir = self.guest.cache_dir();
-        engine_options.no_epoch_checks = true;
+        // Samples and timeouts happen at epoch checks; without them the code has none.
+        engine_options.no_epoch_checks = !profiling && self.request_timeout.is_none();
         let engine = Engine::new(&engine_options)?;
         let CompiledGuest::Component(compiled) = component.compile(&engine)? else {
             anyhow::bail!("{}: not a component", self.component.display());
         };
 
         let service = guest.file().info.name.clone();
+        let profiles = match profiling {
+            true => Some(self.profiles(&service, &symbols, modules.clone())?),
+            false => None,
+        };
         // `--otlp` exports every signal, except those the standard `OTEL_*_EXPORTER=none` turn off
         // (a backend such as Jaeger or Tempo takes traces only).
         let wanted = |signal: &str| {
@@ -94,7 +133,7 @@ impl ServeCommand {
         let observer = Arc::new(Observer {
             traces: RequestTraces::from_env(),
             spans: match wanted("TRACES") {
-                true => Some(self.span_export(&service, symbols, modules)?),
+                true => Some(self.span_export(&service, symbols.clone(), modules.clone())?),
                 false => None,
             },
             metrics: match wanted("METRICS") {
@@ -110,12 +149,15 @@ impl ServeCommand {
                 )?)),
                 false => None,
             },
+            profiles,
         });
         let mut options = ServeOptions::default();
         options.guest = run_options(&self.guest, guest.file(), &[])?;
         options.addr = self.addr;
         options.shutdown_timeout = self.shutdown_timeout;
         options.log_prefix = !self.no_logging_prefix;
+        options.sample_interval = profiling.then_some(self.interval);
+        options.request_timeout = self.request_timeout;
         let report = wobs_runtime::serve(&engine, &compiled, &options, observer.clone())?;
 
         eprintln!(
@@ -142,11 +184,45 @@ impl ServeCommand {
         )?)
     }
 
+    /// Profiles per period, written to `--profile-dir` and pushed to `--pyroscope`.
+    fn profiles(
+        &self,
+        service: &str,
+        symbols: &Arc<Deferred<ModuleSymbolsList>>,
+        modules: Vec<ModuleInfo>,
+    ) -> anyhow::Result<ServeProfiles> {
+        let options = ProfileOptions::new(self.profile_period, self.interval, modules);
+        let symbols = symbols.clone();
+        let shared = move || {
+            symbols
+                .get()
+                .map(|list| list.iter().map(|(s, _)| s.clone()).collect())
+                .unwrap_or_default()
+        };
+        let dir = self.profile_dir.clone();
+        let pyroscope = self
+            .pyroscope
+            .as_deref()
+            .map(|url| Pyroscope::new(url, service));
+        let sink = move |profile: PeriodProfile| {
+            if let Some(dir) = &dir {
+                let name = format!("profile-{}.pb.gz", profile.start_unix_ns / 1_000_000);
+                if let Err(e) = write_atomic(&dir.join(&name), &profile.pprof) {
+                    eprintln!("wobs: warning: cannot write {name}: {e:#}");
+                }
+            }
+            if let Some(pyroscope) = &pyroscope {
+                pyroscope.push(&profile);
+            }
+        };
+        Ok(ServeProfiles::start(options, shared, sink)?)
+    }
+
     /// The export of request spans, with trap backtraces symbolized by the units' own symbols.
     fn span_export(
         &self,
         service: &str,
-        symbols: Deferred<ModuleSymbolsList>,
+        symbols: Arc<Deferred<ModuleSymbolsList>>,
         modules: Vec<ModuleInfo>,
     ) -> anyhow::Result<RequestSpanExport> {
         let config = self.otlp_config(Signal::Traces, service)?;
@@ -194,17 +270,75 @@ fn metric_interval() -> anyhow::Result<Duration> {
     }
 }
 
-/// What the server tells the collector: each request's trace, span, metrics and output lines.
+/// Pushes profiles to Grafana Pyroscope's `/ingest` (pprof as the raw body).
+struct Pyroscope {
+    client: reqwest::blocking::Client,
+    url: String,
+    service: String,
+}
+
+impl Pyroscope {
+    fn new(url: &str, service: &str) -> Pyroscope {
+        Pyroscope {
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            url: format!("{}/ingest", url.trim_end_matches('/')),
+            service: service.to_string(),
+        }
+    }
+
+    /// One profile; a failure is a warning (the server goes on).
+    fn push(&self, profile: &PeriodProfile) {
+        let seconds = |ns: u64| (ns / 1_000_000_000).to_string();
+        let url = reqwest::Url::parse_with_params(
+            &self.url,
+            [
+                ("name", self.service.as_str()),
+                ("from", &seconds(profile.start_unix_ns)),
+                ("until", &seconds(profile.end_unix_ns)),
+                ("format", "pprof"),
+                ("spyName", "wobs"),
+            ],
+        );
+        let sent = match url {
+            Ok(url) => self
+                .client
+                .post(url)
+                .body(profile.pprof.clone())
+                .send()
+                .and_then(reqwest::blocking::Response::error_for_status)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = sent {
+            eprintln!(
+                "wobs: warning: pushing a profile to {} failed: {e}",
+                self.url
+            );
+        }
+    }
+}
+
+/// What the server tells the collector: each request's trace, span, metrics, output lines and
+/// samples.
 struct Observer {
     traces: RequestTraces,
     spans: Option<RequestSpanExport>,
     metrics: Option<ServeMetrics>,
     logs: Option<RequestLogs>,
+    profiles: Option<ServeProfiles>,
 }
 
 impl Observer {
     /// Flushes every signal and says what reached the collector.
     fn finish(self) {
+        if let Some(profiles) = self.profiles {
+            let (profiled, dropped) = profiles.finish();
+            eprintln!("wobs: profiled {profiled} samples ({dropped} dropped: queue full)");
+        }
         if let Some(export) = self.spans {
             let report: ExportReport = export.finish();
             eprintln!("wobs: {report}");
@@ -242,9 +376,18 @@ impl RequestObserver for Observer {
         }
     }
 
-    fn finished(&self, record: RequestRecord) {
+    fn finished(&self, mut record: RequestRecord) {
         if let Some(metrics) = &self.metrics {
             metrics.finished(&record);
+        }
+        if let Some(profiles) = &self.profiles {
+            let samples = std::mem::take(&mut record.samples);
+            // An unsampled request's span is not exported: its samples carry no label.
+            let span = match record.trace.sampled {
+                true => record.trace.span_id,
+                false => Default::default(),
+            };
+            profiles.record(span, samples);
         }
         if let Some(spans) = &self.spans {
             spans.record(record);

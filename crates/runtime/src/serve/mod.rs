@@ -29,6 +29,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wobs_events::{OutputStream, RequestRecord, RequestTrace};
 
 use crate::guest::component::{link, Calls};
+use crate::guest::{CompiledGuest, GuestCode};
 use crate::run::GuestWasi;
 use crate::{CompiledComponent, Engine, RunOptions};
 
@@ -45,7 +46,19 @@ pub struct ServeOptions {
     /// Prefix each line of the guest's output with `stdout [ID] :: ` (as `wasmtime serve`).
     /// Default on.
     pub log_prefix: bool,
+    /// Sample each request's wasm stack this often (at the guest's epoch checks: the engine must
+    /// be built with them). Default off.
+    pub sample_interval: Option<Duration>,
+    /// End a request still running after this long with 504 (the guest yields at its epoch
+    /// checks, so the engine must be built with them). Default off.
+    pub request_timeout: Option<Duration>,
 }
+
+/// How often the epoch advances when only `request_timeout` needs it.
+const TIMEOUT_TICK: Duration = Duration::from_millis(10);
+
+/// Samples kept per request (~a minute at 1 ms): beyond, a request's samples are dropped.
+pub(crate) const MAX_SAMPLES_PER_REQUEST: usize = 65_536;
 
 impl Default for ServeOptions {
     fn default() -> ServeOptions {
@@ -54,6 +67,8 @@ impl Default for ServeOptions {
             addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
             shutdown_timeout: Duration::from_secs(10),
             log_prefix: true,
+            sample_interval: None,
+            request_timeout: None,
         }
     }
 }
@@ -120,7 +135,8 @@ pub fn serve(
 /// One server's shared state.
 pub(crate) struct Server {
     pre: ProxyPre<GuestWasi>,
-    component: CompiledComponent,
+    /// Where the component's code units are in its compiled code (for samples and traps).
+    code: GuestCode,
     options: ServeOptions,
     observer: Arc<dyn RequestObserver>,
     /// The last request id given.
@@ -163,9 +179,18 @@ async fn serve_until_signalled(
         addr: options.addr,
         reason: e.to_string(),
     })?;
+    // Epoch ticks pace the samples and let a request past its timeout yield to be ended.
+    let _ticker = match (options.sample_interval, options.request_timeout) {
+        (None, None) => None,
+        (interval, _) => Some(crate::sampler::Ticker::start(
+            &engine.inner,
+            Some(interval.unwrap_or(TIMEOUT_TICK)),
+            Arc::new(AtomicU64::new(0)),
+        )),
+    };
     let server = Arc::new(Server {
         pre,
-        component: component.clone(),
+        code: CompiledGuest::Component(component.clone()).code(),
         options: ServeOptions {
             guest,
             ..options.clone()

@@ -21,7 +21,6 @@ use wobs_events::{OutputStream, RawFrame, RequestFailure, RequestRecord, Request
 
 use super::output::RequestOutput;
 use super::Server;
-use crate::guest::CompiledGuest;
 use crate::run::{wasi_builder, GuestWasi};
 
 /// The response hyper sends: the guest's body, or wobs's own for a failed handler, counted.
@@ -42,7 +41,7 @@ impl Server {
         let record = self.record_head(id, &request, peer, trace);
         let pending = Pending::new(self.clone(), record);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let mut store = match self.store(id, &pending.trace()) {
+        let mut store = match self.store(id, &pending) {
             Ok(store) => store,
             Err(e) => return pending.failed(failure(&self, &e)),
         };
@@ -66,7 +65,18 @@ impl Server {
                     .await
             }
         });
-        match receiver.await {
+        let answer = match self.options.request_timeout {
+            Some(limit) => match tokio::time::timeout(limit, receiver).await {
+                Ok(answer) => answer,
+                // The guest yields at its epoch checks, so the task stops at the next one.
+                Err(_) => {
+                    handler.abort();
+                    return pending.timed_out(limit);
+                }
+            },
+            None => receiver.await,
+        };
+        match answer {
             Ok(Ok(response)) => {
                 // The handler may still be writing the body: its end completes the record.
                 let watcher = pending.clone();
@@ -83,6 +93,7 @@ impl Server {
                     watcher.handler_done(Some(RequestFailure {
                         message: format!("the handler answered with an error: {code:?}"),
                         backtrace: Vec::new(),
+                        timed_out: false,
                     }));
                 });
                 pending.error_response(500)
@@ -92,14 +103,17 @@ impl Server {
                 let failure = ended(&self, handler.await).unwrap_or_else(|| RequestFailure {
                     message: "the handler returned without setting a response".into(),
                     backtrace: Vec::new(),
+                    timed_out: false,
                 });
                 pending.failed(failure)
             }
         }
     }
 
-    /// A store for request `id`: WASI as the server's options say, output prefixed and observed.
-    fn store(&self, id: u64, trace: &RequestTrace) -> wasmtime::Result<Store<GuestWasi>> {
+    /// A store for request `id`: WASI as the server's options say, output prefixed and observed,
+    /// stacks sampled into `pending` and the guest yielding at epoch ticks when asked to.
+    fn store(&self, id: u64, pending: &Pending) -> wasmtime::Result<Store<GuestWasi>> {
+        let trace = &pending.trace();
         let mut builder = wasi_builder(&self.options.guest)?;
         let output = |stream: OutputStream| RequestOutput {
             id,
@@ -115,7 +129,31 @@ impl Server {
             .stdout(output(OutputStream::Stdout))
             .stderr(output(OutputStream::Stderr))
             .env("REQUEST_ID", id.to_string());
-        Ok(Store::new(self.pre.engine(), GuestWasi::new(builder)))
+        let mut store = Store::new(self.pre.engine(), GuestWasi::new(builder));
+        let sampling = self.options.sample_interval.is_some();
+        let yielding = self.options.request_timeout.is_some();
+        if sampling || yielding {
+            store.set_epoch_deadline(1);
+            let code = self.code.clone();
+            let pending = pending.clone();
+            store.epoch_deadline_callback(move |cx| {
+                if sampling {
+                    let trace = wasmtime::WasmBacktrace::capture(&cx);
+                    let stack: Vec<RawFrame> = trace
+                        .frames()
+                        .iter()
+                        .rev()
+                        .filter_map(|f| code.raw_frame(f))
+                        .collect();
+                    pending.sample(stack);
+                }
+                Ok(match yielding {
+                    true => wasmtime::UpdateDeadline::Yield(1),
+                    false => wasmtime::UpdateDeadline::Continue(1),
+                })
+            });
+        }
+        Ok(store)
     }
 
     /// What is known of a request when it arrives.
@@ -156,6 +194,7 @@ impl Server {
             end_unix_ns: 0,
             trace,
             failure: None,
+            samples: Vec::new(),
         }
     }
 }
@@ -200,13 +239,14 @@ fn ended(
         Err(e) => Some(RequestFailure {
             message: format!("the handler task failed: {e}"),
             backtrace: Vec::new(),
+            timed_out: false,
         }),
     }
 }
 
 /// A handler's error as a failure: the trap and its wasm frames when it trapped.
 fn failure(server: &Server, error: &wasmtime::Error) -> RequestFailure {
-    let code = CompiledGuest::Component(server.component.clone()).code();
+    let code = &server.code;
     let backtrace: Vec<RawFrame> = error
         .downcast_ref::<wasmtime::WasmBacktrace>()
         .map(|trace| {
@@ -221,7 +261,11 @@ fn failure(server: &Server, error: &wasmtime::Error) -> RequestFailure {
         Some(trap) => trap.to_string(),
         None => crate::one_line(&format!("{error:#}")),
     };
-    RequestFailure { message, backtrace }
+    RequestFailure {
+        message,
+        backtrace,
+        timed_out: false,
+    }
 }
 
 /// A request whose record waits for its handler and its response body to end.
@@ -279,6 +323,30 @@ impl Pending {
             bytes: 0,
             pending: Some(self.clone()),
         })
+    }
+
+    /// One stack sampled while the handler runs (dropped beyond the per-request bound).
+    fn sample(&self, stack: Vec<RawFrame>) {
+        if stack.is_empty() {
+            return;
+        }
+        self.with(|state| {
+            if let Some(record) = &mut state.record {
+                if record.samples.len() < super::MAX_SAMPLES_PER_REQUEST {
+                    record.samples.push(stack);
+                }
+            }
+        });
+    }
+
+    /// A handler still running at the request timeout: 504.
+    fn timed_out(&self, limit: std::time::Duration) -> Response {
+        self.handler_done(Some(RequestFailure {
+            message: format!("the handler ran past the request timeout ({limit:?})"),
+            backtrace: Vec::new(),
+            timed_out: true,
+        }));
+        self.error_response(504)
     }
 
     /// A handler that produced no response: 500, and the record says why.
