@@ -6,6 +6,27 @@
 //! do not fit are dropped and counted — the guest never waits. [`OtlpExporter::finish`] sends the
 //! root span and waits for the rest at most the configured timeout.
 
+/// Builds an `opentelemetry_otlp` exporter of kind `$kind` (`SpanExporter`, `MetricExporter`,
+/// `LogExporter`: each its own builder type) for `$config`'s transport, endpoint and timeout. A
+/// gRPC exporter must be built inside a tokio runtime.
+macro_rules! otlp_exporter {
+    ($kind:ident, $config:expr) => {
+        match $config.protocol {
+            OtlpProtocol::Grpc => opentelemetry_otlp::$kind::builder()
+                .with_tonic()
+                .with_endpoint($config.endpoint.clone())
+                .with_timeout($config.timeout)
+                .build(),
+            OtlpProtocol::HttpProtobuf => opentelemetry_otlp::$kind::builder()
+                .with_http()
+                .with_endpoint($config.endpoint.clone())
+                .with_timeout($config.timeout)
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .build(),
+        }
+    };
+}
+
 mod config;
 mod convert;
 pub mod providers;
@@ -286,21 +307,9 @@ fn export_thread(
             return;
         }
     };
-    let built = match config.protocol {
-        OtlpProtocol::Grpc => {
-            let _inside = runtime.enter();
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(config.endpoint.clone())
-                .with_timeout(config.timeout)
-                .build()
-        }
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(config.endpoint.clone())
-            .with_timeout(config.timeout)
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .build(),
+    let built = {
+        let _inside = (config.protocol == OtlpProtocol::Grpc).then(|| runtime.enter());
+        otlp_exporter!(SpanExporter, config)
     };
     let mut exporter = match built {
         Ok(exporter) => exporter,

@@ -25,19 +25,7 @@ pub fn meter_provider(
 ) -> Result<SdkMeterProvider, OtlpError> {
     let runtime = grpc_runtime(config)?;
     let _inside = runtime.as_ref().map(tokio::runtime::Runtime::enter);
-    let built = match config.protocol {
-        OtlpProtocol::Grpc => opentelemetry_otlp::MetricExporter::builder()
-            .with_tonic()
-            .with_endpoint(config.endpoint.clone())
-            .with_timeout(config.timeout)
-            .build(),
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::MetricExporter::builder()
-            .with_http()
-            .with_endpoint(config.endpoint.clone())
-            .with_timeout(config.timeout)
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .build(),
-    };
+    let built = otlp_exporter!(MetricExporter, config);
     let exporter = built.map_err(|e| setup(config, e))?;
     drop(_inside);
     let reader = PeriodicReader::builder(OnRuntime {
@@ -56,19 +44,7 @@ pub fn meter_provider(
 pub fn logger_provider(config: &OtlpConfig) -> Result<SdkLoggerProvider, OtlpError> {
     let runtime = grpc_runtime(config)?;
     let _inside = runtime.as_ref().map(tokio::runtime::Runtime::enter);
-    let built = match config.protocol {
-        OtlpProtocol::Grpc => opentelemetry_otlp::LogExporter::builder()
-            .with_tonic()
-            .with_endpoint(config.endpoint.clone())
-            .with_timeout(config.timeout)
-            .build(),
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::LogExporter::builder()
-            .with_http()
-            .with_endpoint(config.endpoint.clone())
-            .with_timeout(config.timeout)
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .build(),
-    };
+    let built = otlp_exporter!(LogExporter, config);
     let exporter = built.map_err(|e| setup(config, e))?;
     drop(_inside);
     Ok(SdkLoggerProvider::builder()
