@@ -42,6 +42,11 @@ impl RequestTraces {
         }
     }
 
+    /// A new span id.
+    pub fn new_span_id(&self) -> SpanId {
+        SpanId(u64::from_be_bytes(self.ids.new_span_id().to_bytes()))
+    }
+
     /// The trace of a request whose `traceparent` and `tracestate` headers are these.
     pub fn decide(
         &self,
@@ -77,7 +82,7 @@ impl RequestTraces {
         let trace_state = remote.trace_state().header();
         RequestTrace {
             trace_id: TraceId(u128::from_be_bytes(trace_id.to_bytes())),
-            span_id: SpanId(u64::from_be_bytes(self.ids.new_span_id().to_bytes())),
+            span_id: self.new_span_id(),
             remote_parent: remote
                 .is_valid()
                 .then(|| SpanId(u64::from_be_bytes(remote.span_id().to_bytes()))),

@@ -8,16 +8,22 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wobs_events::{RequestFailure, RequestRecord};
+use wobs_events::{ClientRecord, RequestFailure, RequestRecord};
 
 use crate::export::otlp::{ExportReport, OtlpExporter};
 
 /// How often the export thread looks for a partial batch that has waited long enough.
 const TICK: Duration = Duration::from_millis(100);
 
+/// A span to export: a served request's, or an outgoing request's.
+enum Exported {
+    Server(RequestRecord),
+    Client(ClientRecord),
+}
+
 /// The running export of request spans.
 pub struct RequestSpanExport {
-    queue: SyncSender<RequestRecord>,
+    queue: SyncSender<Exported>,
     dropped: Arc<AtomicU64>,
     thread: JoinHandle<ExportReport>,
 }
@@ -43,10 +49,20 @@ impl RequestSpanExport {
 
     /// Queues a finished request's span; never waits.
     pub fn record(&self, record: RequestRecord) {
-        if !record.trace.sampled {
-            return;
+        if record.trace.sampled {
+            self.queue_span(Exported::Server(record));
         }
-        match self.queue.try_send(record) {
+    }
+
+    /// Queues an outgoing request's span; never waits.
+    pub fn record_client(&self, record: ClientRecord) {
+        if record.trace.sampled {
+            self.queue_span(Exported::Client(record));
+        }
+    }
+
+    fn queue_span(&self, span: Exported) {
+        match self.queue.try_send(span) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -70,15 +86,16 @@ impl RequestSpanExport {
 
 fn export(
     mut exporter: OtlpExporter,
-    records: &Receiver<RequestRecord>,
+    records: &Receiver<Exported>,
     stacktrace: impl Fn(&RequestFailure) -> Option<String>,
 ) -> ExportReport {
     loop {
         match records.recv_timeout(TICK) {
-            Ok(record) => {
+            Ok(Exported::Server(record)) => {
                 let trace = record.failure.as_ref().and_then(&stacktrace);
                 exporter.push_request(&record, trace);
             }
+            Ok(Exported::Client(record)) => exporter.push_client(&record),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }

@@ -461,3 +461,91 @@ fn requests_are_profiled_by_span_and_a_runaway_one_times_out() {
         assert!(*size > 0);
     }
 }
+
+/// A downstream service on a free port: answers every request with 418 and records its headers.
+fn downstream() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let headers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = headers.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                seen.lock().unwrap().push(line.trim().to_ascii_lowercase());
+            }
+            let mut stream = stream;
+            let _ = stream.write_all(
+                b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, headers)
+}
+
+/// An outgoing request the handler makes carries the trace on (`traceparent` naming its CLIENT
+/// span), and the CLIENT span sits under the request's SERVER span.
+#[test]
+fn outgoing_requests_carry_the_trace_and_get_client_spans() {
+    let Some(component) = common::third_party_component("python-http") else {
+        return;
+    };
+    let receiver = otlp_support::http();
+    let (port, headers) = downstream();
+    let server = Server::start(
+        &[
+            "--otlp-endpoint",
+            &receiver.endpoint,
+            "--otlp-protocol",
+            "http/protobuf",
+            component.to_str().unwrap(),
+        ],
+        &[
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ],
+    );
+    const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+    let (status, text) = server.get(
+        &format!("/fetch?port={port}"),
+        &[("traceparent", &traceparent(TRACE, 7, "01"))],
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("downstream said 418"), "{text}");
+    let (code, stdout) = server.stop();
+    assert_eq!(code, 0, "{stdout}");
+
+    let spans = receiver.inbox.spans();
+    let server_span = spans
+        .iter()
+        .find(|s| s.span.kind == 2)
+        .expect("the SERVER span");
+    let client = spans
+        .iter()
+        .find(|s| s.span.kind == 3)
+        .unwrap_or_else(|| panic!("no CLIENT span: {spans:?}"));
+    assert_eq!(client.trace_id(), TRACE);
+    assert_eq!(client.parent_id(), server_span.span_id());
+    assert_eq!(client.span.name, "GET");
+    assert_eq!(
+        client.attr("url.full"),
+        Some(format!("http://127.0.0.1:{port}/downstream"))
+    );
+    assert_eq!(client.attr("server.port"), Some(port.to_string()));
+    assert_eq!(
+        client.attr("http.response.status_code").as_deref(),
+        Some("418")
+    );
+    assert_eq!(
+        client.span.status.as_ref().map(|s| s.code),
+        Some(2),
+        "4xx is a client error"
+    );
+    let sent = headers.lock().unwrap().clone();
+    let expected = format!("traceparent: 00-{TRACE}-{}-01", client.span_id());
+    assert!(sent.contains(&expected), "{expected:?} not in {sent:?}");
+}

@@ -94,3 +94,30 @@ impl OutputStream {
         }
     }
 }
+
+/// An outgoing HTTP request a handler made (wasi:http/outgoing-handler), for its CLIENT span.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    /// The served request it was made in.
+    pub request_id: u64,
+    /// The served request's trace; its span is the parent.
+    pub trace: RequestTrace,
+    /// The CLIENT span's id (sent as the parent in the outgoing `traceparent`).
+    pub span_id: SpanId,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The whole URL.
+    pub url: String,
+    /// The host addressed.
+    pub server_address: Option<String>,
+    /// The port addressed (the scheme's default when the URL names none).
+    pub server_port: Option<u16>,
+    /// The response's status, when one came.
+    pub status: Option<u16>,
+    /// Why no response came.
+    pub error: Option<String>,
+    /// Sent, nanoseconds since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// The response's head arrived (or the request failed).
+    pub end_unix_ns: u64,
+}

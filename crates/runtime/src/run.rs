@@ -81,6 +81,8 @@ pub(crate) struct GuestWasi {
     pub(crate) p1: WasiP1Ctx,
     /// Shares the WASI resource table.
     http: wasmtime_wasi_http::WasiHttpCtx,
+    /// How outgoing requests are sent (`wobs serve` traces them); wasmtime's default otherwise.
+    pub(crate) hooks: Option<Box<dyn wasmtime_wasi_http::WasiHttpHooks>>,
 }
 
 impl GuestWasi {
@@ -89,6 +91,7 @@ impl GuestWasi {
         GuestWasi {
             p1: builder.build_p1(),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            hooks: None,
         }
     }
 }
@@ -104,7 +107,10 @@ impl wasmtime_wasi_http::WasiHttpView for GuestWasi {
         wasmtime_wasi_http::WasiHttpCtxView {
             ctx: &mut self.http,
             table: wasmtime_wasi::WasiView::ctx(&mut self.p1).table,
-            hooks: Default::default(),
+            hooks: match &mut self.hooks {
+                Some(hooks) => hooks.as_mut(),
+                None => Default::default(),
+            },
         }
     }
 }

@@ -9,7 +9,8 @@ use opentelemetry::trace::{Event, SpanContext, SpanKind, Status, TraceFlags, Tra
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use wobs_events::{
-    MemoryGrow, Outcome, Recording, RequestRecord, SpanFunction, SpanId, SpanRecord,
+    ClientRecord, MemoryGrow, Outcome, Recording, RequestRecord, RequestTrace, SpanFunction,
+    SpanId, SpanRecord,
 };
 
 use crate::export::render_backtrace;
@@ -205,11 +206,6 @@ impl SpanContextParts {
     /// 5xx and failed handlers, with an `exception` event holding `stacktrace` when it trapped.
     pub(crate) fn request(&self, record: &RequestRecord, stacktrace: Option<String>) -> SpanData {
         let trace = &record.trace;
-        let trace_state = trace
-            .trace_state
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_default();
         let mut attributes = vec![
             KeyValue::new("http.request.method", record.method.clone()),
             KeyValue::new("url.path", record.path.clone()),
@@ -263,27 +259,99 @@ impl SpanContextParts {
             }
             None => Status::Unset,
         };
+        let mut data = self.http_span(
+            trace,
+            (trace.span_id, trace.remote_parent),
+            SpanKind::Server,
+            &record.method,
+            (record.start_unix_ns, record.end_unix_ns),
+        );
+        data.attributes = attributes;
+        data.events = span_events(events);
+        data.status = status;
+        data
+    }
+
+    /// An outgoing request a served handler made: a CLIENT span under the request's SERVER
+    /// span; an ERROR for 4xx, 5xx and requests that got no response, as the HTTP semantic
+    /// conventions say for clients.
+    pub(crate) fn client(&self, record: &ClientRecord) -> SpanData {
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", record.method.clone()),
+            KeyValue::new("url.full", record.url.clone()),
+            KeyValue::new("wobs.request.id", record.request_id as i64),
+        ];
+        if let Some(address) = &record.server_address {
+            attributes.push(KeyValue::new("server.address", address.clone()));
+        }
+        if let Some(port) = record.server_port {
+            attributes.push(KeyValue::new("server.port", i64::from(port)));
+        }
+        if let Some(status) = record.status {
+            attributes.push(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+        }
+        let status = match (record.status, &record.error) {
+            (_, Some(error)) => {
+                attributes.push(KeyValue::new("error.type", "request failed"));
+                Status::error(error.clone())
+            }
+            (Some(code), None) if code >= 400 => {
+                attributes.push(KeyValue::new("error.type", code.to_string()));
+                Status::error(format!("HTTP {code}"))
+            }
+            _ => Status::Unset,
+        };
+        let trace = &record.trace;
+        let mut data = self.http_span(
+            trace,
+            (record.span_id, Some(trace.span_id)),
+            SpanKind::Client,
+            &record.method,
+            (record.start_unix_ns, record.end_unix_ns),
+        );
+        data.parent_span_is_remote = false;
+        data.attributes = attributes;
+        data.status = status;
+        data
+    }
+
+    /// A span of a served request's trace, `(id, parent)`, named `name`; attributes, events and
+    /// status are the caller's.
+    fn http_span(
+        &self,
+        trace: &RequestTrace,
+        (id, parent): (SpanId, Option<SpanId>),
+        kind: SpanKind,
+        name: &str,
+        (start, end): (u64, u64),
+    ) -> SpanData {
+        let trace_state = trace
+            .trace_state
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default();
         SpanData {
             span_context: SpanContext::new(
                 opentelemetry::trace::TraceId::from(trace.trace_id.0),
-                opentelemetry::trace::SpanId::from(trace.span_id.0),
+                opentelemetry::trace::SpanId::from(id.0),
                 TraceFlags::SAMPLED,
                 false,
                 trace_state,
             ),
-            parent_span_id: opentelemetry::trace::SpanId::from(
-                trace.remote_parent.map_or(0, |p| p.0),
-            ),
-            parent_span_is_remote: trace.remote_parent.is_some(),
-            span_kind: SpanKind::Server,
-            name: Cow::Owned(record.method.clone()),
-            start_time: unix(record.start_unix_ns),
-            end_time: unix(record.end_unix_ns.max(record.start_unix_ns)),
-            attributes,
+            parent_span_id: opentelemetry::trace::SpanId::from(parent.map_or(0, |p| p.0)),
+            parent_span_is_remote: parent.is_some(),
+            span_kind: kind,
+            name: Cow::Owned(name.to_string()),
+            start_time: unix(start),
+            end_time: unix(end.max(start)),
+            attributes: Vec::new(),
             dropped_attributes_count: 0,
-            events: span_events(events),
+            events: SpanEvents::default(),
             links: SpanLinks::default(),
-            status,
+            status: Status::Unset,
             instrumentation_scope: self.scope.clone(),
         }
     }

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
-use wobs_events::{Recording, RequestRecord, SpanFunction, SpanId, SpanRecord};
+use wobs_events::{ClientRecord, Recording, RequestRecord, SpanFunction, SpanId, SpanRecord};
 
 pub use config::{OtlpConfig, OtlpProtocol, Signal};
 use convert::SpanContextParts;
@@ -184,6 +184,12 @@ impl OtlpExporter {
     /// trap backtrace, when it trapped.
     pub fn push_request(&mut self, record: &RequestRecord, stacktrace: Option<String>) {
         let data = self.parts.request(record, stacktrace);
+        self.push_data(data);
+    }
+
+    /// Adds the CLIENT span of an outgoing request a served handler made.
+    pub fn push_client(&mut self, record: &ClientRecord) {
+        let data = self.parts.client(record);
         self.push_data(data);
     }
 

@@ -17,7 +17,9 @@ use wobs_collector::serve::profiles::{PeriodProfile, ProfileOptions, ServeProfil
 use wobs_collector::serve::traces::RequestSpanExport;
 use wobs_collector::serve::RequestTraces;
 use wobs_collector::{symbolize_backtrace, TraceContext};
-use wobs_events::{ModuleInfo, OutputStream, RequestFailure, RequestRecord, RequestTrace};
+use wobs_events::{
+    ClientRecord, ModuleInfo, OutputStream, RequestFailure, RequestRecord, RequestTrace, SpanId,
+};
 use wobs_runtime::{CompiledGuest, Engine, EngineOptions, RequestObserver, ServeOptions};
 use wobs_symbolize::ModuleSymbols;
 
@@ -368,6 +370,16 @@ impl RequestObserver for Observer {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         self.traces
             .decide(method, header("traceparent"), header("tracestate"))
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        self.traces.new_span_id()
+    }
+
+    fn sent(&self, record: ClientRecord) {
+        if let Some(spans) = &self.spans {
+            spans.record_client(record);
+        }
     }
 
     fn output(&self, id: u64, trace: &RequestTrace, stream: OutputStream, line: &str) {

@@ -13,6 +13,7 @@
 //! SIGINT or SIGTERM stops accepting connections; requests in flight finish (at most
 //! [`ServeOptions::shutdown_timeout`]), then [`serve`] returns what it served.
 
+mod outgoing;
 mod output;
 mod request;
 
@@ -26,7 +27,7 @@ use hyper::server::conn::http1;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wobs_events::{OutputStream, RequestRecord, RequestTrace};
+use wobs_events::{ClientRecord, OutputStream, RequestRecord, RequestTrace, SpanId};
 
 use crate::guest::component::{link, Calls};
 use crate::guest::{CompiledGuest, GuestCode};
@@ -86,6 +87,10 @@ pub trait RequestObserver: Send + Sync + 'static {
     /// Request `record.id` is over: its response was sent (or the client went away) and its
     /// handler returned.
     fn finished(&self, record: RequestRecord);
+    /// A new span id (for an outgoing request's CLIENT span).
+    fn new_span_id(&self) -> SpanId;
+    /// An outgoing request a handler made got its response (or failed).
+    fn sent(&self, record: ClientRecord);
 }
 
 /// What a server did, once it stopped.

@@ -129,7 +129,13 @@ impl Server {
             .stdout(output(OutputStream::Stdout))
             .stderr(output(OutputStream::Stderr))
             .env("REQUEST_ID", id.to_string());
-        let mut store = Store::new(self.pre.engine(), GuestWasi::new(builder));
+        let mut wasi = GuestWasi::new(builder);
+        wasi.hooks = Some(Box::new(super::outgoing::TracedHooks {
+            request_id: id,
+            trace: trace.clone(),
+            observer: self.observer.clone(),
+        }));
+        let mut store = Store::new(self.pre.engine(), wasi);
         let sampling = self.options.sample_interval.is_some();
         let yielding = self.options.request_timeout.is_some();
         if sampling || yielding {
@@ -222,7 +228,7 @@ fn protocol_version(version: http::Version) -> &'static str {
     }
 }
 
-fn unix_ns() -> u64 {
+pub(super) fn unix_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
