@@ -29,17 +29,19 @@ pub struct RequestSpanExport {
 }
 
 impl RequestSpanExport {
-    /// Starts the export thread; `stacktrace` renders a failed handler's backtrace.
+    /// Starts the export thread; `stacktrace` renders a failed handler's backtrace;
+    /// `profile_linked`: profiles label each request's samples with its span id.
     pub fn start(
         exporter: OtlpExporter,
         capacity: usize,
+        profile_linked: bool,
         stacktrace: impl Fn(&RequestFailure) -> Option<String> + Send + 'static,
     ) -> std::io::Result<RequestSpanExport> {
         let (queue, records) = sync_channel(capacity.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
         let thread = std::thread::Builder::new()
             .name("wobs-request-spans".into())
-            .spawn(move || export(exporter, &records, stacktrace))?;
+            .spawn(move || export(exporter, &records, profile_linked, stacktrace))?;
         Ok(RequestSpanExport {
             queue,
             dropped,
@@ -87,13 +89,14 @@ impl RequestSpanExport {
 fn export(
     mut exporter: OtlpExporter,
     records: &Receiver<Exported>,
+    profile_linked: bool,
     stacktrace: impl Fn(&RequestFailure) -> Option<String>,
 ) -> ExportReport {
     loop {
         match records.recv_timeout(TICK) {
             Ok(Exported::Server(record)) => {
                 let trace = record.failure.as_ref().and_then(&stacktrace);
-                exporter.push_request(&record, trace);
+                exporter.push_request(&record, trace, profile_linked);
             }
             Ok(Exported::Client(record)) => exporter.push_client(&record),
             Err(RecvTimeoutError::Timeout) => {}

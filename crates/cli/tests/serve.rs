@@ -439,6 +439,8 @@ fn requests_are_profiled_by_span_and_a_runaway_one_times_out() {
             "a sample names span {id}, which was not exported"
         );
     }
+    // Grafana links a request's span to its profile.
+    assert_eq!(spin.attr("pyroscope.profile.id"), Some(spin.span_id()));
     let in_spin = labelled.iter().filter(|id| **id == spin.span_id()).count();
     assert!(
         in_spin * 2 > labelled.len(),

@@ -204,7 +204,14 @@ impl SpanContextParts {
     /// A request `wobs serve` served: a SERVER span in the request's own trace, named by its
     /// method (no route is known) with the HTTP semantic conventions' attributes; an ERROR for
     /// 5xx and failed handlers, with an `exception` event holding `stacktrace` when it trapped.
-    pub(crate) fn request(&self, record: &RequestRecord, stacktrace: Option<String>) -> SpanData {
+    /// `profile_linked`: profiles label the request's samples with its span id, so Grafana can
+    /// offer "profile for this span".
+    pub(crate) fn request(
+        &self,
+        record: &RequestRecord,
+        stacktrace: Option<String>,
+        profile_linked: bool,
+    ) -> SpanData {
         let trace = &record.trace;
         let mut attributes = vec![
             KeyValue::new("http.request.method", record.method.clone()),
@@ -215,6 +222,12 @@ impl SpanContextParts {
             KeyValue::new("network.protocol.version", record.protocol_version.clone()),
             KeyValue::new("wobs.request.id", record.id as i64),
         ];
+        if profile_linked {
+            attributes.push(KeyValue::new(
+                "pyroscope.profile.id",
+                trace.span_id.to_string(),
+            ));
+        }
         let optional = [
             ("url.query", record.query.clone()),
             ("server.address", record.server_address.clone()),

@@ -181,9 +181,14 @@ impl OtlpExporter {
     }
 
     /// Adds the SERVER span of a request `wobs serve` served; `stacktrace`: its symbolized
-    /// trap backtrace, when it trapped.
-    pub fn push_request(&mut self, record: &RequestRecord, stacktrace: Option<String>) {
-        let data = self.parts.request(record, stacktrace);
+    /// trap backtrace, when it trapped; `profile_linked`: profiles label its samples.
+    pub fn push_request(
+        &mut self,
+        record: &RequestRecord,
+        stacktrace: Option<String>,
+        profile_linked: bool,
+    ) {
+        let data = self.parts.request(record, stacktrace, profile_linked);
         self.push_data(data);
     }
 

@@ -233,9 +233,11 @@ impl ServeCommand {
         let stacktrace = move |failure: &RequestFailure| {
             (!failure.backtrace.is_empty()).then(|| stacktrace(failure, &symbols, &modules))
         };
+        let profile_linked = self.profile_dir.is_some() || self.pyroscope.is_some();
         Ok(RequestSpanExport::start(
             exporter,
             REQUEST_SPAN_QUEUE,
+            profile_linked,
             stacktrace,
         )?)
     }
