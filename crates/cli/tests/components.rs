@@ -168,8 +168,10 @@ fn damaged_components_never_panic() {
     let damaged = dir.path().join("damaged.wasm");
     let damaged_path = damaged.to_str().unwrap();
     let instrumented = dir.path().join("out.wasm");
-    let verbs: [Vec<&str>; 5] = [
+    let verbs: [Vec<&str>; 6] = [
         vec!["run", "-q", "--timeout", "10s", damaged_path],
+        // Never a proxy, so it never serves: it must fail in one line however damaged.
+        vec!["serve", "--addr", "127.0.0.1:0", damaged_path],
         [
             debug_args("10s", &["break main", "run", "bt", "next", "continue"]),
             vec![damaged_path],
@@ -210,6 +212,9 @@ fn damaged_components_never_panic() {
                 "round {round}, {args:?}: {}",
                 run.stderr
             );
+            if args[0] == "serve" {
+                assert_eq!(run.code, 1, "round {round}: {}", run.stderr);
+            }
             if run.code == 1 && run.stderr.starts_with("error:") {
                 assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
             }

@@ -144,6 +144,20 @@ fn a_python_handler_is_served_with_a_span_per_request_in_the_callers_trace() {
     // No traceparent: a trace of its own.
     let (status, _) = server.get("/fresh", &[]);
     assert_eq!(status, 200);
+    // A second server on the same port says so in one line.
+    let busy = wobs(&[
+        "serve",
+        "--addr",
+        &format!("127.0.0.1:{}", server.port),
+        component.to_str().unwrap(),
+    ]);
+    assert_eq!(busy.code, 1, "{}", busy.stderr);
+    assert_eq!(busy.stderr.trim().lines().count(), 1, "{}", busy.stderr);
+    assert!(
+        busy.stderr.contains("cannot listen on 127.0.0.1:"),
+        "{}",
+        busy.stderr
+    );
 
     let (code, stdout) = server.stop();
     assert_eq!(code, 0, "{stdout}");
