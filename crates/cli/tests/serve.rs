@@ -56,6 +56,24 @@ impl Server {
         Server { child, port }
     }
 
+    /// [`Server::start`] with spans, metrics and logs going to `receiver` over OTLP/HTTP, serving
+    /// `component` with `flags` before it.
+    fn start_exporting(
+        receiver: &otlp_support::Receiver,
+        flags: &[&str],
+        component: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Server {
+        let otlp = [
+            "--otlp-endpoint",
+            &receiver.endpoint,
+            "--otlp-protocol",
+            "http/protobuf",
+        ];
+        let args = [&otlp[..], flags, &[component.to_str().unwrap()]].concat();
+        Server::start(&args, env)
+    }
+
     /// `GET path` with extra header lines; the status and the whole response text.
     fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
@@ -101,6 +119,12 @@ impl Server {
     }
 }
 
+/// Spans only: metrics and logs off, as for a backend that takes traces only.
+const TRACES_ONLY: &[(&str, &str)] = &[
+    ("OTEL_METRICS_EXPORTER", "none"),
+    ("OTEL_LOGS_EXPORTER", "none"),
+];
+
 fn traceparent(trace: &str, parent: u64, flags: &str) -> String {
     format!("00-{trace}-{parent:016x}-{flags}")
 }
@@ -111,14 +135,10 @@ fn a_python_handler_is_served_with_a_span_per_request_in_the_callers_trace() {
         return;
     };
     let receiver = otlp_support::http();
-    let server = Server::start(
-        &[
-            "--otlp-endpoint",
-            &receiver.endpoint,
-            "--otlp-protocol",
-            "http/protobuf",
-            component.to_str().unwrap(),
-        ],
+    let server = Server::start_exporting(
+        &receiver,
+        &[],
+        &component,
         &[
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "60000"),
@@ -380,24 +400,18 @@ fn requests_are_profiled_by_span_and_a_runaway_one_times_out() {
     let profiles = dir.path().join("profiles");
     let receiver = otlp_support::http();
     let (pyroscope_url, pushes) = pyroscope();
-    let server = Server::start(
+    let server = Server::start_exporting(
+        &receiver,
         &[
-            "--otlp-endpoint",
-            &receiver.endpoint,
-            "--otlp-protocol",
-            "http/protobuf",
             "--profile-dir",
             profiles.to_str().unwrap(),
             "--pyroscope",
             &pyroscope_url,
             "--request-timeout",
             "2s",
-            component.to_str().unwrap(),
         ],
-        &[
-            ("OTEL_METRICS_EXPORTER", "none"),
-            ("OTEL_LOGS_EXPORTER", "none"),
-        ],
+        &component,
+        TRACES_ONLY,
     );
     for _ in 0..20 {
         let (status, text) = server.get("/hello", &[]);
@@ -512,19 +526,7 @@ fn outgoing_requests_carry_the_trace_and_get_client_spans() {
     };
     let receiver = otlp_support::http();
     let (port, headers) = downstream();
-    let server = Server::start(
-        &[
-            "--otlp-endpoint",
-            &receiver.endpoint,
-            "--otlp-protocol",
-            "http/protobuf",
-            component.to_str().unwrap(),
-        ],
-        &[
-            ("OTEL_METRICS_EXPORTER", "none"),
-            ("OTEL_LOGS_EXPORTER", "none"),
-        ],
-    );
+    let server = Server::start_exporting(&receiver, &[], &component, TRACES_ONLY);
     const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
     let (status, text) = server.get(
         &format!("/fetch?port={port}"),

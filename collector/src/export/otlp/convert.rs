@@ -60,11 +60,30 @@ impl SpanContextParts {
         (start, end): (u64, u64),
     ) -> SpanData {
         let remote = parent.is_some() && parent == self.context.remote_parent;
+        self.bare(
+            self.span_context(id),
+            (parent, remote),
+            SpanKind::Internal,
+            name,
+            (start, end),
+        )
+    }
+
+    /// A span with its context, parent (and whether the parent is remote), kind, name and times,
+    /// and nothing else.
+    fn bare(
+        &self,
+        context: SpanContext,
+        (parent, remote): (Option<SpanId>, bool),
+        kind: SpanKind,
+        name: String,
+        (start, end): (u64, u64),
+    ) -> SpanData {
         SpanData {
-            span_context: self.span_context(id),
+            span_context: context,
             parent_span_id: opentelemetry::trace::SpanId::from(parent.map_or(0, |p| p.0)),
             parent_span_is_remote: remote,
-            span_kind: SpanKind::Internal,
+            span_kind: kind,
             name: Cow::Owned(name),
             start_time: unix(start),
             end_time: unix(end.max(start)),
@@ -346,27 +365,20 @@ impl SpanContextParts {
             .as_deref()
             .and_then(|s| s.parse().ok())
             .unwrap_or_default();
-        SpanData {
-            span_context: SpanContext::new(
-                opentelemetry::trace::TraceId::from(trace.trace_id.0),
-                opentelemetry::trace::SpanId::from(id.0),
-                TraceFlags::SAMPLED,
-                false,
-                trace_state,
-            ),
-            parent_span_id: opentelemetry::trace::SpanId::from(parent.map_or(0, |p| p.0)),
-            parent_span_is_remote: parent.is_some(),
-            span_kind: kind,
-            name: Cow::Owned(name.to_string()),
-            start_time: unix(start),
-            end_time: unix(end.max(start)),
-            attributes: Vec::new(),
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: self.scope.clone(),
-        }
+        let context = SpanContext::new(
+            opentelemetry::trace::TraceId::from(trace.trace_id.0),
+            opentelemetry::trace::SpanId::from(id.0),
+            TraceFlags::SAMPLED,
+            false,
+            trace_state,
+        );
+        self.bare(
+            context,
+            (parent, parent.is_some()),
+            kind,
+            name.to_string(),
+            (start, end),
+        )
     }
 }
 
