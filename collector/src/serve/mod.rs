@@ -47,6 +47,32 @@ impl RequestTraces {
         SpanId(u64::from_be_bytes(self.ids.new_span_id().to_bytes()))
     }
 
+    /// For an outgoing request made while serving a request of `trace`: its CLIENT span's id and
+    /// the W3C headers (`traceparent`, `tracestate`) that make the callee's spans its children.
+    pub fn outgoing(&self, trace: &RequestTrace) -> (SpanId, Vec<(String, String)>) {
+        use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+        let span_id = self.new_span_id();
+        let flags = match trace.sampled {
+            true => TraceFlags::SAMPLED,
+            false => TraceFlags::default(),
+        };
+        let state = trace
+            .trace_state
+            .as_deref()
+            .and_then(|s| s.parse::<TraceState>().ok())
+            .unwrap_or_default();
+        let context = opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+            opentelemetry::trace::TraceId::from(trace.trace_id.0),
+            opentelemetry::trace::SpanId::from(span_id.0),
+            flags,
+            false,
+            state,
+        ));
+        let mut headers = HashMap::new();
+        TraceContextPropagator::new().inject_context(&context, &mut headers);
+        (span_id, headers.into_iter().collect())
+    }
+
     /// The trace of a request whose `traceparent` and `tracestate` headers are these.
     pub fn decide(
         &self,
@@ -119,6 +145,31 @@ mod tests {
             assert!(fresh.sampled && fresh.remote_parent.is_none(), "{bad:?}");
             assert_ne!(fresh.trace_id, joined.trace_id);
         }
+    }
+
+    #[test]
+    fn outgoing_requests_carry_the_trace_under_a_new_span() {
+        let traces = RequestTraces::with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+        let request = traces.decide("GET", Some(&format!("{PARENT}-01")), Some("vendor=abc"));
+        let (client, headers) = traces.outgoing(&request);
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            header("traceparent"),
+            Some(format!("00-4bf92f3577b34da6a3ce929d0e0e4736-{client}-01"))
+        );
+        assert_eq!(header("tracestate").as_deref(), Some("vendor=abc"));
+        assert!(client.is_valid() && client != request.span_id);
+        // The callee joins the same trace as a child of the CLIENT span.
+        let callee = traces.decide("GET", header("traceparent").as_deref(), None);
+        assert_eq!(
+            (callee.trace_id, callee.remote_parent),
+            (request.trace_id, Some(client))
+        );
     }
 
     #[test]

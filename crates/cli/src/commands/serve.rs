@@ -374,8 +374,8 @@ impl RequestObserver for Observer {
             .decide(method, header("traceparent"), header("tracestate"))
     }
 
-    fn new_span_id(&self) -> SpanId {
-        self.traces.new_span_id()
+    fn outgoing(&self, trace: &RequestTrace) -> (SpanId, Vec<(String, String)>) {
+        self.traces.outgoing(trace)
     }
 
     fn sent(&self, record: ClientRecord) {

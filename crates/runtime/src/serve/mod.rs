@@ -87,8 +87,9 @@ pub trait RequestObserver: Send + Sync + 'static {
     /// Request `record.id` is over: its response was sent (or the client went away) and its
     /// handler returned.
     fn finished(&self, record: RequestRecord);
-    /// A new span id (for an outgoing request's CLIENT span).
-    fn new_span_id(&self) -> SpanId;
+    /// An outgoing request is made while serving a request of `trace`: its CLIENT span's id and
+    /// the headers that carry the trace on (`traceparent`, `tracestate`).
+    fn outgoing(&self, trace: &RequestTrace) -> (SpanId, Vec<(String, String)>);
     /// An outgoing request a handler made got its response (or failed).
     fn sent(&self, record: ClientRecord);
 }
@@ -148,6 +149,8 @@ pub(crate) struct Server {
     last_id: AtomicU64,
     /// Requests whose handler is running or whose response is being sent.
     in_flight: AtomicU64,
+    /// Notified whenever a request's record is complete.
+    finished: tokio::sync::Notify,
     /// The port served, for `server.port` when the client sent no `Host`.
     port: u16,
 }
@@ -203,6 +206,7 @@ async fn serve_until_signalled(
         observer,
         last_id: AtomicU64::new(0),
         in_flight: AtomicU64::new(0),
+        finished: tokio::sync::Notify::new(),
         port: local.port(),
     });
     server.observer.listening(local);
@@ -239,9 +243,14 @@ async fn serve_until_signalled(
         });
     }
     drop(listener);
-    let drained = tokio::time::timeout(options.shutdown_timeout, graceful.shutdown())
-        .await
-        .is_ok();
+    // Connections close once their responses are sent, but a handler may still be running after
+    // its response (its record, and so its span, comes when it returns): wait for both.
+    let drained = tokio::time::timeout(options.shutdown_timeout, async {
+        graceful.shutdown().await;
+        server.all_finished().await;
+    })
+    .await
+    .is_ok();
     Ok(ServeReport {
         requests: server.last_id.load(Ordering::SeqCst),
         abandoned: match drained {
@@ -249,6 +258,19 @@ async fn serve_until_signalled(
             false => server.in_flight.load(Ordering::SeqCst),
         },
     })
+}
+
+impl Server {
+    /// Resolves when no request is in flight.
+    async fn all_finished(&self) {
+        loop {
+            let finished = self.finished.notified();
+            if self.in_flight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            finished.await;
+        }
+    }
 }
 
 /// Resolves at the first SIGINT or SIGTERM (or never, when they cannot be listened for).

@@ -1,7 +1,7 @@
 //! Outgoing requests a handler makes (wasi:http/outgoing-handler): the served request's trace
-//! goes with them (`traceparent`, `tracestate`: the W3C propagation the incoming side reads,
-//! written here), so a chain of services is one trace, and each becomes a [`ClientRecord`] for the
-//! observer's CLIENT span. The request itself is sent by wasmtime-wasi-http's default sender.
+//! goes with them (the headers come from the observer, where W3C propagation lives for incoming
+//! and outgoing requests alike), so a chain of services is one trace, and each becomes a
+//! [`ClientRecord`] for the observer's CLIENT span. The request itself is sent by wasmtime-wasi-http's default sender.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,20 +38,15 @@ impl WasiHttpHooks for TracedHooks {
         fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Sent {
         drop(fut);
-        let span_id = self.observer.new_span_id();
         let trace = &self.trace;
-        let flags = if trace.sampled { "01" } else { "00" };
-        let headers = request.headers_mut();
-        let parent = format!("00-{}-{span_id}-{flags}", trace.trace_id);
-        if let Ok(value) = http::HeaderValue::from_str(&parent) {
-            headers.insert("traceparent", value);
-        }
-        if let Some(state) = trace
-            .trace_state
-            .as_deref()
-            .and_then(|s| http::HeaderValue::from_str(s).ok())
-        {
-            headers.insert("tracestate", state);
+        let (span_id, propagation) = self.observer.outgoing(trace);
+        for (name, value) in propagation {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                request.headers_mut().insert(name, value);
+            }
         }
         let uri = request.uri();
         let mut record = ClientRecord {

@@ -409,8 +409,10 @@ impl Pending {
         // A handler that fails after its response started leaves the status the client got;
         // the record's failure says the request failed.
         if let Some(record) = record {
-            self.server.in_flight.fetch_sub(1, Ordering::SeqCst);
+            // Handed over before the count drops: a shutdown waiting for it then flushes it.
             self.server.observer.finished(record);
+            self.server.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.server.finished.notify_waiters();
         }
     }
 }
