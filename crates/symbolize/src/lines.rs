@@ -110,6 +110,38 @@ impl ModuleSymbols {
         found.or(Some(false))
     }
 
+    /// Every place in the function containing `offset` where a source line begins (as
+    /// [`Self::is_line_start`] says), as module offsets: where a line step through the function
+    /// can stop. Empty without line information.
+    pub fn line_starts(&self, offset: u32) -> Vec<u32> {
+        let Dwarf::Usable(context, ..) = &self.dwarf else {
+            return Vec::new();
+        };
+        let Some((_, body)) = self.layout.body_at(offset) else {
+            return Vec::new();
+        };
+        let code_start = self.layout.code_start;
+        let (Some(low), Some(high)) = (
+            body.start.checked_sub(code_start),
+            body.end.checked_sub(code_start),
+        ) else {
+            return Vec::new();
+        };
+        let Ok(rows) = context.find_location_range(u64::from(low), u64::from(high)) else {
+            return Vec::new();
+        };
+        let mut starts = Vec::new();
+        let mut previous = None;
+        for (start, _, location) in rows {
+            let here = (location.file, location.line);
+            if previous != Some(here) && location.line.is_some_and(|line| line > 0) {
+                starts.extend(to_offset(start, code_start));
+            }
+            previous = Some(here);
+        }
+        starts
+    }
+
     /// The line-table row `offset` is in, as module offsets `start..end` (gdb's `info line`:
     /// the row's first instruction and the next row's); `None` without line information.
     pub fn line_row(&self, offset: u32) -> Option<std::ops::Range<u32>> {

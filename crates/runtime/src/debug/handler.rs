@@ -234,6 +234,10 @@ impl Handler {
             // Back in the stepping frame: single-step again.
             let _ = disarm_return(&self.shared, &mut control, store);
         }
+        // A line stop of a `next` hit by a deeper (recursive) activation of its function.
+        if !control.line_stops.is_empty() && depth > start {
+            return at_breakpoint.then_some(StopReason::Breakpoint);
+        }
         let decision = match &control.mode {
             // Without single-stepping only breakpoints raise events; wasmtime may have slipped
             // one forward to the next instruction, so `here` need not be a requested location.
@@ -483,11 +487,22 @@ pub(crate) fn apply(
         (Resume::Finish { frame }, Some(stack)) => stack.get(frame + 1).map(|f| f.location),
         _ => None,
     };
+    // `next` without watched memory runs at full speed from line start to line start of its
+    // function (or to its return): single-stepping a large module costs wasmtime a patch at every
+    // instruction of the module, a few breakpoints cost a few.
+    let line_stops = match (resume, stack) {
+        (Resume::StepLine { into: false }, Some(stack)) => line_stops(shared, stack),
+        _ => Vec::new(),
+    };
     let single_step = match shared.control.lock() {
         Ok(mut control) => {
             control.mode = mode;
             control.returning = None;
             control.skipped_steps = 0;
+            control.line_stops = match control.watches.is_empty() {
+                true => line_stops,
+                false => Vec::new(),
+            };
             control.single_steps()
         }
         Err(_) => false,
@@ -500,7 +515,34 @@ pub(crate) fn apply(
     Ok(())
 }
 
-/// Replaces wasmtime's breakpoints with the front end's set.
+/// Where a `next` from the top of `stack` can stop: the other line starts of its function and the
+/// caller's return address; none without line information (the step then single-steps).
+fn line_stops(shared: &Shared, stack: &[Frame]) -> Vec<CodeLocation> {
+    let Some(here) = stack.first().map(|f| f.location) else {
+        return Vec::new();
+    };
+    let Some(Some(symbols)) = shared.symbols.get(here.module as usize) else {
+        return Vec::new();
+    };
+    let starts = symbols
+        .lock()
+        .map(|s| s.line_starts(here.offset))
+        .unwrap_or_default();
+    if starts.is_empty() {
+        return Vec::new();
+    }
+    starts
+        .into_iter()
+        .filter(|&offset| offset != here.offset)
+        .map(|offset| CodeLocation {
+            module: here.module,
+            offset,
+        })
+        .chain(stack.get(1).map(|caller| caller.location))
+        .collect()
+}
+
+/// Replaces wasmtime's breakpoints with the front end's set (and the line stops of a `next`).
 fn sync_breakpoints(
     shared: &Shared,
     store: &mut StoreContextMut<'_, DebugHost>,
@@ -510,9 +552,8 @@ fn sync_breakpoints(
         return Ok(());
     };
     // Every edit re-publishes the module's code (tens of ms for tens of MB): skip no-op edits.
-    if control.installed == control.breakpoints
-        && store.as_context().is_single_step() == single_step
-    {
+    let wanted = control.wanted();
+    if control.installed == wanted && store.as_context().is_single_step() == single_step {
         return Ok(());
     }
     let was_stepping = store.as_context().is_single_step();
@@ -524,7 +565,7 @@ fn sync_breakpoints(
             edit.remove_breakpoint(module, pc)?;
         }
     }
-    for location in control.breakpoints.clone() {
+    for location in wanted {
         if let Some((module, pc)) = shared.target(location) {
             edit.add_breakpoint(module, pc)?;
             control.installed.push(location);

@@ -212,12 +212,27 @@ pub(crate) struct Control {
     pub skipped_steps: u64,
     /// Watched memory and the bytes it held at the last instruction (read at the first one).
     pub watches: Vec<(WatchRange, Option<Vec<u8>>)>,
+    /// While `next` runs without single-stepping: temporary breakpoints at every line start of
+    /// the stepping function and at its return address.
+    pub line_stops: Vec<CodeLocation>,
 }
 
 impl Control {
-    /// Whether wasmtime must raise an event at every instruction: a step, or watched memory.
+    /// Whether wasmtime must raise an event at every instruction: a step (unless it runs from
+    /// line stop to line stop), or watched memory.
     pub fn single_steps(&self) -> bool {
-        self.mode.single_steps() || !self.watches.is_empty()
+        (self.mode.single_steps() && self.line_stops.is_empty()) || !self.watches.is_empty()
+    }
+
+    /// The breakpoints wasmtime must have: the front end's and the line stops.
+    pub fn wanted(&self) -> Vec<CodeLocation> {
+        let mut wanted = self.breakpoints.clone();
+        wanted.extend(
+            self.line_stops
+                .iter()
+                .filter(|l| !self.breakpoints.contains(l)),
+        );
+        wanted
     }
 }
 
@@ -409,6 +424,7 @@ fn guest_thread(
             returning: None,
             skipped_steps: 0,
             watches: Vec::new(),
+            line_stops: Vec::new(),
         }),
     });
     // Only an interrupt or the time limit advances the epoch; each advance raises one debug
