@@ -2,11 +2,19 @@
 //! ([`crate::instrument`]), and the component is re-encoded so that each instrumented module's
 //! `wobs` imports are satisfied inside it.
 //!
-//! # Probe imports of an instrumented component (wobs ABI, version 1)
+//! # Probe imports of an instrumented component
 //!
 //! For each instrumented code unit `N` (the component's core modules in binary order, counted as
 //! [`wobs_symbolize::component::code_units`] counts them) the component imports an instance named
-//! `wobs-probes-uN` of type
+//! `wobs-probes-uN`. With counted probes (ABI v2, the default) its type is
+//!
+//! ```text
+//! enter-counted: func(id: u32, calls: u64);
+//! exit-counted: func(id: u32, calls: u64) -> u32;   // the function's throttle flag
+//! memory-grow: func(pages: u32, result: u32);
+//! ```
+//!
+//! and with `--abi wobs-v1` (every call calls the host: what `wobs bench` uses)
 //!
 //! ```text
 //! enter: func(id: u32);
@@ -14,12 +22,21 @@
 //! memory-grow: func(pages: u32, result: u32);
 //! ```
 //!
-//! and lowers its functions into a core instance (`enter`, `exit`, `memory_grow`) passed as the
-//! `wobs` argument of every instantiation of unit `N`: the host learns the unit from the instance
-//! it called, and the id means what it means in a module (the function's index in the original
-//! unit, named by the unit's `wobs.map`). These items are placed first in the component, so every
-//! index of the original component moves by the same amount; wasm-encoder's re-encoder applies
-//! the shift. Modules of nested components are left as they are.
+//! Their functions are lowered into a core instance (exporting the core names of
+//! [`ProbeAbi::names`]) passed as the `wobs` argument of every instantiation of unit `N`: the host
+//! learns the unit from the instance it called, and the id means what it means in a module (the
+//! function's index in the original unit, named by the unit's `wobs.map`). These items are placed
+//! first in the component, so every index of the original component moves by the same amount;
+//! wasm-encoder's re-encoder applies the shift. Modules of nested components are left as they are.
+//!
+//! # Counts of an instrumented component (ABI v2)
+//!
+//! A counted module keeps its call counts in a memory of its own, and a component's core
+//! instances are closed to the host. So the component also *exports*, for each counted unit `N`
+//! that it instantiates, an instance `wobs-counts-uN` with `count: func(id: u32) -> u64`, lifted
+//! from the module's [`CountedLayout::COUNT`] export of the unit's first instance. These items are
+//! placed last: nothing of the original component refers to them. The host reads the counts after
+//! the run while the instance can still be entered (not after a trap).
 
 use std::collections::HashMap;
 
@@ -27,16 +44,21 @@ use wasm_encoder::reencode::component_utils;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode, ReencodeComponent};
 use wasm_encoder::{
     CanonicalFunctionSection, Component, ComponentAliasSection, ComponentExportKind,
-    ComponentImportSection, ComponentTypeRef, ComponentTypeSection, ExportKind, InstanceSection,
-    InstanceType, ModuleArg, PrimitiveValType,
+    ComponentExportSection, ComponentImportSection, ComponentInstanceSection, ComponentTypeRef,
+    ComponentTypeSection, ExportKind, InstanceSection, InstanceType, ModuleArg, PrimitiveValType,
 };
-use wobs_events::{ProbeAbi, COMPONENT_PROBE_PREFIX};
+use wobs_events::{CountedLayout, ProbeAbi, COMPONENT_COUNTS_PREFIX, COMPONENT_PROBE_PREFIX};
 
 use crate::{Error, Options, Report};
 
 /// The import name of unit `unit`'s probe instance.
 pub fn probe_instance_name(unit: usize) -> String {
     format!("{COMPONENT_PROBE_PREFIX}{unit}")
+}
+
+/// The export name of unit `unit`'s counts instance.
+pub fn counts_instance_name(unit: usize) -> String {
+    format!("{COMPONENT_COUNTS_PREFIX}{unit}")
 }
 
 /// Exports a component calls while calls out of the instance are forbidden (the canonical ABI's
@@ -67,11 +89,8 @@ pub fn instrument_component(
     let units =
         wobs_symbolize::component::code_units(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
     let top_level: Vec<usize> = (0..units.len()).filter(|&u| units[u].top_level).collect();
+    let original = IndexSpaces::of(wasm)?;
     let mut options = options.clone();
-    // A component's core modules call the host for every call (ABI v1): the host cannot read
-    // counters kept inside a component's core instances (wasmtime 48 exposes no core exports of
-    // a component instance).
-    options.abi = ProbeAbi::Wobs;
     let unit_bytes: Vec<&[u8]> = top_level.iter().map(|&u| units[u].bytes(wasm)).collect();
     options
         .unprobed_exports
@@ -96,7 +115,10 @@ pub fn instrument_component(
     let mut probed: Vec<usize> = rewritten.keys().copied().collect();
     probed.sort_unstable();
     let mut splice = Splice {
+        abi: options.abi,
         depth: 0,
+        core_instances: 0,
+        unit_instances: HashMap::new(),
         next_unit: 0,
         module_units: Vec::new(),
         probe_instance: probed
@@ -111,6 +133,7 @@ pub fn instrument_component(
     splice
         .parse_component(&mut component, wasmparser::Parser::new(0), wasm)
         .map_err(|e| Error::Invalid(format!("cannot re-encode the component: {e:?}")))?;
+    splice.emit_count_exports(&mut component, original);
     let out = component.finish();
     let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
     validator
@@ -257,6 +280,8 @@ fn imports_probes(wasm: &[u8]) -> bool {
 /// Re-encodes a component with the probe instances in front and the instrumented modules in
 /// place of the originals.
 struct Splice {
+    /// The probes' ABI: [`ProbeAbi::Counted`] or [`ProbeAbi::Wobs`].
+    abi: ProbeAbi,
     /// 0 in the component itself; more inside nested components, modules and type declarations.
     depth: u32,
     /// The code unit the next module section is.
@@ -264,6 +289,10 @@ struct Splice {
     /// The top-level module index space: the unit of each module defined there, `None` for
     /// modules imported or aliased.
     module_units: Vec<Option<usize>>,
+    /// Top-level core instances seen so far (the next one's index in the original component).
+    core_instances: u32,
+    /// Unit → the original index of its first top-level core instance.
+    unit_instances: HashMap<usize, u32>,
     /// Units given probes, in order; the i-th has probe instance i.
     probed: Vec<usize>,
     /// Unit → its probe instance (component instance and core instance index alike).
@@ -272,7 +301,7 @@ struct Splice {
     rewritten: HashMap<usize, Vec<u8>>,
 }
 
-/// Component funcs (and core funcs) per probe instance: enter, exit, memory-grow.
+/// Component funcs (and core funcs) per probe instance: entry, exit, memory growth.
 const PROBE_FUNCS: u32 = 3;
 
 impl Splice {
@@ -294,25 +323,17 @@ impl Splice {
         if self.probed.is_empty() {
             return;
         }
-        let abi = ProbeAbi::Wobs.names();
+        let funcs = ProbeFunc::of(self.abi);
         let mut types = ComponentTypeSection::new();
         let mut instance = InstanceType::new();
-        instance
-            .ty()
-            .function()
-            .params([("id", PrimitiveValType::U32)])
-            .result(None);
-        instance
-            .ty()
-            .function()
-            .params([
-                ("pages", PrimitiveValType::U32),
-                ("result", PrimitiveValType::U32),
-            ])
-            .result(None);
-        instance.export("enter", ComponentTypeRef::Func(0));
-        instance.export("exit", ComponentTypeRef::Func(0));
-        instance.export("memory-grow", ComponentTypeRef::Func(1));
+        for func in &funcs {
+            let mut ty = instance.ty().function();
+            ty.params(func.params.iter().copied());
+            ty.result(func.result.map(Into::into));
+        }
+        for (index, func) in funcs.iter().enumerate() {
+            instance.export(func.name, ComponentTypeRef::Func(index as u32));
+        }
         types.instance(&instance);
         component.section(&types);
 
@@ -323,27 +344,168 @@ impl Splice {
         for (index, &unit) in self.probed.iter().enumerate() {
             let index = index as u32;
             imports.import(probe_instance_name(unit), ComponentTypeRef::Instance(0));
-            for name in ["enter", "exit", "memory-grow"] {
+            for func in &funcs {
                 aliases.alias(wasm_encoder::Alias::InstanceExport {
                     instance: index,
                     kind: ComponentExportKind::Func,
-                    name,
+                    name: func.name,
                 });
             }
             let first = index * PROBE_FUNCS;
             for func in first..first + PROBE_FUNCS {
                 lowered.lower(func, []);
             }
-            cores.export_items([
-                (abi.enter, ExportKind::Func, first),
-                (abi.exit, ExportKind::Func, first + 1),
-                (abi.memory_grow, ExportKind::Func, first + 2),
-            ]);
+            cores.export_items(
+                funcs
+                    .iter()
+                    .zip(first..first + PROBE_FUNCS)
+                    .map(|(func, index)| (func.core_name, ExportKind::Func, index)),
+            );
         }
         component.section(&imports);
         component.section(&aliases);
         component.section(&lowered);
         component.section(&cores);
+    }
+
+    /// With counted probes, the `wobs-counts-uN` exports (see the module's docs), placed after
+    /// everything of the original component, whose index spaces `original` measured.
+    fn emit_count_exports(&self, component: &mut Component, original: IndexSpaces) {
+        if self.abi != ProbeAbi::Counted {
+            return;
+        }
+        let probes = self.probes();
+        let units: Vec<(usize, u32)> = self
+            .probed
+            .iter()
+            .filter_map(|unit| Some((*unit, self.unit_instances.get(unit)? + probes)))
+            .collect();
+        if units.is_empty() {
+            return;
+        }
+        let mut types = ComponentTypeSection::new();
+        types
+            .function()
+            .params([("id", PrimitiveValType::U32)])
+            .result(Some(PrimitiveValType::U64.into()));
+        component.section(&types);
+        // The probe instance type comes first, then the original types, then this one.
+        let count_type = 1 + original.types;
+        let mut aliases = ComponentAliasSection::new();
+        for &(_, instance) in &units {
+            aliases.alias(wasm_encoder::Alias::CoreInstanceExport {
+                instance,
+                kind: ExportKind::Func,
+                name: CountedLayout::COUNT,
+            });
+        }
+        component.section(&aliases);
+        let first_core_func = original.core_funcs + probes * PROBE_FUNCS;
+        let mut lifts = CanonicalFunctionSection::new();
+        for index in 0..units.len() as u32 {
+            lifts.lift(first_core_func + index, count_type, []);
+        }
+        component.section(&lifts);
+        let first_func = original.funcs + probes * PROBE_FUNCS;
+        let mut instances = ComponentInstanceSection::new();
+        for index in 0..units.len() as u32 {
+            instances.export_items([("count", ComponentExportKind::Func, first_func + index)]);
+        }
+        component.section(&instances);
+        let first_instance = original.instances + probes;
+        let mut exports = ComponentExportSection::new();
+        for (index, &(unit, _)) in units.iter().enumerate() {
+            exports.export(
+                counts_instance_name(unit),
+                ComponentExportKind::Instance,
+                first_instance + index as u32,
+                None,
+            );
+        }
+        component.section(&exports);
+    }
+}
+
+/// One function of a probe instance.
+struct ProbeFunc {
+    /// Its name in the component's probe instance.
+    name: &'static str,
+    /// Its name in the core instance the unit imports as `wobs`.
+    core_name: &'static str,
+    params: &'static [(&'static str, PrimitiveValType)],
+    result: Option<PrimitiveValType>,
+}
+
+impl ProbeFunc {
+    /// The functions of a probe instance of `abi`, in their order there.
+    fn of(abi: ProbeAbi) -> [ProbeFunc; PROBE_FUNCS as usize] {
+        use PrimitiveValType::{U32, U64};
+        let names = abi.names();
+        let memory_grow = ProbeFunc {
+            name: "memory-grow",
+            core_name: names.memory_grow,
+            params: &[("pages", U32), ("result", U32)],
+            result: None,
+        };
+        match abi {
+            ProbeAbi::Counted => [
+                ProbeFunc {
+                    name: "enter-counted",
+                    core_name: names.enter,
+                    params: &[("id", U32), ("calls", U64)],
+                    result: None,
+                },
+                ProbeFunc {
+                    name: "exit-counted",
+                    core_name: names.exit,
+                    params: &[("id", U32), ("calls", U64)],
+                    result: Some(U32),
+                },
+                memory_grow,
+            ],
+            _ => [
+                ProbeFunc {
+                    name: "enter",
+                    core_name: names.enter,
+                    params: &[("id", U32)],
+                    result: None,
+                },
+                ProbeFunc {
+                    name: "exit",
+                    core_name: names.exit,
+                    params: &[("id", U32)],
+                    result: None,
+                },
+                memory_grow,
+            ],
+        }
+    }
+}
+
+/// The sizes of a component's top-level index spaces.
+#[derive(Debug, Clone, Copy)]
+struct IndexSpaces {
+    types: u32,
+    core_funcs: u32,
+    funcs: u32,
+    instances: u32,
+}
+
+impl IndexSpaces {
+    /// Measures the component `wasm` (validating it).
+    fn of(wasm: &[u8]) -> Result<IndexSpaces, Error> {
+        let mut validator =
+            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
+        let types = validator
+            .validate_all(wasm)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let types = types.as_ref();
+        Ok(IndexSpaces {
+            types: types.component_type_count(),
+            core_funcs: types.function_count(),
+            funcs: types.component_function_count(),
+            instances: types.component_instance_count(),
+        })
     }
 }
 
@@ -458,21 +620,27 @@ impl ReencodeComponent for Splice {
         instances: &mut InstanceSection,
         instance: wasmparser::Instance<'_>,
     ) -> Result<(), ReencodeError<Self::Error>> {
+        let original_index = self.core_instances;
+        if self.depth == 0 {
+            self.core_instances += 1;
+        }
         let wasmparser::Instance::Instantiate { module_index, args } = &instance else {
             return component_utils::parse_instance(self, instances, instance);
         };
-        let probes = match self.depth {
+        let unit = match self.depth {
             0 => self
                 .module_units
                 .get(*module_index as usize)
                 .copied()
-                .flatten()
-                .and_then(|unit| self.probe_instance.get(&unit).copied()),
+                .flatten(),
             _ => None,
         };
-        let Some(probes) = probes else {
+        let Some((unit, probes)) =
+            unit.and_then(|unit| Some((unit, *self.probe_instance.get(&unit)?)))
+        else {
             return component_utils::parse_instance(self, instances, instance);
         };
+        self.unit_instances.entry(unit).or_insert(original_index);
         let mut with_probes: Vec<(&str, ModuleArg)> = args
             .iter()
             .map(|arg| {

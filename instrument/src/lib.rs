@@ -284,6 +284,7 @@ fn probe_funcs(
         walrus::ConstExpr::Value(walrus::ir::Value::I64(0)),
     );
     module.exports.add(CountedLayout::CALLS, calls);
+    add_count_reader(module, memory);
     ProbeFuncs::Counted {
         enter,
         exit,
@@ -291,6 +292,31 @@ fn probe_funcs(
         calls,
         layout,
     }
+}
+
+/// Exports [`CountedLayout::COUNT`], `(func (param i32 id) (result i64))`: probe `id`'s count.
+/// A host that cannot read the counters' memory calls it (a component's core instances are
+/// closed to the host; the component lifts it, see [`component`]).
+fn add_count_reader(module: &mut walrus::Module, memory: walrus::MemoryId) {
+    use walrus::ir::{BinaryOp, LoadKind, MemArg};
+    let id = module.locals.add(ValType::I32);
+    let mut reader =
+        walrus::FunctionBuilder::new(&mut module.types, &[ValType::I32], &[ValType::I64]);
+    reader
+        .func_body()
+        .local_get(id)
+        .i32_const(8)
+        .binop(BinaryOp::I32Mul)
+        .load(
+            memory,
+            LoadKind::I64 { atomic: false },
+            MemArg {
+                align: 8,
+                offset: CountedLayout::count(0),
+            },
+        );
+    let reader = reader.finish(vec![id], &mut module.funcs);
+    module.exports.add(CountedLayout::COUNT, reader);
 }
 
 /// A `(func (param …))` type of its own for a probe import. `ModuleTypes::add` reuses an equal

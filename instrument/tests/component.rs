@@ -1,6 +1,7 @@
 //! Instrumenting a component keeps what it computes: the probe instance goes in front, every
 //! index of the original component moves with it (imports, lowered and lifted functions, core
-//! instances, a nested component), and the probes are called, balanced, with the unit's ids.
+//! instances, a nested component), the probes are called, balanced, with the unit's ids, under
+//! either probe ABI, and counted probes' counts are exported at the end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
+use wobs_events::ProbeAbi;
 use wobs_instrument::component::instrument_component;
 use wobs_instrument::Options;
 
@@ -34,7 +36,8 @@ const COMPONENT: &str = r#"(component
 /// Probe calls seen by the host: (entered ids, exited ids).
 type Calls = Arc<Mutex<(Vec<u32>, Vec<u32>)>>;
 
-/// Defines unit 0's probe instance (`wobs-probes-u0`), recording the probes' calls in `calls`.
+/// Defines unit 0's probe instance (`wobs-probes-u0`) for both probe ABIs (a component takes
+/// what it imports), recording the probes' calls in `calls`; counted probes are never throttled.
 fn link_probes(linker: &mut Linker<()>, calls: &Calls) {
     let mut probes = linker.instance("wobs-probes-u0").unwrap();
     let entered = calls.clone();
@@ -51,13 +54,28 @@ fn link_probes(linker: &mut Linker<()>, calls: &Calls) {
             Ok(())
         })
         .unwrap();
+    let entered = calls.clone();
+    probes
+        .func_wrap("enter-counted", move |_, (id, _calls): (u32, u64)| {
+            entered.lock().unwrap().0.push(id);
+            Ok(())
+        })
+        .unwrap();
+    let exited = calls.clone();
+    probes
+        .func_wrap("exit-counted", move |_, (id, _calls): (u32, u64)| {
+            exited.lock().unwrap().1.push(id);
+            Ok((0u32,))
+        })
+        .unwrap();
     probes
         .func_wrap("memory-grow", |_, (_, _): (u32, u32)| Ok(()))
         .unwrap();
 }
 
-/// Calls `run(5)` and `seven()` of `wasm`, linking the probe instance when it is imported.
-fn call(wasm: &[u8], calls: &Calls) -> (u32, u32) {
+/// Calls `run(5)` and `seven()` of `wasm`, linking the probe instance when it is imported; then
+/// the counts of functions 1 and 2 when unit 0's counts are exported.
+fn call(wasm: &[u8], calls: &Calls) -> (u32, u32, Option<[u64; 2]>) {
     let engine = Engine::new(&Config::new()).unwrap();
     let component = Component::from_binary(&engine, wasm).unwrap();
     let mut linker = Linker::<()>::new(&engine);
@@ -76,29 +94,48 @@ fn call(wasm: &[u8], calls: &Calls) -> (u32, u32) {
         .get_typed_func::<(), (u32,)>(&mut store, "seven")
         .unwrap();
     let (seven,) = seven.call(&mut store, ()).unwrap();
-    (ran, seven)
+    let counts = instance
+        .get_export_index(&mut store, None, "wobs-counts-u0")
+        .map(|counts| {
+            let count = instance
+                .get_export_index(&mut store, Some(&counts), "count")
+                .unwrap();
+            let count = instance
+                .get_typed_func::<(u32,), (u64,)>(&mut store, count)
+                .unwrap();
+            [1, 2].map(|id| count.call(&mut store, (id,)).unwrap().0)
+        });
+    (ran, seven, counts)
 }
 
 #[test]
 fn an_instrumented_component_computes_the_same_and_calls_its_probes() {
     let original = wat::parse_str(COMPONENT).unwrap();
-    let mut options = Options::default();
-    options.min_size = 0;
-    let out = instrument_component(&original, &options).unwrap();
-    // Unit 0 (the top-level module) is instrumented; unit 1, inside the nested component, not.
-    assert_eq!(out.units.len(), 2);
-    assert_eq!(out.units[0].as_ref().unwrap().instrumented, 2);
-    assert!(out.units[1].is_none());
+    for abi in [ProbeAbi::Counted, ProbeAbi::Wobs] {
+        let mut options = Options::default();
+        options.min_size = 0;
+        options.abi = abi;
+        let out = instrument_component(&original, &options).unwrap();
+        // Unit 0 (the top-level module) is instrumented; unit 1, inside the nested component, not.
+        assert_eq!(out.units.len(), 2);
+        assert_eq!(out.units[0].as_ref().unwrap().instrumented, 2);
+        assert!(out.units[1].is_none());
 
-    let none = Calls::default();
-    let probed = Calls::default();
-    assert_eq!(call(&original, &none), (11, 7));
-    assert_eq!(call(&out.wasm, &probed), (11, 7));
-    let (entered, exited) = probed.lock().unwrap().clone();
-    // `run` (function 2: the import is function 0) calls `double` (function 1).
-    assert_eq!(entered, [2, 1]);
-    assert_eq!(exited, [1, 2]);
-    assert!(none.lock().unwrap().0.is_empty());
+        let none = Calls::default();
+        let probed = Calls::default();
+        assert_eq!(call(&original, &none), (11, 7, None));
+        let (ran, seven, counts) = call(&out.wasm, &probed);
+        assert_eq!((ran, seven), (11, 7), "{abi:?}");
+        let (entered, exited) = probed.lock().unwrap().clone();
+        // `run` (function 2: the import is function 0) calls `double` (function 1); both make
+        // calls, so both are timed under counted probes too.
+        assert_eq!(entered, [2, 1], "{abi:?}");
+        assert_eq!(exited, [1, 2], "{abi:?}");
+        assert!(none.lock().unwrap().0.is_empty());
+        // Counted probes export each function's count; the host-call probes have nothing to.
+        let expected = (abi == ProbeAbi::Counted).then_some([1, 1]);
+        assert_eq!(counts, expected, "{abi:?}");
+    }
 }
 
 /// Modules generated by wasm-smith, each wrapped as a component that lifts its exported functions
@@ -116,6 +153,8 @@ fn generated_modules_wrapped_as_components_compute_the_same_instrumented() {
     };
     let mut options = Options::default();
     options.min_size = 0;
+    // Counted probes (the default ABI), timing leaves too: every call reaches the host.
+    options.time_leaves = true;
     let (mut compared, mut returned, mut components, mut probes) = (0, 0, 0, 0);
     for case in 0..200 {
         let data: Vec<u8> = (0..4096).map(|_| next() as u8).collect();

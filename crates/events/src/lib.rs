@@ -20,7 +20,7 @@ pub use debug::{
 };
 pub use probe_map::{
     AbiNames, CountedLayout, MovedFunction, Probe, ProbeAbi, ProbeMap, CARRIED_DEBUG_PREFIX,
-    COMPONENT_PROBE_PREFIX, PROBE_MAP_SECTION,
+    COMPONENT_COUNTS_PREFIX, COMPONENT_PROBE_PREFIX, PROBE_MAP_SECTION,
 };
 pub use raw::{
     RawFrame, RawOutcome, RawProfile, RawSample, RawTrace, TracedEdge, TracedFunction, TracedPath,

@@ -27,9 +27,15 @@ const MAGIC: &[u8; 7] = b"wobsmap";
 pub const PROBE_MAP_VERSION: u8 = 1;
 
 /// In an instrumented component, what the import name of a code unit's probe instance starts
-/// with; the unit's number follows (`wobs-probes-u3`). The instance has `enter: func(id: u32)`,
-/// `exit: func(id: u32)` and `memory-grow: func(pages: u32, result: u32)`.
+/// with; the unit's number follows (`wobs-probes-u3`). With [`ProbeAbi::Counted`] the instance has
+/// `enter-counted: func(id: u32, calls: u64)`, `exit-counted: func(id: u32, calls: u64) -> u32`,
+/// with [`ProbeAbi::Wobs`] `enter: func(id: u32)` and `exit: func(id: u32)`; both have
+/// `memory-grow: func(pages: u32, result: u32)`.
 pub const COMPONENT_PROBE_PREFIX: &str = "wobs-probes-u";
+
+/// In an instrumented component, what the export name of a counted code unit's counts instance
+/// starts with (`wobs-counts-u3`); it has `count: func(id: u32) -> u64`.
+pub const COMPONENT_COUNTS_PREFIX: &str = "wobs-counts-u";
 
 /// Which host interface the probes call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,8 +54,9 @@ pub enum ProbeAbi {
 
 /// Where a module instrumented with [`ProbeAbi::Counted`] keeps its counts.
 ///
-/// The module exports a memory [`CountedLayout::MEMORY`] and an `i64` global
-/// [`CountedLayout::CALLS`]. Every instrumented function, at entry, adds one to the global (calls
+/// The module exports a memory [`CountedLayout::MEMORY`], an `i64` global
+/// [`CountedLayout::CALLS`] and a reader of one count, [`CountedLayout::COUNT`]. Every
+/// instrumented function, at entry, adds one to the global (calls
 /// of every instrumented function so far) and to its own `u64` at byte `8 * id` of the memory,
 /// then reads its throttle byte at `gates + id`: while that is 0 the call is timed (the probes
 /// pass the global's value, so the host knows how many calls ran between two of its probes), and
@@ -66,6 +73,9 @@ impl CountedLayout {
     pub const MEMORY: &'static str = "wobs.counts";
     /// Export name of the calls-so-far global.
     pub const CALLS: &'static str = "wobs.calls";
+    /// Export name of `(func (param i32 id) (result i64))`, probe `id`'s count: for hosts that
+    /// cannot read the memory (components).
+    pub const COUNT: &'static str = "wobs.count";
 
     /// The layout of `map`'s module.
     pub fn of(map: &ProbeMap) -> CountedLayout {

@@ -5,13 +5,13 @@
 use wasmtime::component::types::{ComponentExtern, ComponentFunc, ComponentItem};
 use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;
 use wasmtime::component::wasm_wave::wasm::{DisplayFuncResults, WasmFunc};
-use wasmtime::component::{Linker, Val};
+use wasmtime::component::{Instance, Linker, Val};
 use wasmtime::Store;
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::bindings::Command as AsyncCommand;
 use wasmtime_wasi::WasiView;
 use wasmtime_wasi_http::WasiHttpView;
-use wobs_events::RawOutcome;
+use wobs_events::{CountedLayout, ProbeAbi, RawOutcome};
 
 use crate::guest::{probe_now, sample_if_due};
 use crate::run::Host;
@@ -38,13 +38,18 @@ pub(crate) fn execute(
         Host::instantiated(store);
         let func = exported_func(&mut *store, &instance, &path)?;
         let mut results = vec![Val::Bool(false); results];
-        func.call(&mut *store, &params, &mut results)?;
+        let called = func.call(&mut *store, &params, &mut results);
+        read_counts(store, component, &instance);
+        called?;
         return Ok(rendered(&results));
     }
     check_is_command(engine, component)?;
-    let command = Command::instantiate(&mut *store, &component.component, &linker)?;
+    let instance = linker.instantiate(&mut *store, &component.component)?;
+    let command = Command::new(&mut *store, &instance)?;
     Host::instantiated(store);
-    Ok(exit_status(command.wasi_cli_run().call_run(&mut *store)?))
+    let ran = command.wasi_cli_run().call_run(&mut *store);
+    read_counts(store, component, &instance);
+    Ok(exit_status(ran?))
 }
 
 /// [`execute`] for a store whose host calls may suspend (a debug session's: its debug handler
@@ -315,7 +320,8 @@ fn exported_funcs<'a>(
 }
 
 /// Defines the probe instance each instrumented code unit imports (`wobs-probes-uN`, see
-/// [`wobs_events::COMPONENT_PROBE_PREFIX`]): the unit is the instance's, the id the probe's.
+/// [`wobs_events::COMPONENT_PROBE_PREFIX`]): the unit is the instance's, the id the probe's; the
+/// unit's `wobs.map` says which ABI its probes speak.
 fn define_probes(
     engine: &Engine,
     component: &CompiledComponent,
@@ -330,25 +336,54 @@ fn define_probes(
         else {
             continue;
         };
+        let counted = component
+            .probes
+            .get(unit as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|map| map.abi == ProbeAbi::Counted);
         let mut probes = linker.instance(name)?;
-        probes.func_wrap(
-            "enter",
-            move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
-                let now = probe_now(&cx);
-                cx.data_mut().tracer.enter(unit, id, now);
-                sample_if_due(&mut cx);
-                Ok(())
-            },
-        )?;
-        probes.func_wrap(
-            "exit",
-            move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
-                sample_if_due(&mut cx);
-                let now = probe_now(&cx);
-                cx.data_mut().tracer.exit(unit, id, now);
-                Ok(())
-            },
-        )?;
+        match counted {
+            true => {
+                probes.func_wrap(
+                    "enter-counted",
+                    move |mut cx: StoreContextMut<'_, Host>, (id, calls): (u32, u64)| {
+                        let now = probe_now(&cx);
+                        cx.data_mut().tracer.enter_counted(unit, id, calls, now);
+                        sample_if_due(&mut cx);
+                        Ok(())
+                    },
+                )?;
+                probes.func_wrap(
+                    "exit-counted",
+                    move |mut cx: StoreContextMut<'_, Host>, (id, calls): (u32, u64)| {
+                        sample_if_due(&mut cx);
+                        let now = probe_now(&cx);
+                        let throttle = cx.data_mut().tracer.exit_counted(unit, id, calls, now);
+                        Ok((throttle as u32,))
+                    },
+                )?;
+            }
+            false => {
+                probes.func_wrap(
+                    "enter",
+                    move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
+                        let now = probe_now(&cx);
+                        cx.data_mut().tracer.enter(unit, id, now);
+                        sample_if_due(&mut cx);
+                        Ok(())
+                    },
+                )?;
+                probes.func_wrap(
+                    "exit",
+                    move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
+                        sample_if_due(&mut cx);
+                        let now = probe_now(&cx);
+                        cx.data_mut().tracer.exit(unit, id, now);
+                        Ok(())
+                    },
+                )?;
+            }
+        }
         probes.func_wrap(
             "memory-grow",
             |mut cx: StoreContextMut<'_, Host>, (pages, _result): (u32, u32)| {
@@ -359,4 +394,39 @@ fn define_probes(
         )?;
     }
     Ok(())
+}
+
+/// Hands the tracer the call counts of every counted unit, read through the component's
+/// `wobs-counts-uN` exports (see [`wobs_events::COMPONENT_COUNTS_PREFIX`]). After a trap the
+/// instance cannot be entered: the counts then stay those of the timed calls.
+fn read_counts(store: &mut Store<Host>, component: &CompiledComponent, instance: &Instance) {
+    for (unit, map) in component.probes.iter().enumerate() {
+        let Some(map) = map.as_ref().filter(|m| m.abi == ProbeAbi::Counted) else {
+            continue;
+        };
+        let name = format!("{}{unit}", wobs_events::COMPONENT_COUNTS_PREFIX);
+        let Some(counts) = instance.get_export_index(&mut *store, None, &name) else {
+            continue;
+        };
+        let Some(count) = instance
+            .get_export_index(&mut *store, Some(&counts), "count")
+            .and_then(|func| {
+                instance
+                    .get_typed_func::<(u32,), (u64,)>(&mut *store, func)
+                    .ok()
+            })
+        else {
+            continue;
+        };
+        let slots = CountedLayout::of(map).slots;
+        let mut counts = Vec::with_capacity(slots as usize);
+        for id in 0..slots {
+            match count.call(&mut *store, (id,)) {
+                Ok((calls,)) => counts.push(calls),
+                Err(_) => return,
+            }
+        }
+        let calls = counts.iter().sum();
+        store.data_mut().tracer.counted(unit as u32, counts, calls);
+    }
 }
