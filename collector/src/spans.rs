@@ -112,19 +112,9 @@ struct Intake {
 
 impl Intake {
     fn take(&mut self, raw: RawSpan) {
-        let function = self.names.index(raw.module, raw.function);
-        let record = SpanRecord {
-            function,
-            span_id: raw.span_id,
-            parent_span_id: raw.parent_span_id,
-            start_unix_ns: raw.start_unix_ns,
-            end_unix_ns: raw.end_unix_ns,
-            filtered_calls: raw.filtered_calls,
-            unfinished: raw.unfinished,
-            memory_grows: raw.memory_grows,
-        };
+        let record = self.names.record(raw);
         if let Some(exporter) = &mut self.exporter {
-            exporter.push(&record, &self.names.functions[function as usize]);
+            exporter.push(&record, &self.names.functions[record.function as usize]);
         }
         if self.set.spans.len() < self.max_recorded {
             self.set.spans.push(record);
@@ -135,18 +125,33 @@ impl Intake {
 }
 
 /// Functions named once each.
-struct FunctionTable {
+pub(crate) struct FunctionTable {
     naming: Vec<SpanNaming>,
     ids: HashMap<(u32, u32), u32>,
-    functions: Vec<SpanFunction>,
+    /// Every function named so far; a [`SpanRecord::function`] indexes it.
+    pub functions: Vec<SpanFunction>,
 }
 
 impl FunctionTable {
-    fn new(naming: Vec<SpanNaming>) -> FunctionTable {
+    pub(crate) fn new(naming: Vec<SpanNaming>) -> FunctionTable {
         FunctionTable {
             naming,
             ids: HashMap::new(),
             functions: Vec::new(),
+        }
+    }
+
+    /// A kept call as a recording keeps it, its function named here.
+    pub(crate) fn record(&mut self, raw: RawSpan) -> SpanRecord {
+        SpanRecord {
+            function: self.index(raw.module, raw.function),
+            span_id: raw.span_id,
+            parent_span_id: raw.parent_span_id,
+            start_unix_ns: raw.start_unix_ns,
+            end_unix_ns: raw.end_unix_ns,
+            filtered_calls: raw.filtered_calls,
+            unfinished: raw.unfinished,
+            memory_grows: raw.memory_grows,
         }
     }
 

@@ -11,14 +11,15 @@ use std::time::Duration;
 use wobs_events::{ClientRecord, RequestFailure, RequestRecord};
 
 use crate::export::otlp::{ExportReport, OtlpExporter};
+use crate::spans::{FunctionTable, SpanNaming};
 
 /// How often the export thread looks for a partial batch that has waited long enough.
 const TICK: Duration = Duration::from_millis(100);
 
 /// A span to export: a served request's, or an outgoing request's.
 enum Exported {
-    Server(RequestRecord),
-    Client(ClientRecord),
+    Server(Box<RequestRecord>),
+    Client(Box<ClientRecord>),
 }
 
 /// The running export of request spans.
@@ -30,18 +31,29 @@ pub struct RequestSpanExport {
 
 impl RequestSpanExport {
     /// Starts the export thread; `stacktrace` renders a failed handler's backtrace;
-    /// `profile_linked`: profiles label each request's samples with its span id.
+    /// `profile_linked`: profiles label each request's samples with its span id; `naming` names
+    /// the guest's functions in requests' spans (called on the export thread when the first
+    /// request with such spans comes; it may wait for symbols).
     pub fn start(
         exporter: OtlpExporter,
         capacity: usize,
         profile_linked: bool,
         stacktrace: impl Fn(&RequestFailure) -> Option<String> + Send + 'static,
+        naming: impl FnOnce() -> Vec<SpanNaming> + Send + 'static,
     ) -> std::io::Result<RequestSpanExport> {
         let (queue, records) = sync_channel(capacity.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
         let thread = std::thread::Builder::new()
             .name("wobs-request-spans".into())
-            .spawn(move || export(exporter, &records, profile_linked, stacktrace))?;
+            .spawn(move || {
+                let parts = ExportParts {
+                    profile_linked,
+                    stacktrace,
+                    naming: Some(naming),
+                    names: None,
+                };
+                export(exporter, &records, parts)
+            })?;
         Ok(RequestSpanExport {
             queue,
             dropped,
@@ -52,14 +64,14 @@ impl RequestSpanExport {
     /// Queues a finished request's span; never waits.
     pub fn record(&self, record: RequestRecord) {
         if record.trace.sampled {
-            self.queue_span(Exported::Server(record));
+            self.queue_span(Exported::Server(Box::new(record)));
         }
     }
 
     /// Queues an outgoing request's span; never waits.
     pub fn record_client(&self, record: ClientRecord) {
         if record.trace.sampled {
-            self.queue_span(Exported::Client(record));
+            self.queue_span(Exported::Client(Box::new(record)));
         }
     }
 
@@ -86,18 +98,55 @@ impl RequestSpanExport {
     }
 }
 
+/// What the export thread needs besides the exporter.
+struct ExportParts<S, N> {
+    profile_linked: bool,
+    stacktrace: S,
+    /// Names the guest's functions; taken when first needed.
+    naming: Option<N>,
+    names: Option<FunctionTable>,
+}
+
+impl<S, N> ExportParts<S, N>
+where
+    S: Fn(&RequestFailure) -> Option<String>,
+    N: FnOnce() -> Vec<SpanNaming>,
+{
+    /// A request's SERVER span, then the spans of the guest's calls inside it.
+    fn push(&mut self, exporter: &mut OtlpExporter, mut record: RequestRecord) {
+        let trace = record.failure.as_ref().and_then(&self.stacktrace);
+        exporter.push_request(&record, trace, self.profile_linked);
+        let Some(calls) = record.calls.as_mut().filter(|c| !c.spans.is_empty()) else {
+            return;
+        };
+        let names = self.names.get_or_insert_with(|| {
+            FunctionTable::new(
+                self.naming
+                    .take()
+                    .map(|naming| naming())
+                    .unwrap_or_default(),
+            )
+        });
+        for raw in std::mem::take(&mut calls.spans) {
+            let span = names.record(raw);
+            if let Some(function) = names.functions.get(span.function as usize) {
+                exporter.push_request_call(&record.trace, &span, function);
+            }
+        }
+    }
+}
+
 fn export(
     mut exporter: OtlpExporter,
     records: &Receiver<Exported>,
-    profile_linked: bool,
-    stacktrace: impl Fn(&RequestFailure) -> Option<String>,
+    mut parts: ExportParts<
+        impl Fn(&RequestFailure) -> Option<String>,
+        impl FnOnce() -> Vec<SpanNaming>,
+    >,
 ) -> ExportReport {
     loop {
         match records.recv_timeout(TICK) {
-            Ok(Exported::Server(record)) => {
-                let trace = record.failure.as_ref().and_then(&stacktrace);
-                exporter.push_request(&record, trace, profile_linked);
-            }
+            Ok(Exported::Server(record)) => parts.push(&mut exporter, *record),
             Ok(Exported::Client(record)) => exporter.push_client(&record),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,

@@ -567,3 +567,59 @@ fn outgoing_requests_carry_the_trace_and_get_client_spans() {
     let expected = format!("traceparent: 00-{TRACE}-{}-01", client.span_id());
     assert!(sent.contains(&expected), "{expected:?} not in {sent:?}");
 }
+
+/// With `--span-min`, the guest's calls that last that long are spans in the request's trace,
+/// each under its direct kept caller and the outermost under the SERVER span, inside its time;
+/// CPython's eval loop is among them, named and placed in its module, in every request (what
+/// one request throttled does not hide a long call in the next).
+#[test]
+fn guest_calls_in_a_request_are_spans_under_its_server_span() {
+    let Some(component) = common::third_party_component("python-http") else {
+        return;
+    };
+    let receiver = otlp_support::http();
+    let server =
+        Server::start_exporting(&receiver, &["--span-min", "200us"], &component, TRACES_ONLY);
+    const TRACES: [&str; 2] = [
+        "1af7651916cd43dd8448eb211c80319c",
+        "2af7651916cd43dd8448eb211c80319c",
+    ];
+    for trace in TRACES {
+        let (status, text) = server.get("/", &[("traceparent", &traceparent(trace, 7, "01"))]);
+        assert_eq!(status, 200, "{text}");
+    }
+    let (code, stdout) = server.stop();
+    assert_eq!(code, 0, "{stdout}");
+
+    let spans = receiver.inbox.spans();
+    for trace in TRACES {
+        let in_trace: Vec<&Received> = spans.iter().filter(|s| s.trace_id() == trace).collect();
+        let request = in_trace
+            .iter()
+            .find(|s| s.span.kind == 2)
+            .unwrap_or_else(|| panic!("no SERVER span in {trace}: {spans:?}"));
+        assert!(request.attr("wobs.filtered_calls").is_some());
+        let calls: Vec<&&Received> = in_trace.iter().filter(|s| s.span.kind == 1).collect();
+        assert!(
+            calls
+                .iter()
+                .any(|s| s.span.name == "_PyEval_EvalFrameDefault"
+                    && s.attr("wobs.wasm.module").as_deref() == Some("libpython3.14.so")),
+            "no span of the eval loop in {trace}: {calls:?}"
+        );
+        let ids: std::collections::HashSet<String> = in_trace.iter().map(|s| s.span_id()).collect();
+        for call in &calls {
+            // A kept call's parent is a kept call of the same request, or the request itself.
+            assert!(ids.contains(&call.parent_id()), "{call:?}");
+            assert!(call.span.start_time_unix_nano >= request.span.start_time_unix_nano);
+            assert!(call.span.end_time_unix_nano <= request.span.end_time_unix_nano);
+            let lasted = call.span.end_time_unix_nano - call.span.start_time_unix_nano;
+            assert!(lasted >= 200_000, "{lasted} ns: {call:?}");
+            assert!(call.attr("wobs.filtered_calls").is_some());
+        }
+        assert!(
+            calls.iter().any(|s| s.parent_id() == request.span_id()),
+            "no call directly under the request span"
+        );
+    }
+}

@@ -32,5 +32,7 @@ pub use recording::{
 /// The wasmtime version wobs runs guests on: part of trace resources and bench fingerprints.
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
-pub use serve::{ClientRecord, OutputStream, RequestFailure, RequestRecord, RequestTrace};
+pub use serve::{
+    ClientRecord, OutputStream, RequestCalls, RequestFailure, RequestRecord, RequestTrace,
+};
 pub use span::{MemoryGrow, RawSpan, SpanFunction, SpanId, SpanRecord, SpanSet, TraceId};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RawFrame, SpanId, TraceId};
+use crate::{RawFrame, RawSpan, SpanId, TraceId};
 
 /// The trace a request belongs to, decided when it arrives: the caller's (W3C `traceparent`) or
 /// a new one.
@@ -62,6 +62,22 @@ pub struct RequestRecord {
     /// Stacks sampled while the handler ran (each root first, leaf last), when the server samples.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Vec<RawFrame>>,
+    /// What the guest's functions did inside the request, when the server traces them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<RequestCalls>,
+}
+
+/// The guest's function calls inside one request (an instrumented component): the calls that
+/// lasted at least the span threshold, as spans under the request's span, and a count of the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCalls {
+    /// Kept calls, each a span; the outermost ones name the request's span as their parent.
+    pub spans: Vec<RawSpan>,
+    /// Calls outside every kept call that were too short to keep: the request span's
+    /// `wobs.filtered_calls`.
+    pub filtered_calls: u64,
+    /// Kept calls beyond what a request may carry ([`RequestCalls::spans`] is bounded), dropped.
+    pub dropped: u64,
 }
 
 /// A handler that did not produce its response.

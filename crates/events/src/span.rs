@@ -75,7 +75,7 @@ pub struct MemoryGrow {
 }
 
 /// One kept call as the runtime emits it, the moment the call returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawSpan {
     /// Module index (0 main, then preloads).
     pub module: u32,

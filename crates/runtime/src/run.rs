@@ -83,6 +83,9 @@ pub(crate) struct GuestWasi {
     http: wasmtime_wasi_http::WasiHttpCtx,
     /// How outgoing requests are sent (`wobs serve` traces them); wasmtime's default otherwise.
     pub(crate) hooks: Option<Box<dyn wasmtime_wasi_http::WasiHttpHooks>>,
+    /// What an instrumented component's probes report to in a store that holds nothing else
+    /// (a served request's); a run's probes report to [`Host::tracer`].
+    pub(crate) probes: Option<Box<Tracer>>,
 }
 
 impl GuestWasi {
@@ -92,6 +95,7 @@ impl GuestWasi {
             p1: builder.build_p1(),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             hooks: None,
+            probes: None,
         }
     }
 }

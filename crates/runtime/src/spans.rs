@@ -26,7 +26,17 @@ pub struct SpanOptions {
     pub min_duration: Duration,
     /// The run's own span: the parent of the outermost probed calls.
     pub root_span_id: SpanId,
-    sender: SyncSender<RawSpan>,
+    sink: SpanSink,
+}
+
+/// Where kept calls go.
+#[derive(Debug, Clone)]
+enum SpanSink {
+    /// To a collector, each as it returns.
+    Queue(SyncSender<RawSpan>),
+    /// Kept with the tracer, at most this many: a served request's spans leave with its record
+    /// ([`SpanTotals::spans`]).
+    Kept(usize),
 }
 
 impl SpanOptions {
@@ -41,9 +51,23 @@ impl SpanOptions {
         let options = SpanOptions {
             min_duration,
             root_span_id,
-            sender,
+            sink: SpanSink::Queue(sender),
         };
         (options, receiver)
+    }
+
+    /// Options whose spans stay with the tracer until it finishes, at most `capacity` of them
+    /// (beyond, they are dropped and counted).
+    pub(crate) fn kept(
+        min_duration: Duration,
+        root_span_id: SpanId,
+        capacity: usize,
+    ) -> SpanOptions {
+        SpanOptions {
+            min_duration,
+            root_span_id,
+            sink: SpanSink::Kept(capacity),
+        }
     }
 }
 
@@ -130,6 +154,8 @@ pub(crate) struct SpanEmitter {
     root: OpenSpan,
     /// Sampled calls that were not kept → their caller's span.
     moved_samples: FxHashMap<SpanId, SpanId>,
+    /// Kept calls, when the options keep them here.
+    kept: Vec<RawSpan>,
     pub emitted: u64,
     pub dropped: u64,
 }
@@ -149,6 +175,7 @@ impl SpanEmitter {
             options,
             ids: IdSequence::new(),
             moved_samples: FxHashMap::default(),
+            kept: Vec::new(),
             emitted: 0,
             dropped: 0,
         }
@@ -209,14 +236,26 @@ impl SpanEmitter {
                 unfinished: call.at_end,
                 memory_grows: span.memory,
             };
-            match self.options.sender.try_send(raw) {
-                Ok(()) => self.emitted += 1,
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                    self.dropped += 1;
-                    if labelled {
-                        // Its samples keep no span label rather than name one never exported.
-                        self.moved_samples.insert(span.id, SpanId::default());
+            let sent = match &self.options.sink {
+                SpanSink::Queue(sender) => match sender.try_send(raw) {
+                    Ok(()) => true,
+                    Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+                },
+                SpanSink::Kept(capacity) => {
+                    let room = self.kept.len() < *capacity;
+                    if room {
+                        self.kept.push(raw);
                     }
+                    room
+                }
+            };
+            if sent {
+                self.emitted += 1;
+            } else {
+                self.dropped += 1;
+                if labelled {
+                    // Its samples keep no span label rather than name one never exported.
+                    self.moved_samples.insert(span.id, SpanId::default());
                 }
             }
             return;
@@ -236,6 +275,7 @@ impl SpanEmitter {
             root_filtered_calls: self.root.filtered,
             root_memory_grows: self.root.memory,
             moved_samples: self.moved_samples,
+            spans: self.kept,
             emitted: self.emitted,
             dropped: self.dropped,
         }
@@ -247,6 +287,8 @@ pub(crate) struct SpanTotals {
     pub root_filtered_calls: u64,
     pub root_memory_grows: Vec<MemoryGrow>,
     moved_samples: FxHashMap<SpanId, SpanId>,
+    /// The kept calls, when the options kept them with the tracer.
+    pub spans: Vec<RawSpan>,
     pub emitted: u64,
     pub dropped: u64,
 }

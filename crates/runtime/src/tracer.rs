@@ -116,6 +116,37 @@ pub(crate) struct Tracer {
     last_count: Vec<u64>,
     /// Per module with counted probes: every function's call count, read after the run.
     counts: Vec<Option<Vec<u64>>>,
+    /// Functions throttled by any tracer sharing it (a served component's requests).
+    shared_throttle: Option<Arc<SharedThrottle>>,
+}
+
+/// Which functions are throttled, shared by tracers of the same code: a served component's
+/// requests each have a tracer and an instance of their own, whose throttle bytes start open;
+/// what one request learned, later ones apply at a function's first exit instead of timing its
+/// first [`Throttle::after_calls`] calls again.
+pub(crate) struct SharedThrottle {
+    units: Vec<Vec<std::sync::atomic::AtomicBool>>,
+}
+
+impl SharedThrottle {
+    /// Nothing throttled yet, for modules with these probe maps.
+    pub fn new(maps: &[Option<Arc<ProbeMap>>]) -> SharedThrottle {
+        let units = maps
+            .iter()
+            .map(|map| {
+                let ids = map
+                    .as_ref()
+                    .and_then(|m| m.probes.iter().map(|p| p.id).max())
+                    .map_or(0, |max| max as usize + 1);
+                (0..ids).map(|_| Default::default()).collect()
+            })
+            .collect();
+        SharedThrottle { units }
+    }
+
+    fn flag(&self, module: u32, id: u32) -> Option<&std::sync::atomic::AtomicBool> {
+        self.units.get(module as usize)?.get(id as usize)
+    }
 }
 
 /// Exact figures per call path: a node per distinct (caller path, function).
@@ -231,7 +262,13 @@ impl Tracer {
             calls_at_top: 0,
             last_count: vec![0; maps_len],
             counts: vec![None; maps_len],
+            shared_throttle: None,
         }
+    }
+
+    /// Throttles what `shared` says was throttled elsewhere, and tells it what this one throttles.
+    pub fn share_throttle(&mut self, shared: Arc<SharedThrottle>) {
+        self.shared_throttle = Some(shared);
     }
 
     /// Whether any module is instrumented.
@@ -273,12 +310,28 @@ impl Tracer {
 
     /// `exit_counted(id, calls)`; returns the function's throttle flag (1: stop timing it).
     pub fn exit_counted(&mut self, module: u32, id: u32, calls: u64, now: u64) -> i32 {
+        use std::sync::atomic::Ordering::Relaxed;
         self.hear_count(module, calls);
         self.exit(module, id, now);
+        if self
+            .shared_flag(module, id)
+            .is_some_and(|f| f.load(Relaxed))
+        {
+            return 1;
+        }
         let (Some(throttle), Some(stats)) = (self.throttle, self.stats_mut(module, id)) else {
             return 0;
         };
-        i32::from(throttle.throttles(stats))
+        let throttles = throttle.throttles(stats);
+        if let (true, Some(flag)) = (throttles, self.shared_flag(module, id)) {
+            flag.store(true, Relaxed);
+        }
+        i32::from(throttles)
+    }
+
+    /// The shared throttle flag of a function, when tracers share them.
+    fn shared_flag(&self, module: u32, id: u32) -> Option<&std::sync::atomic::AtomicBool> {
+        self.shared_throttle.as_deref()?.flag(module, id)
     }
 
     /// Module `module`'s counter says `calls`: what it counted since its last probe is seen now.
@@ -487,6 +540,31 @@ mod tests {
             None,
             None,
         )
+    }
+
+    /// What one tracer throttled, another sharing its flags throttles at the function's first
+    /// exit; a function it did not throttle stays timed.
+    #[test]
+    fn throttling_is_shared_between_tracers() {
+        let mut first = tracer();
+        first.throttle = Some(Throttle {
+            after_calls: 3,
+            below: 100,
+        });
+        let shared = Arc::new(SharedThrottle::new(&first.maps));
+        first.share_throttle(shared.clone());
+        let mut verdicts = Vec::new();
+        for call in 0..3u64 {
+            first.enter_counted(0, 1, call + 1, call * 10);
+            verdicts.push(first.exit_counted(0, 1, call + 1, call * 10 + 1));
+        }
+        assert_eq!(verdicts, [0, 0, 1]);
+        let mut second = tracer();
+        second.share_throttle(shared);
+        second.enter_counted(0, 1, 1, 0);
+        assert_eq!(second.exit_counted(0, 1, 1, 1), 1);
+        second.enter_counted(0, 2, 2, 0);
+        assert_eq!(second.exit_counted(0, 2, 2, 1), 0);
     }
 
     #[test]

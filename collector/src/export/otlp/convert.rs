@@ -103,6 +103,43 @@ impl SpanContextParts {
         function: &SpanFunction,
         module: &str,
     ) -> SpanData {
+        let mut data = self.span(
+            span.span_id,
+            Some(span.parent_span_id),
+            function.name.clone(),
+            (span.start_unix_ns, span.end_unix_ns),
+        );
+        Self::describe_call(&mut data, span, function, module);
+        data
+    }
+
+    /// One probed call inside a served request of `trace`.
+    pub(crate) fn request_call(
+        &self,
+        trace: &RequestTrace,
+        span: &SpanRecord,
+        function: &SpanFunction,
+        module: &str,
+    ) -> SpanData {
+        let mut data = self.http_span(
+            trace,
+            (span.span_id, Some(span.parent_span_id)),
+            SpanKind::Internal,
+            &function.name,
+            (span.start_unix_ns, span.end_unix_ns),
+        );
+        data.parent_span_is_remote = false;
+        Self::describe_call(&mut data, span, function, module);
+        data
+    }
+
+    /// A probed call's attributes and events.
+    fn describe_call(
+        data: &mut SpanData,
+        span: &SpanRecord,
+        function: &SpanFunction,
+        module: &str,
+    ) {
         let mut attributes = vec![
             KeyValue::new("code.function.name", function.name.clone()),
             KeyValue::new("wobs.wasm.module", module.to_string()),
@@ -118,15 +155,8 @@ impl SpanContextParts {
         if span.unfinished {
             attributes.push(KeyValue::new("wobs.unfinished", true));
         }
-        let mut data = self.span(
-            span.span_id,
-            Some(span.parent_span_id),
-            function.name.clone(),
-            (span.start_unix_ns, span.end_unix_ns),
-        );
         data.attributes = attributes;
         data.events = span_events(memory_events(&span.memory_grows));
-        data
     }
 
     /// The run itself: module, arguments, how it ended. `profile_linked`: a pprof file labels its
@@ -264,6 +294,15 @@ impl SpanContextParts {
         ] {
             if let Some(size) = size {
                 attributes.push(KeyValue::new(key, size as i64));
+            }
+        }
+        if let Some(calls) = &record.calls {
+            attributes.push(KeyValue::new(
+                "wobs.filtered_calls",
+                calls.filtered_calls as i64,
+            ));
+            if calls.dropped > 0 {
+                attributes.push(KeyValue::new("wobs.dropped_spans", calls.dropped as i64));
             }
         }
         let mut events = Vec::new();

@@ -39,7 +39,9 @@ use std::time::{Duration, Instant};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
-use wobs_events::{ClientRecord, Recording, RequestRecord, SpanFunction, SpanId, SpanRecord};
+use wobs_events::{
+    ClientRecord, Recording, RequestRecord, RequestTrace, SpanFunction, SpanId, SpanRecord,
+};
 
 pub use config::{OtlpConfig, OtlpProtocol, Signal};
 use convert::SpanContextParts;
@@ -189,6 +191,21 @@ impl OtlpExporter {
         profile_linked: bool,
     ) {
         let data = self.parts.request(record, stacktrace, profile_linked);
+        self.push_data(data);
+    }
+
+    /// Adds a span of a guest call inside a request `wobs serve` served, in its trace.
+    pub fn push_request_call(
+        &mut self,
+        trace: &RequestTrace,
+        span: &SpanRecord,
+        function: &SpanFunction,
+    ) {
+        let module = self
+            .module_names
+            .get(function.module as usize)
+            .map_or("", String::as_str);
+        let data = self.parts.request_call(trace, span, function, module);
         self.push_data(data);
     }
 

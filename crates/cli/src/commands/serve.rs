@@ -18,7 +18,8 @@ use wobs_collector::serve::traces::RequestSpanExport;
 use wobs_collector::serve::RequestTraces;
 use wobs_collector::{symbolize_backtrace, TraceContext};
 use wobs_events::{
-    ClientRecord, ModuleInfo, OutputStream, RequestFailure, RequestRecord, RequestTrace, SpanId,
+    ClientRecord, ModuleInfo, OutputStream, ProbeMap, RequestFailure, RequestRecord, RequestTrace,
+    SpanId,
 };
 use wobs_runtime::{CompiledGuest, Engine, EngineOptions, RequestObserver, ServeOptions};
 use wobs_symbolize::ModuleSymbols;
@@ -26,7 +27,7 @@ use wobs_symbolize::ModuleSymbols;
 use crate::deferred::Deferred;
 use crate::flags::{parse_duration, GuestFlags};
 use crate::guest::{read_symbols, run_options, LoadedGuest, ModuleSymbolsList};
-use crate::spans::OtlpFlags;
+use crate::spans::{naming, OtlpFlags};
 use crate::write::write_atomic;
 
 /// Request spans that may wait for the export thread; beyond, they are dropped and counted.
@@ -73,6 +74,12 @@ pub struct ServeCommand {
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
     interval: Duration,
 
+    /// With `--otlp`: calls of the guest's functions lasting at least this become spans under
+    /// their request's span (the component is instrumented in memory with counted probes;
+    /// functions that prove shorter stop being timed, in every later request too).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    span_min: Option<Duration>,
+
     #[command(flatten)]
     otlp: OtlpFlags,
 
@@ -91,7 +98,26 @@ impl ServeCommand {
         if self.guest.timeout.is_some() {
             anyhow::bail!("--timeout does not apply to `wobs serve`: it bounds a whole run");
         }
+        let profiling = self.profile_dir.is_some() || self.pyroscope.is_some();
+        if self.span_min.is_some() && profiling {
+            anyhow::bail!(
+                "--span-min with --profile-dir or --pyroscope is not supported yet (the profiles' \
+                 samples would be taken in the instrumented code)"
+            );
+        }
         let guest = LoadedGuest::load(&self.guest, &self.component)?;
+        let guest = match self.span_min {
+            Some(_) => {
+                if !self.otlp.enabled() {
+                    anyhow::bail!("--span-min makes spans for OTLP: add --otlp");
+                }
+                guest.instrumented(
+                    &wobs_instrument::Options::default(),
+                    self.guest.instrument_cache_dir().as_deref(),
+                )?
+            }
+            None => guest,
+        };
         let LoadedGuest::Component(component) = &guest else {
             anyhow::bail!(
                 "{}: a core module; `wobs serve` serves a wasi:http/proxy component \
@@ -103,7 +129,6 @@ impl ServeCommand {
         let modules: Vec<ModuleInfo> = units.iter().map(|u| u.info.clone()).collect();
         let symbols = Arc::new(read_symbols(&units));
 
-        let profiling = self.profile_dir.is_some() || self.pyroscope.is_some();
         if profiling && self.interval.is_zero() {
             anyhow::bail!("--interval 0 takes no samples: profiles need an interval");
         }
@@ -135,7 +160,12 @@ impl ServeCommand {
         let observer = Arc::new(Observer {
             traces: RequestTraces::from_env(),
             spans: match wanted("TRACES") {
-                true => Some(self.span_export(&service, symbols.clone(), modules.clone())?),
+                true => Some(self.span_export(
+                    &service,
+                    symbols.clone(),
+                    modules.clone(),
+                    CompiledGuest::Component(compiled.clone()).probes(),
+                )?),
                 false => None,
             },
             metrics: match wanted("METRICS") {
@@ -160,6 +190,10 @@ impl ServeCommand {
         options.log_prefix = !self.no_logging_prefix;
         options.sample_interval = profiling.then_some(self.interval);
         options.request_timeout = self.request_timeout;
+        options.span_min = self.span_min;
+        if let (Some(span_min), Some(throttle)) = (self.span_min, &mut options.guest.throttle) {
+            throttle.below = span_min.as_nanos().min(u128::from(u64::MAX)) as u64;
+        }
         let report = wobs_runtime::serve(&engine, &compiled, &options, observer.clone())?;
 
         eprintln!(
@@ -220,16 +254,29 @@ impl ServeCommand {
         Ok(ServeProfiles::start(options, shared, sink)?)
     }
 
-    /// The export of request spans, with trap backtraces symbolized by the units' own symbols.
+    /// The export of request spans, with trap backtraces symbolized by the units' own symbols
+    /// and the guest's calls named by `probes` (the units' probe maps, when instrumented).
     fn span_export(
         &self,
         service: &str,
         symbols: Arc<Deferred<ModuleSymbolsList>>,
         modules: Vec<ModuleInfo>,
+        probes: Vec<Option<Arc<ProbeMap>>>,
     ) -> anyhow::Result<RequestSpanExport> {
         let config = self.otlp_config(Signal::Traces, service)?;
         let names = modules.iter().map(|m| m.name.clone()).collect();
         let exporter = OtlpExporter::start(config, &TraceContext::new(), names, false)?;
+        let naming = {
+            let symbols = symbols.clone();
+            move || {
+                let shared = symbols
+                    .get()
+                    .map(|list| list.iter().map(|(s, _)| s.clone()).collect())
+                    .unwrap_or_default();
+                let ahead = vec![false; probes.len()];
+                naming(probes, ahead, shared)
+            }
+        };
         let stacktrace = move |failure: &RequestFailure| {
             (!failure.backtrace.is_empty()).then(|| stacktrace(failure, &symbols, &modules))
         };
@@ -239,6 +286,7 @@ impl ServeCommand {
             REQUEST_SPAN_QUEUE,
             profile_linked,
             stacktrace,
+            naming,
         )?)
     }
 }

@@ -13,7 +13,7 @@ use wasmtime_wasi::WasiView;
 use wasmtime_wasi_http::WasiHttpView;
 use wobs_events::{CountedLayout, ProbeAbi, RawOutcome};
 
-use crate::guest::{probe_now, sample_if_due};
+use crate::guest::ProbeHost;
 use crate::run::Host;
 use crate::{CompiledComponent, Engine, RunOptions};
 
@@ -322,10 +322,10 @@ fn exported_funcs<'a>(
 /// Defines the probe instance each instrumented code unit imports (`wobs-probes-uN`, see
 /// [`wobs_events::COMPONENT_PROBE_PREFIX`]): the unit is the instance's, the id the probe's; the
 /// unit's `wobs.map` says which ABI its probes speak.
-fn define_probes(
+pub(crate) fn define_probes<T: ProbeHost>(
     engine: &Engine,
     component: &CompiledComponent,
-    linker: &mut Linker<Host>,
+    linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     use wasmtime::StoreContextMut;
     let ty = component.component.component_type();
@@ -346,19 +346,24 @@ fn define_probes(
             true => {
                 probes.func_wrap(
                     "enter-counted",
-                    move |mut cx: StoreContextMut<'_, Host>, (id, calls): (u32, u64)| {
-                        let now = probe_now(&cx);
-                        cx.data_mut().tracer.enter_counted(unit, id, calls, now);
-                        sample_if_due(&mut cx);
+                    move |mut cx: StoreContextMut<'_, T>, (id, calls): (u32, u64)| {
+                        let now = T::probe_now(&cx);
+                        if let Some(tracer) = cx.data_mut().tracer() {
+                            tracer.enter_counted(unit, id, calls, now);
+                        }
+                        T::sample_if_due(&mut cx);
                         Ok(())
                     },
                 )?;
                 probes.func_wrap(
                     "exit-counted",
-                    move |mut cx: StoreContextMut<'_, Host>, (id, calls): (u32, u64)| {
-                        sample_if_due(&mut cx);
-                        let now = probe_now(&cx);
-                        let throttle = cx.data_mut().tracer.exit_counted(unit, id, calls, now);
+                    move |mut cx: StoreContextMut<'_, T>, (id, calls): (u32, u64)| {
+                        T::sample_if_due(&mut cx);
+                        let now = T::probe_now(&cx);
+                        let throttle = cx
+                            .data_mut()
+                            .tracer()
+                            .map_or(0, |tracer| tracer.exit_counted(unit, id, calls, now));
                         Ok((throttle as u32,))
                     },
                 )?;
@@ -366,19 +371,23 @@ fn define_probes(
             false => {
                 probes.func_wrap(
                     "enter",
-                    move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
-                        let now = probe_now(&cx);
-                        cx.data_mut().tracer.enter(unit, id, now);
-                        sample_if_due(&mut cx);
+                    move |mut cx: StoreContextMut<'_, T>, (id,): (u32,)| {
+                        let now = T::probe_now(&cx);
+                        if let Some(tracer) = cx.data_mut().tracer() {
+                            tracer.enter(unit, id, now);
+                        }
+                        T::sample_if_due(&mut cx);
                         Ok(())
                     },
                 )?;
                 probes.func_wrap(
                     "exit",
-                    move |mut cx: StoreContextMut<'_, Host>, (id,): (u32,)| {
-                        sample_if_due(&mut cx);
-                        let now = probe_now(&cx);
-                        cx.data_mut().tracer.exit(unit, id, now);
+                    move |mut cx: StoreContextMut<'_, T>, (id,): (u32,)| {
+                        T::sample_if_due(&mut cx);
+                        let now = T::probe_now(&cx);
+                        if let Some(tracer) = cx.data_mut().tracer() {
+                            tracer.exit(unit, id, now);
+                        }
                         Ok(())
                     },
                 )?;
@@ -386,9 +395,11 @@ fn define_probes(
         }
         probes.func_wrap(
             "memory-grow",
-            |mut cx: StoreContextMut<'_, Host>, (pages, _result): (u32, u32)| {
-                let now = probe_now(&cx);
-                cx.data_mut().tracer.memory_grow(pages, now);
+            |mut cx: StoreContextMut<'_, T>, (pages, _result): (u32, u32)| {
+                let now = T::probe_now(&cx);
+                if let Some(tracer) = cx.data_mut().tracer() {
+                    tracer.memory_grow(pages, now);
+                }
                 Ok(())
             },
         )?;

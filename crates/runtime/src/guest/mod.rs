@@ -12,7 +12,8 @@ use std::sync::Arc;
 use wobs_events::{ProbeMap, RawFrame};
 
 use crate::engine::CallSites;
-use crate::run::{consumed, Host};
+use crate::run::{consumed, GuestWasi, Host};
+use crate::tracer::Tracer;
 use crate::{CompiledComponent, CompiledModule};
 
 /// A program compiled to run.
@@ -54,6 +55,44 @@ impl CompiledGuest {
             },
         }
     }
+}
+
+/// What a store's data gives the probes of an instrumented component.
+pub(crate) trait ProbeHost: Sized + Send + 'static {
+    /// The tracer the probes report to, when there is one.
+    fn tracer(&mut self) -> Option<&mut Tracer>;
+    /// Now, on the probes' clock.
+    fn probe_now(cx: &wasmtime::StoreContextMut<'_, Self>) -> u64;
+    /// Samples the guest's stack from inside a probe when a tick is due.
+    fn sample_if_due(cx: &mut wasmtime::StoreContextMut<'_, Self>);
+}
+
+impl ProbeHost for Host {
+    fn tracer(&mut self) -> Option<&mut Tracer> {
+        Some(&mut self.tracer)
+    }
+
+    fn probe_now(cx: &wasmtime::StoreContextMut<'_, Self>) -> u64 {
+        probe_now(cx)
+    }
+
+    fn sample_if_due(cx: &mut wasmtime::StoreContextMut<'_, Self>) {
+        sample_if_due(cx)
+    }
+}
+
+/// A served request's store: spans only, on the wall clock; its samples are taken at epoch
+/// checks, not in probes.
+impl ProbeHost for GuestWasi {
+    fn tracer(&mut self) -> Option<&mut Tracer> {
+        self.probes.as_deref_mut()
+    }
+
+    fn probe_now(cx: &wasmtime::StoreContextMut<'_, Self>) -> u64 {
+        cx.data().probes.as_ref().map_or(0, |t| t.elapsed())
+    }
+
+    fn sample_if_due(_: &mut wasmtime::StoreContextMut<'_, Self>) {}
 }
 
 /// The probes' clock: fuel consumed when the engine counts it, else ns since the guest started.

@@ -27,11 +27,12 @@ use hyper::server::conn::http1;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wobs_events::{ClientRecord, OutputStream, RequestRecord, RequestTrace, SpanId};
+use wobs_events::{ClientRecord, OutputStream, ProbeMap, RequestRecord, RequestTrace, SpanId};
 
-use crate::guest::component::{link, Calls};
+use crate::guest::component::{define_probes, link, Calls};
 use crate::guest::{CompiledGuest, GuestCode};
 use crate::run::GuestWasi;
+use crate::tracer::SharedThrottle;
 use crate::{CompiledComponent, Engine, RunOptions};
 
 /// How to serve.
@@ -53,6 +54,11 @@ pub struct ServeOptions {
     /// End a request still running after this long with 504 (the guest yields at its epoch
     /// checks, so the engine must be built with them). Default off.
     pub request_timeout: Option<Duration>,
+    /// Calls of an instrumented component's functions lasting at least this become spans under
+    /// their sampled request's span ([`wobs_events::RequestRecord::calls`]); the probes throttle
+    /// as `guest.throttle` says, what one request throttled applying to the later ones.
+    /// Default off (the probes then count nothing).
+    pub span_min: Option<Duration>,
 }
 
 /// How often the epoch advances when only `request_timeout` needs it.
@@ -60,6 +66,9 @@ const TIMEOUT_TICK: Duration = Duration::from_millis(10);
 
 /// Samples kept per request (~a minute at 1 ms): beyond, a request's samples are dropped.
 pub(crate) const MAX_SAMPLES_PER_REQUEST: usize = 65_536;
+
+/// Spans of guest calls kept per request: beyond, they are dropped and counted.
+pub(crate) const MAX_SPANS_PER_REQUEST: usize = 16_384;
 
 impl Default for ServeOptions {
     fn default() -> ServeOptions {
@@ -70,6 +79,7 @@ impl Default for ServeOptions {
             log_prefix: true,
             sample_interval: None,
             request_timeout: None,
+            span_min: None,
         }
     }
 }
@@ -153,6 +163,10 @@ pub(crate) struct Server {
     finished: tokio::sync::Notify,
     /// The port served, for `server.port` when the client sent no `Host`.
     port: u16,
+    /// Each code unit's probes, when the component is instrumented and spans are wanted.
+    probes: Vec<Option<Arc<ProbeMap>>>,
+    /// The functions any request throttled.
+    throttled: Arc<SharedThrottle>,
 }
 
 async fn serve_until_signalled(
@@ -165,8 +179,9 @@ async fn serve_until_signalled(
     guest.http = true;
     let component_error =
         |e: wasmtime::Error| ServeError::Component(crate::one_line(&format!("{e:#}")));
-    let linker =
+    let mut linker =
         link::<GuestWasi>(engine, component, &guest, Calls::Async).map_err(component_error)?;
+    define_probes(engine, component, &mut linker).map_err(component_error)?;
     let pre = linker
         .instantiate_pre(&component.component)
         .map_err(component_error)?;
@@ -208,6 +223,11 @@ async fn serve_until_signalled(
         in_flight: AtomicU64::new(0),
         finished: tokio::sync::Notify::new(),
         port: local.port(),
+        probes: match options.span_min {
+            Some(_) => component.probes.clone(),
+            None => Vec::new(),
+        },
+        throttled: Arc::new(SharedThrottle::new(&component.probes)),
     });
     server.observer.listening(local);
 

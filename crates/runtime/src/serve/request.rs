@@ -17,11 +17,15 @@ use wasmtime::Store;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
-use wobs_events::{OutputStream, RawFrame, RequestFailure, RequestRecord, RequestTrace};
+use wobs_events::{
+    OutputStream, RawFrame, RequestCalls, RequestFailure, RequestRecord, RequestTrace,
+};
 
 use super::output::RequestOutput;
 use super::Server;
 use crate::run::{wasi_builder, GuestWasi};
+use crate::spans::SpanOptions;
+use crate::tracer::Tracer;
 
 /// The response hyper sends: the guest's body, or wobs's own for a failed handler, counted.
 pub(crate) type Response = hyper::Response<Metered>;
@@ -57,12 +61,15 @@ impl Server {
         };
         let handler = tokio::spawn({
             let server = self.clone();
+            let pending = pending.clone();
             async move {
                 let proxy = server.pre.instantiate_async(&mut store).await?;
-                proxy
+                let handled = proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, request, out)
-                    .await
+                    .await;
+                pending.calls(finished_calls(&mut store));
+                handled
             }
         });
         let answer = match self.options.request_timeout {
@@ -135,6 +142,7 @@ impl Server {
             trace: trace.clone(),
             observer: self.observer.clone(),
         }));
+        wasi.probes = self.tracer(trace);
         let mut store = Store::new(self.pre.engine(), wasi);
         let sampling = self.options.sample_interval.is_some();
         let yielding = self.options.request_timeout.is_some();
@@ -160,6 +168,26 @@ impl Server {
             });
         }
         Ok(store)
+    }
+
+    /// A tracer for the guest's calls in a request of `trace`, when they make spans: its root is
+    /// the request's span.
+    fn tracer(&self, trace: &RequestTrace) -> Option<Box<Tracer>> {
+        let min = self.options.span_min.filter(|_| trace.sampled)?;
+        if self.probes.iter().all(Option::is_none) {
+            return None;
+        }
+        let spans = SpanOptions::kept(min, trace.span_id, super::MAX_SPANS_PER_REQUEST);
+        let mut tracer = Tracer::new(
+            self.probes.clone(),
+            Some(spans),
+            false,
+            None,
+            self.options.guest.throttle,
+        );
+        tracer.share_throttle(self.throttled.clone());
+        tracer.start_clock(std::time::Instant::now(), unix_ns());
+        Some(Box::new(tracer))
     }
 
     /// What is known of a request when it arrives.
@@ -201,6 +229,7 @@ impl Server {
             trace,
             failure: None,
             samples: Vec::new(),
+            calls: None,
         }
     }
 }
@@ -274,6 +303,20 @@ fn failure(server: &Server, error: &wasmtime::Error) -> RequestFailure {
     }
 }
 
+/// The guest's calls in the request `store` served, once its handler returned: calls still open
+/// (a trap) end now.
+fn finished_calls(store: &mut Store<GuestWasi>) -> Option<RequestCalls> {
+    let tracer = store.data_mut().probes.take()?;
+    let now = tracer.elapsed();
+    let (_, totals) = tracer.finish(now);
+    let totals = totals?;
+    Some(RequestCalls {
+        filtered_calls: totals.root_filtered_calls,
+        dropped: totals.dropped,
+        spans: totals.spans,
+    })
+}
+
 /// A request whose record waits for its handler and its response body to end.
 #[derive(Clone)]
 struct Pending {
@@ -329,6 +372,15 @@ impl Pending {
             bytes: 0,
             pending: Some(self.clone()),
         })
+    }
+
+    /// The guest's calls in the request, once its handler returned.
+    fn calls(&self, calls: Option<RequestCalls>) {
+        self.with(|state| {
+            if let Some(record) = &mut state.record {
+                record.calls = calls;
+            }
+        });
     }
 
     /// One stack sampled while the handler runs (dropped beyond the per-request bound).
