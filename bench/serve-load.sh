@@ -13,6 +13,8 @@
 #   wobs            wobs serve
 #   wobs-otlp       wobs serve --otlp to a real collector (rotel, blackhole exporter)
 #   wobs-dead-otlp  wobs serve --otlp to a port nobody listens on (a dead collector)
+#   wobs-spans      wobs serve --otlp --span-min 100us to rotel: the guest's calls as spans too
+#                   (the component instrumented in memory; the first start fills the cache)
 # Goals (issue: serve): throughput >= 0.95x and p99 <= 1.10x of wasmtime serve, 0 failed requests.
 #
 # The component is componentize-py's wasi:http/proxy handler (bench/fetch-components.sh
@@ -62,7 +64,8 @@ DEAD_PORT=$(free_port)
 VARIANTS=("wasmtime|$WASMTIME serve -S cli"
           "wobs|$WOBS serve"
           "wobs-otlp|$WOBS serve --otlp-endpoint http://127.0.0.1:$GRPC_PORT --otlp-protocol grpc"
-          "wobs-dead-otlp|$WOBS serve --otlp-endpoint http://127.0.0.1:$DEAD_PORT --otlp-protocol grpc")
+          "wobs-dead-otlp|$WOBS serve --otlp-endpoint http://127.0.0.1:$DEAD_PORT --otlp-protocol grpc"
+          "wobs-spans|$WOBS serve --span-min 100us --otlp-endpoint http://127.0.0.1:$GRPC_PORT --otlp-protocol grpc")
 
 # One measured run: start the server, wait for it, warm it up, load it, stop it (SIGINT: both
 # servers drain and exit), and print oha's JSON summary.

@@ -569,7 +569,8 @@ fn outgoing_requests_carry_the_trace_and_get_client_spans() {
 }
 
 /// With `--span-min`, the guest's calls that last that long are spans in the request's trace,
-/// each under its direct kept caller and the outermost under the SERVER span, inside its time;
+/// each under its direct kept caller and the outermost under the SERVER span, starting inside it
+/// (a handler goes on after its response is complete, so a call may end after the SERVER span);
 /// CPython's eval loop is among them, named and placed in its module, in every request (what
 /// one request throttled does not hide a long call in the next).
 #[test]
@@ -579,7 +580,7 @@ fn guest_calls_in_a_request_are_spans_under_its_server_span() {
     };
     let receiver = otlp_support::http();
     let server =
-        Server::start_exporting(&receiver, &["--span-min", "200us"], &component, TRACES_ONLY);
+        Server::start_exporting(&receiver, &["--span-min", "100us"], &component, TRACES_ONLY);
     const TRACES: [&str; 2] = [
         "1af7651916cd43dd8448eb211c80319c",
         "2af7651916cd43dd8448eb211c80319c",
@@ -612,9 +613,9 @@ fn guest_calls_in_a_request_are_spans_under_its_server_span() {
             // A kept call's parent is a kept call of the same request, or the request itself.
             assert!(ids.contains(&call.parent_id()), "{call:?}");
             assert!(call.span.start_time_unix_nano >= request.span.start_time_unix_nano);
-            assert!(call.span.end_time_unix_nano <= request.span.end_time_unix_nano);
+            assert!(call.span.start_time_unix_nano <= request.span.end_time_unix_nano);
             let lasted = call.span.end_time_unix_nano - call.span.start_time_unix_nano;
-            assert!(lasted >= 200_000, "{lasted} ns: {call:?}");
+            assert!(lasted >= 100_000, "{lasted} ns: {call:?}");
             assert!(call.attr("wobs.filtered_calls").is_some());
         }
         assert!(

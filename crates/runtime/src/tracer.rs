@@ -23,7 +23,9 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use std::time::Instant;
 
-use wobs_events::{ProbeMap, RawTrace, SpanId, TracedEdge, TracedFunction, TracedPath};
+use wobs_events::{
+    CountedLayout, ProbeMap, RawTrace, SpanId, TracedEdge, TracedFunction, TracedPath,
+};
 
 use crate::spans::{ClosedCall, OpenSpan, SpanBeacon, SpanEmitter, SpanOptions, SpanTotals};
 
@@ -120,6 +122,12 @@ pub(crate) struct Tracer {
     shared_throttle: Option<Arc<SharedThrottle>>,
 }
 
+/// Highest probe id + 1 of a module's probe map (0 without probes): a slot per id.
+fn probe_slots(map: &Option<Arc<ProbeMap>>) -> usize {
+    map.as_deref()
+        .map_or(0, |map| CountedLayout::of(map).slots as usize)
+}
+
 /// Which functions are throttled, shared by tracers of the same code: a served component's
 /// requests each have a tracer and an instance of their own, whose throttle bytes start open;
 /// what one request learned, later ones apply at a function's first exit instead of timing its
@@ -133,13 +141,7 @@ impl SharedThrottle {
     pub fn new(maps: &[Option<Arc<ProbeMap>>]) -> SharedThrottle {
         let units = maps
             .iter()
-            .map(|map| {
-                let ids = map
-                    .as_ref()
-                    .and_then(|m| m.probes.iter().map(|p| p.id).max())
-                    .map_or(0, |max| max as usize + 1);
-                (0..ids).map(|_| Default::default()).collect()
-            })
+            .map(|map| (0..probe_slots(map)).map(|_| Default::default()).collect())
             .collect();
         SharedThrottle { units }
     }
@@ -232,13 +234,7 @@ impl Tracer {
     ) -> Tracer {
         let stats = maps
             .iter()
-            .map(|map| {
-                let ids = map
-                    .as_ref()
-                    .and_then(|m| m.probes.iter().map(|p| p.id).max())
-                    .map_or(0, |max| max as usize + 1);
-                vec![Stats::default(); ids]
-            })
+            .map(|map| vec![Stats::default(); probe_slots(map)])
             .collect();
         let active = maps.iter().any(Option::is_some);
         let maps_len = maps.len();
