@@ -129,11 +129,20 @@ fn probe_slots(map: &Option<Arc<ProbeMap>>) -> usize {
 }
 
 /// Which functions are throttled, shared by tracers of the same code: a served component's
-/// requests each have a tracer and an instance of their own, whose throttle bytes start open;
-/// what one request learned, later ones apply at a function's first exit instead of timing its
-/// first [`Throttle::after_calls`] calls again.
+/// requests each have a tracer and an instance of their own, whose throttle bytes start open.
+/// Each tracer adds its timed calls to the totals here when it finishes, and the throttle rule
+/// is applied to the totals, so a function called a few times per request is throttled once
+/// enough requests have timed it; later requests apply that at the function's first exit.
 pub(crate) struct SharedThrottle {
-    units: Vec<Vec<std::sync::atomic::AtomicBool>>,
+    units: Vec<Vec<SharedStats>>,
+}
+
+/// One function's figures across tracers.
+#[derive(Default)]
+struct SharedStats {
+    throttled: std::sync::atomic::AtomicBool,
+    calls: std::sync::atomic::AtomicU64,
+    timed_ns: std::sync::atomic::AtomicU64,
 }
 
 impl SharedThrottle {
@@ -147,7 +156,24 @@ impl SharedThrottle {
     }
 
     fn flag(&self, module: u32, id: u32) -> Option<&std::sync::atomic::AtomicBool> {
-        self.units.get(module as usize)?.get(id as usize)
+        Some(&self.units.get(module as usize)?.get(id as usize)?.throttled)
+    }
+
+    /// Adds a finished tracer's timed calls and throttles what `throttle` says of the totals.
+    fn add(&self, stats: &[Vec<Stats>], throttle: Throttle) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (unit, stats) in self.units.iter().zip(stats) {
+            for (shared, stats) in unit.iter().zip(stats).filter(|(_, s)| s.calls > 0) {
+                let total = Stats {
+                    calls: shared.calls.fetch_add(stats.calls, Relaxed) + stats.calls,
+                    timed_ns: shared.timed_ns.fetch_add(stats.timed_ns, Relaxed) + stats.timed_ns,
+                    ..Stats::default()
+                };
+                if throttle.throttles(&total) {
+                    shared.throttled.store(true, Relaxed);
+                }
+            }
+        }
     }
 }
 
@@ -450,17 +476,32 @@ impl Tracer {
         self.stats.get_mut(module as usize)?.get_mut(id as usize)
     }
 
-    /// Closes what is still open (a trap or exit in the middle of nested calls) and reports,
-    /// with what the run's spans left for the root span (when it made spans).
-    pub fn finish(mut self, now: u64) -> (RawTrace, Option<SpanTotals>) {
+    /// Closes the calls still open at `now`, adds this tracer's timed calls to the shared
+    /// throttle, and finishes the spans.
+    fn close_spans(&mut self, now: u64) -> Option<SpanTotals> {
         self.closed_at_end = self.stack.len() as u64;
         while !self.stack.is_empty() {
             self.close_top(now, true);
         }
+        if let (Some(shared), Some(throttle)) = (&self.shared_throttle, self.throttle) {
+            shared.add(&self.stats, throttle);
+        }
         if let Some(spans) = &mut self.spans {
             spans.untimed_at_root(self.calls_seen.saturating_sub(self.calls_at_top));
         }
-        let spans = self.spans.take().map(SpanEmitter::finish);
+        self.spans.take().map(SpanEmitter::finish)
+    }
+
+    /// [`Tracer::finish`] for a tracer kept for its spans only (a served request's): the
+    /// per-function figures are not gathered.
+    pub fn finish_spans(mut self, now: u64) -> Option<SpanTotals> {
+        self.close_spans(now)
+    }
+
+    /// Closes what is still open (a trap or exit in the middle of nested calls) and reports,
+    /// with what the run's spans left for the root span (when it made spans).
+    pub fn finish(mut self, now: u64) -> (RawTrace, Option<SpanTotals>) {
+        let spans = self.close_spans(now);
         let mut functions = Vec::new();
         for (module, (stats, map)) in self.stats.iter().zip(&self.maps).enumerate() {
             let Some(map) = map else { continue };
@@ -539,7 +580,8 @@ mod tests {
     }
 
     /// What one tracer throttled, another sharing its flags throttles at the function's first
-    /// exit; a function it did not throttle stays timed.
+    /// exit; a function it did not throttle stays timed until the finished tracers' totals
+    /// throttle it.
     #[test]
     fn throttling_is_shared_between_tracers() {
         let mut first = tracer();
@@ -556,11 +598,22 @@ mod tests {
         }
         assert_eq!(verdicts, [0, 0, 1]);
         let mut second = tracer();
-        second.share_throttle(shared);
+        second.throttle = first.throttle;
+        second.share_throttle(shared.clone());
         second.enter_counted(0, 1, 1, 0);
         assert_eq!(second.exit_counted(0, 1, 1, 1), 1);
         second.enter_counted(0, 2, 2, 0);
         assert_eq!(second.exit_counted(0, 2, 2, 1), 0);
+        second.finish_spans(2);
+        // Function 2 is timed once per tracer: the totals throttle it once three have finished.
+        for finished in 2..=4 {
+            let mut next = tracer();
+            next.throttle = first.throttle;
+            next.share_throttle(shared.clone());
+            next.enter_counted(0, 2, 1, 0);
+            assert_eq!(next.exit_counted(0, 2, 1, 1), i32::from(finished > 3));
+            next.finish_spans(2);
+        }
     }
 
     #[test]

@@ -308,8 +308,7 @@ fn failure(server: &Server, error: &wasmtime::Error) -> RequestFailure {
 fn finished_calls(store: &mut Store<GuestWasi>) -> Option<RequestCalls> {
     let tracer = store.data_mut().probes.take()?;
     let now = tracer.elapsed();
-    let (_, totals) = tracer.finish(now);
-    let totals = totals?;
+    let totals = tracer.finish_spans(now)?;
     Some(RequestCalls {
         filtered_calls: totals.root_filtered_calls,
         dropped: totals.dropped,
