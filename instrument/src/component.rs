@@ -89,7 +89,11 @@ pub fn instrument_component(
     let units =
         wobs_symbolize::component::code_units(wasm).map_err(|e| Error::Invalid(e.to_string()))?;
     let top_level: Vec<usize> = (0..units.len()).filter(|&u| units[u].top_level).collect();
-    let original = IndexSpaces::of(wasm)?;
+    // Only counted probes add items after the original's (their index spaces must be known).
+    let original = match options.abi {
+        ProbeAbi::Counted => Some(IndexSpaces::of(wasm)?),
+        _ => None,
+    };
     let mut options = options.clone();
     let unit_bytes: Vec<&[u8]> = top_level.iter().map(|&u| units[u].bytes(wasm)).collect();
     options
@@ -133,7 +137,9 @@ pub fn instrument_component(
     splice
         .parse_component(&mut component, wasmparser::Parser::new(0), wasm)
         .map_err(|e| Error::Invalid(format!("cannot re-encode the component: {e:?}")))?;
-    splice.emit_count_exports(&mut component, original);
+    if let Some(original) = original {
+        splice.emit_count_exports(&mut component, original);
+    }
     let out = component.finish();
     let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
     validator
@@ -368,12 +374,9 @@ impl Splice {
         component.section(&cores);
     }
 
-    /// With counted probes, the `wobs-counts-uN` exports (see the module's docs), placed after
+    /// The counted probes' `wobs-counts-uN` exports (see the module's docs), placed after
     /// everything of the original component, whose index spaces `original` measured.
     fn emit_count_exports(&self, component: &mut Component, original: IndexSpaces) {
-        if self.abi != ProbeAbi::Counted {
-            return;
-        }
         let probes = self.probes();
         let units: Vec<(usize, u32)> = self
             .probed

@@ -37,6 +37,11 @@ pub const COMPONENT_PROBE_PREFIX: &str = "wobs-probes-u";
 /// starts with (`wobs-counts-u3`); it has `count: func(id: u32) -> u64`.
 pub const COMPONENT_COUNTS_PREFIX: &str = "wobs-counts-u";
 
+/// Probe ids are function indices, and no module has more functions than wasm's implementation
+/// limit (wasmparser's `MAX_WASM_FUNCTIONS`): a map naming a higher id is rejected, so a damaged
+/// one cannot make a host allocate a table for billions of functions.
+pub const MAX_PROBE_ID: u32 = 1_000_000;
+
 /// Which host interface the probes call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProbeAbi {
@@ -259,6 +264,10 @@ impl ProbeMap {
         let mut probes = Vec::with_capacity(count.min(1 << 20) as usize);
         for _ in 0..count {
             let id = reader.u32()?;
+            // Hosts size tables by the highest id: one no module can have is a damaged map.
+            if id >= MAX_PROBE_ID {
+                return None;
+            }
             let len = reader.uleb()? as usize;
             let name = String::from_utf8(reader.take(len)?.to_vec()).ok()?;
             let code = reader.u32()?..reader.u32()?;
@@ -442,6 +451,21 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_no_module_can_have_is_a_damaged_map() {
+        let map = |id| ProbeMap {
+            abi: ProbeAbi::Counted,
+            probes: vec![Probe {
+                id,
+                name: "f".into(),
+                code: 0..1,
+            }],
+            ..ProbeMap::default()
+        };
+        assert!(ProbeMap::decode(&map(MAX_PROBE_ID - 1).encode()).is_some());
+        assert!(ProbeMap::decode(&map(u32::MAX).encode()).is_none());
+    }
 
     #[test]
     fn round_trips_and_maps_offsets() {
