@@ -439,8 +439,9 @@ fn pprof_labels(sampler: &str) {
             pprof.to_str().unwrap(),
             "-o",
             rec.to_str().unwrap(),
+            // fib 27 (~10 ms) ended before a single tick under two CPU hogs: "0 of 0".
             &example("fib"),
-            "27",
+            "30",
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
