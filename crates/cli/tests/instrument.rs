@@ -260,7 +260,8 @@ fn instrumented_preload_is_traced_as_its_own_module() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lib_work = function(&rec, "lib_work");
     assert_eq!(lib_work.module, 1);
-    assert_eq!(lib_work.calls, Some(1));
+    // driver.c's 100 rounds call it once each.
+    assert_eq!(lib_work.calls, Some(100));
     assert!(
         lib_work.self_samples > 0,
         "samples in an instrumented preload are symbolized"
