@@ -196,7 +196,7 @@ pub struct InstrumentFlags {
 
     /// Probe imports to emit: `wobs` (calls counted in the module, the host called only for
     /// timed calls), `wobs-v1` (the host called on every call), or `observe` for the Dylibso
-    /// Observe SDK's hosts. Components always get `wobs-v1`.
+    /// Observe SDK's hosts (modules only).
     #[arg(long, value_enum, default_value_t = AbiFlag::Wobs)]
     pub abi: AbiFlag,
 

@@ -579,8 +579,14 @@ fn guest_calls_in_a_request_are_spans_under_its_server_span() {
         return;
     };
     let receiver = otlp_support::http();
-    let server =
-        Server::start_exporting(&receiver, &["--span-min", "100us"], &component, TRACES_ONLY);
+    // A cache of its own, to read the component it instrumented.
+    let cache = scratch();
+    let env = [
+        TRACES_ONLY,
+        &[("WOBS_CACHE_DIR", cache.path().to_str().unwrap())],
+    ]
+    .concat();
+    let server = Server::start_exporting(&receiver, &["--span-min", "100us"], &component, &env);
     const TRACES: [&str; 2] = [
         "1af7651916cd43dd8448eb211c80319c",
         "2af7651916cd43dd8448eb211c80319c",
@@ -591,6 +597,19 @@ fn guest_calls_in_a_request_are_spans_under_its_server_span() {
     }
     let (code, stdout) = server.stop();
     assert_eq!(code, 0, "{stdout}");
+    // Counted probes (calls counted in the component, the host called only for timed calls), not
+    // ABI v1's host call on every call: the instrumented component imports `enter-counted`.
+    let instrumented: Vec<_> = std::fs::read_dir(cache.path().join("instrumented"))
+        .unwrap()
+        .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(instrumented.len(), 1);
+    assert!(
+        instrumented[0]
+            .windows(b"enter-counted".len())
+            .any(|w| w == b"enter-counted"),
+        "the served component was instrumented without counted probes"
+    );
 
     let spans = receiver.inbox.spans();
     for trace in TRACES {

@@ -107,14 +107,17 @@ impl ServeCommand {
         }
         let guest = LoadedGuest::load(&self.guest, &self.component)?;
         let guest = match self.span_min {
-            Some(_) => {
+            Some(span_min) => {
                 if !self.otlp.enabled() {
                     anyhow::bail!("--span-min makes spans for OTLP: add --otlp");
                 }
-                guest.instrumented(
-                    &wobs_instrument::Options::default(),
-                    self.guest.instrument_cache_dir().as_deref(),
-                )?
+                // Counted probes, as `run --otlp` uses: calls are counted in the component and
+                // only timed ones call the host (a component's host call costs hundreds of ns).
+                // The instrumenter's default, ABI v1, called the host on every call.
+                let mut options = wobs_instrument::Options::default();
+                options.abi = wobs_events::ProbeAbi::Counted;
+                options.time_leaves = span_min.is_zero();
+                guest.instrumented(&options, self.guest.instrument_cache_dir().as_deref())?
             }
             None => guest,
         };
