@@ -32,7 +32,13 @@ pub(crate) struct Layout {
     pub result_counts: Vec<u32>,
     /// Offset of each body's first instruction, by the body's start.
     pub first_instructions: HashMap<u32, u32>,
+    /// Table 0's functions (indices) from active element segments, by table index: what a C
+    /// function pointer, a table index, points to.
+    pub table_functions: Vec<Option<u32>>,
 }
+
+/// Largest table index read from element segments: a damaged offset must not allocate gigabytes.
+const MAX_TABLE_INDEX: u64 = 1 << 20;
 
 impl Layout {
     /// Reads the layout; `.debug_*` sections are copied only when `keep_debug`.
@@ -48,6 +54,7 @@ impl Layout {
             probe_imports: 0,
             result_counts: Vec::new(),
             first_instructions: HashMap::new(),
+            table_functions: Vec::new(),
         };
         // Result counts of the function types, by type index (non-function types: 0).
         let mut type_results: Vec<u32> = Vec::new();
@@ -84,6 +91,12 @@ impl Layout {
                     for ty in functions {
                         let results = type_results.get(ty? as usize).copied().unwrap_or(0);
                         layout.result_counts.push(results);
+                    }
+                }
+                Payload::ElementSection(elements) => {
+                    // Damaged segments cost function-pointer labels, nothing else.
+                    for element in elements.into_iter().flatten() {
+                        layout.read_element(element);
                     }
                 }
                 Payload::CodeSectionStart { range, .. } => {
@@ -159,4 +172,52 @@ impl Layout {
 
 fn offset(value: usize) -> Result<u32, Error> {
     u32::try_from(value).map_err(|_| Error::TooLarge)
+}
+
+impl Layout {
+    /// Records the functions an active element segment puts in table 0 at a constant offset.
+    fn read_element(&mut self, element: wasmparser::Element<'_>) {
+        let wasmparser::ElementKind::Active {
+            table_index: None | Some(0),
+            offset_expr,
+        } = element.kind
+        else {
+            return;
+        };
+        let Some(Ok(wasmparser::Operator::I32Const { value })) =
+            offset_expr.get_operators_reader().into_iter().next()
+        else {
+            return;
+        };
+        let functions: Vec<Option<u32>> = match element.items {
+            wasmparser::ElementItems::Functions(items) => {
+                items.into_iter().map(Result::ok).collect()
+            }
+            wasmparser::ElementItems::Expressions(_, items) => items
+                .into_iter()
+                .map(
+                    |item| match item.ok()?.get_operators_reader().read().ok()? {
+                        wasmparser::Operator::RefFunc { function_index } => Some(function_index),
+                        _ => None,
+                    },
+                )
+                .collect(),
+        };
+        let start = u64::from(value as u32);
+        if start + functions.len() as u64 > MAX_TABLE_INDEX {
+            return;
+        }
+        let end = start as usize + functions.len();
+        if self.table_functions.len() < end {
+            self.table_functions.resize(end, None);
+        }
+        for (slot, function) in self.table_functions[start as usize..end]
+            .iter_mut()
+            .zip(functions)
+        {
+            if function.is_some() {
+                *slot = function;
+            }
+        }
+    }
 }

@@ -19,18 +19,27 @@ pub(crate) struct DataSymbols {
     symbols: Vec<(u64, u64, String)>,
     /// Function bodies (module offsets) and names, sorted.
     functions: Vec<(std::ops::Range<u32>, String)>,
+    /// By table index, the module offset of the function there (a C function pointer's value is
+    /// its table index).
+    table: Vec<Option<u32>>,
 }
 
 impl DataSymbols {
-    /// Every global variable with an address in `dwarf`'s units, and the module's `functions`.
+    /// Every global variable with an address in `dwarf`'s units, the module's `functions`, and
+    /// its function table (module offsets by table index).
     pub(crate) fn read(
         dwarf: Option<&gimli::Dwarf<Reader>>,
         mut functions: Vec<(std::ops::Range<u32>, String)>,
+        table: Vec<Option<u32>>,
     ) -> DataSymbols {
         functions.sort_by_key(|(body, _)| body.start);
         let mut symbols = Vec::new();
         let Some(dwarf) = dwarf else {
-            return DataSymbols { symbols, functions };
+            return DataSymbols {
+                symbols,
+                functions,
+                table,
+            };
         };
         let mut headers = dwarf.units();
         while let Ok(Some(header)) = headers.next() {
@@ -46,7 +55,20 @@ impl DataSymbols {
         }
         symbols.sort();
         symbols.dedup_by_key(|(start, _, _)| *start);
-        DataSymbols { symbols, functions }
+        DataSymbols {
+            symbols,
+            functions,
+            table,
+        }
+    }
+
+    /// `twice` for a function pointer: its value is a table index (as the guest's own function
+    /// pointers are), else a module offset (as `&area` evaluates to).
+    pub(crate) fn function_pointer_label(&self, value: u64) -> Option<String> {
+        let in_table = usize::try_from(value)
+            .ok()
+            .and_then(|index| self.table.get(index).copied().flatten());
+        self.code_label(in_table.map_or(value, u64::from))
     }
 
     /// `area`, `sum_list+34`: the function whose code a module offset is in.
@@ -141,7 +163,15 @@ mod tests {
                 (0x1010, 64, "inventory".into()),
             ],
             functions: vec![(0x199..0x220, "area".into())],
+            table: vec![None, Some(0x199)],
         };
+        // A function pointer's value is a table index; `&area` is a module offset.
+        assert_eq!(symbols.function_pointer_label(1).as_deref(), Some("area"));
+        assert_eq!(
+            symbols.function_pointer_label(0x199).as_deref(),
+            Some("area")
+        );
+        assert_eq!(symbols.function_pointer_label(0), None);
         // Functions by module offset, apart from data addresses.
         assert_eq!(symbols.code_label(0x199).as_deref(), Some("area"));
         assert_eq!(symbols.code_label(0x1a7).as_deref(), Some("area+14"));

@@ -100,7 +100,7 @@ impl Printer<'_, '_> {
                 let address = self.pointer_value(value, pointer.size)?;
                 let pointee = self.types.resolve(&pointer.pointee)?;
                 let label = match &*self.types.strip(&pointee)? {
-                    Type::Function { .. } => self.code_label(address),
+                    Type::Function { .. } => self.function_pointer_label(address),
                     _ => self.label(address),
                 };
                 return Ok(format!(
@@ -142,11 +142,12 @@ impl Printer<'_, '_> {
             },
             Type::Array { element, count } => self.array(element, count.unwrap_or(0), value, depth),
             Type::Function { .. } => {
+                // `*f` of a function pointer is at its table index.
                 let address = value.address().unwrap_or(0);
                 Ok(format!(
                     "{{{}}} {address:#x}{}",
                     self.types.name(&ty),
-                    self.code_label(address)
+                    self.function_pointer_label(address)
                 ))
             }
             Type::Void => Ok(if self.types.language() == Language::Rust {
@@ -261,7 +262,15 @@ impl Printer<'_, '_> {
                 _ => text,
             });
         }
-        let label = self.label(address);
+        let to_function = self
+            .types
+            .resolve(pointee)
+            .and_then(|ty| self.types.strip(&ty))
+            .is_ok_and(|ty| matches!(*ty, Type::Function { .. }));
+        let label = match to_function {
+            true => self.function_pointer_label(address),
+            false => self.label(address),
+        };
         if language != Language::Rust && address != 0 && self.is_char(pointee) {
             return Ok(format!("{address:#x}{label} {}", self.c_string(address)));
         }
@@ -280,10 +289,10 @@ impl Printer<'_, '_> {
             .unwrap_or_default()
     }
 
-    /// ` <area>` for a function's module offset.
-    fn code_label(&self, offset: u64) -> String {
+    /// ` <twice>` for a function pointer (a table index, or a module offset).
+    fn function_pointer_label(&self, value: u64) -> String {
         self.data
-            .and_then(|data| data.code_label(offset))
+            .and_then(|data| data.function_pointer_label(value))
             .map(|label| format!(" <{label}>"))
             .unwrap_or_default()
     }

@@ -135,8 +135,18 @@ impl ModuleSymbols {
                 .function_bodies()
                 .map(|(index, body)| (body, self.symbol_name(index)))
                 .collect();
+            let table = self
+                .layout
+                .table_functions
+                .iter()
+                .map(|index| Some(self.function_body(index.as_ref().copied()?)?.start))
+                .collect();
             // Without DWARF, functions still have names (and globals none).
-            DataSymbols::read(self.debug_sections().map(|(_, dwarf)| dwarf), functions)
+            DataSymbols::read(
+                self.debug_sections().map(|(_, dwarf)| dwarf),
+                functions,
+                table,
+            )
         }))
     }
 
