@@ -97,6 +97,7 @@ cc lib            lib.c          -O1 -mexec-model=reactor
 cc driver         driver.c       -O1
 cc debugme        debugme.c      -O0   # -O0: every variable has a stack location for the debugger
 cc byvalue        byvalue.c      -O0   # -O0: aggregates passed by value, for the gdb parity test
+cc steps          steps.c        -O0   # -O0: every call stays a call, for the gdb parity test of `step`
 
 # ---------- C++ guests ----------------------------------------------------------
 # No C++ library (Debian has none for wasm32-wasi in clang 14's layout): no exceptions, no RTTI,

@@ -130,6 +130,12 @@ fn wobs_debug_prints_what_gdb_prints() {
             &["-O0", "-g"],
         ),
         (
+            "steps",
+            "examples/c/steps.c",
+            "examples/gdb/steps.gdb",
+            &["-O0", "-g"],
+        ),
+        (
             "byvalue",
             "examples/c/byvalue.c",
             "examples/gdb/byvalue.gdb",

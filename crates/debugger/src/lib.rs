@@ -550,8 +550,16 @@ impl Debugger {
                         }
                         let has_line = location.and_then(|l| self.source_of(l)).is_some();
                         // gdb names the frame when a step lands in another one (a call, a
-                        // return, an inlined call entered or left).
-                        if continuing || self.innermost_frame() != previous_frame {
+                        // return, an inlined call entered or left) — except a return into the
+                        // same function (recursion), where its step frame moved along with it.
+                        let now = self.innermost_frame();
+                        let returned_into_itself = matches!(
+                            (&now, &previous_frame),
+                            (Some(now), Some(before)) if now.depth < before.depth
+                                && now.function == before.function
+                                && now.source_function == before.source_function
+                        );
+                        if continuing || (now != previous_frame && !returned_into_itself) {
                             say!(self, "{}", self.describe_frame(0, false));
                         } else if !has_line {
                             // No line to show: say where, as gdb does for code without lines.

@@ -17,6 +17,10 @@ pub struct FunctionSpec {
     global: bool,
     /// The parameter list without spaces, parentheses included, when one was given.
     params: Option<String>,
+    /// The unqualified identifier, which every name the spec matches contains as written: a
+    /// cheap test that rejects almost every name of a large module before the exact one. Empty
+    /// (no test) for operators, whose demangled names have spaces the spec drops.
+    identifier: String,
 }
 
 impl FunctionSpec {
@@ -28,15 +32,24 @@ impl FunctionSpec {
             Some(rest) => (rest, true),
             None => (name, false),
         };
+        let unscoped = name.split(['<', '(']).next().unwrap_or(name);
+        let identifier = unscoped.rsplit("::").next().unwrap_or(unscoped);
         FunctionSpec {
             name: name.to_string(),
             global,
             params: params.map(normalize_params),
+            identifier: match identifier.starts_with("operator") {
+                true => String::new(),
+                false => identifier.to_string(),
+            },
         }
     }
 
     /// Whether the demangled function name `candidate` is one the spec names.
     pub fn matches(&self, candidate: &str) -> bool {
+        if !candidate.contains(self.identifier.as_str()) {
+            return false;
+        }
         let (name, params) = split_signature(candidate);
         let name: String = without_return_type(name)
             .chars()

@@ -26,9 +26,11 @@
 //! each compilation unit lazily on first lookup; after that a lookup is a binary search. Callers that
 //! see the same offset many times (profilers) should cache results per offset.
 
+mod calls;
 pub mod component;
 mod demangle;
 mod dwarf;
+mod function_names;
 mod function_spec;
 mod layout;
 mod lines;
@@ -87,6 +89,11 @@ pub struct ModuleSymbols {
     original: Option<Original>,
     /// Global variables by address, read from DWARF the first time a pointer is printed.
     data_symbols: std::sync::OnceLock<variables::DataSymbols>,
+    /// DWARF's functions and inlined copies by name, for breakpoints: built once, maybe in the
+    /// background.
+    function_names: function_names::SharedFunctionNames,
+    /// The module's bytes, when a debugger keeps them to read calls from code.
+    module_bytes: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 /// What `wobs.map` says about an instrumented module's original, for lookups that must answer in
@@ -165,6 +172,8 @@ impl ModuleSymbols {
             dwarf,
             original,
             data_symbols: std::sync::OnceLock::new(),
+            function_names: Default::default(),
+            module_bytes: None,
         })
     }
 
@@ -200,6 +209,23 @@ impl ModuleSymbols {
             u64::from(body.start.checked_sub(start)?),
             u64::from(body.end.checked_sub(start)?),
         ))
+    }
+
+    /// Starts building the index of DWARF's function names that breakpoints by function name use,
+    /// on a thread of its own, so that the first `break NAME` does not walk all of the DWARF (hundreds of ms on a large
+    /// debug build). A lookup before it is done waits for it.
+    pub fn index_in_background(&self) {
+        let Dwarf::Usable(_, dwarf) = &self.dwarf else {
+            return;
+        };
+        let (dwarf, index) = (dwarf.clone(), self.function_names.clone());
+        let spawned = std::thread::Builder::new()
+            .name("wobs-function-names".into())
+            .spawn(move || {
+                index.get_or_init(|| function_names::FunctionNames::build(&dwarf));
+            });
+        // Without a thread the first lookup builds it.
+        drop(spawned);
     }
 
     /// True when DWARF is present and used.

@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use gimli::Reader as _;
-
 use crate::dwarf::Dwarf;
+use crate::function_names::FunctionNames;
 use crate::function_spec::FunctionSpec;
 use crate::ModuleSymbols;
 
@@ -55,29 +54,41 @@ impl ModuleSymbols {
             .iter()
             .filter(|(index, _)| self.names.get(index).is_some_and(|n| spec.matches(n)))
             .collect();
-        let candidates = if named.is_empty() {
-            self.layout
-                .bodies
-                .iter()
-                .filter(|(_, body)| {
-                    self.lookup(body.start)
-                        .last()
-                        .is_some_and(|outer| spec.matches(&outer.function))
-                })
-                .collect()
+        // What frames call a function with neither a name nor DWARF.
+        let unnamed = name
+            .trim()
+            .strip_prefix("wasm-function[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|index| index.parse().ok())
+            .and_then(|index| self.function_body(index));
+        let candidates: Vec<std::ops::Range<u32>> = if let Some(body) = unnamed {
+            vec![body]
+        } else if named.is_empty() {
+            let mut bodies: Vec<_> = self
+                .function_names()
+                .map(|names| names.defined(&spec))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|address| self.body_of_dwarf_address(address))
+                .collect();
+            bodies.sort_unstable_by_key(|body| body.start);
+            bodies.dedup();
+            bodies
         } else {
-            named
+            named.into_iter().map(|(_, body)| body.clone()).collect()
         };
         let mut offsets: Vec<u32> = candidates
             .into_iter()
-            .map(|(_, body)| {
+            .map(|body| {
                 self.after_prologue(body.clone())
                     .or_else(|| self.layout.first_instructions.get(&body.start).copied())
                     .unwrap_or(body.start)
             })
             .collect();
         offsets.extend(
-            self.inlined_entries(&spec)
+            self.function_names()
+                .map(|names| names.inlined(&spec))
+                .unwrap_or_default()
                 .into_iter()
                 .filter_map(|address| self.offset_of_address(address)),
         );
@@ -175,50 +186,38 @@ impl ModuleSymbols {
         self.after_prologue(body.clone())
     }
 
-    /// First DWARF addresses of the inlined copies of the functions `spec` names: by their
-    /// linkage name demangled (C++, Rust: qualified, with parameters), else their plain name.
-    fn inlined_entries(&self, spec: &FunctionSpec) -> Vec<u64> {
+    /// The index of DWARF's function names, built now unless it was built or is being built in
+    /// the background; `None` without usable DWARF.
+    fn function_names(&self) -> Option<&FunctionNames> {
         let Dwarf::Usable(_, dwarf) = &self.dwarf else {
-            return Vec::new();
+            return None;
         };
-        let mut found = Vec::new();
-        let mut headers = dwarf.units();
-        while let Ok(Some(header)) = headers.next() {
-            let Ok(unit) = dwarf.unit(header) else {
-                continue;
-            };
-            let mut entries = unit.entries();
-            while let Ok(Some(entry)) = entries.next_dfs() {
-                if entry.tag() != gimli::DW_TAG_inlined_subroutine {
-                    continue;
-                }
-                let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
-                    Some(gimli::AttributeValue::UnitRef(origin)) => origin,
-                    _ => continue,
-                };
-                let Ok(origin) = unit.entry(origin) else {
-                    continue;
-                };
-                let name_of = |attr| {
-                    let value = origin.attr_value(attr)?;
-                    let name = dwarf.attr_string(&unit, value).ok()?;
-                    Some(String::from_utf8_lossy(&name.to_slice().ok()?).into_owned())
-                };
-                let named = match name_of(gimli::DW_AT_linkage_name) {
-                    Some(linkage) => spec.matches(&crate::demangle(&linkage)),
-                    None => name_of(gimli::DW_AT_name).is_some_and(|n| spec.matches(&n)),
-                };
-                if !named {
-                    continue;
-                }
-                if let Ok(mut ranges) = dwarf.die_ranges(&unit, entry) {
-                    if let Ok(Some(range)) = ranges.next() {
-                        found.push(range.begin);
-                    }
-                }
+        Some(
+            self.function_names
+                .get_or_init(|| FunctionNames::build(dwarf)),
+        )
+    }
+
+    /// The body (module offsets) of the function containing DWARF address `address`.
+    fn body_of_dwarf_address(&self, address: u64) -> Option<std::ops::Range<u32>> {
+        let address = u32::try_from(address).ok()?;
+        match &self.original {
+            Some(original) if original.carried_dwarf => {
+                let old = address.checked_add(original.map.original_code_start?)?;
+                let moved = original
+                    .map
+                    .functions
+                    .iter()
+                    .find(|f| f.old.contains(&old))?;
+                Some(moved.new.clone())
             }
+            _ => Some(
+                self.layout
+                    .body_at(address.checked_add(self.layout.code_start)?)?
+                    .1
+                    .clone(),
+            ),
         }
-        found
     }
 
     /// The first offset in `body` whose line differs from the body's first line.

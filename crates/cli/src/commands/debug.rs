@@ -53,11 +53,32 @@ impl DebugCommand {
         engine_options.cache_dir = self.guest.cache_dir();
         engine_options.guest_debug = true;
         let engine = Engine::new(&engine_options)?;
-        let compiled = guest.compile(&engine)?;
+        // Symbols are read while the code compiles (from the cache, decompression on one core),
+        // and each module's index of inlined names builds in the background from then on: the
+        // first `break NAME` on a large debug build finds it ready.
+        let (compiled, read) = std::thread::scope(|scope| {
+            let reading = scope.spawn(|| {
+                all.iter()
+                    .map(|m| {
+                        let mut symbols = ModuleSymbols::new(m.bytes());
+                        if let Ok(symbols) = &mut symbols {
+                            symbols.keep_module_bytes(m.bytes.clone());
+                            symbols.index_in_background();
+                        }
+                        symbols
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let compiled = guest.compile(&engine);
+            (compiled, reading.join())
+        });
         // After compiling: a module wasmtime rejects gets exactly one message.
+        let compiled = compiled?;
+        let read = read.map_err(|_| anyhow::anyhow!("reading the symbols failed"))?;
         let symbols: Vec<Option<SharedSymbols>> = all
             .iter()
-            .map(|m| match ModuleSymbols::new(m.bytes()) {
+            .zip(read)
+            .map(|(m, symbols)| match symbols {
                 Ok(symbols) => {
                     if let Some(problem) = symbols.dwarf_problem() {
                         eprintln!(

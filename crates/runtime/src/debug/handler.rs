@@ -61,6 +61,9 @@ enum Decision {
     Run,
     /// A call the step goes over: run it at full speed until it returns.
     SkipCall,
+    /// The step returned into the middle of its caller's line: step on to where a line starts
+    /// there, as gdb does (the rest of the line runs first).
+    FinishLine,
 }
 
 /// Stops single-stepping until the call made from the frame at `caller` returns. A caller frame's
@@ -234,8 +237,10 @@ impl Handler {
             // Back in the stepping frame: single-step again.
             let _ = disarm_return(&self.shared, &mut control, store);
         }
-        // A line stop of a `next` hit by a deeper (recursive) activation of its function.
-        if !control.line_stops.is_empty() && depth > start {
+        // A line stop hit by a deeper (recursive) activation of the stepping function; a `step`'s
+        // stops one call deeper are where its callees begin, and decided below.
+        let into = matches!(control.mode, Mode::Line { into: true, .. });
+        if control.line_stops.is_some() && depth > start + usize::from(into) {
             return at_breakpoint.then_some(StopReason::Breakpoint);
         }
         let decision = match &control.mode {
@@ -267,7 +272,10 @@ impl Handler {
                 inlined,
             } => {
                 if depth < *start {
-                    Decision::Stop
+                    match self.is_line_start(here) {
+                        Some(false) => Decision::FinishLine,
+                        _ => Decision::Stop,
+                    }
                 } else if depth == *start {
                     let now = match into {
                         true => self.line_at(here),
@@ -290,6 +298,12 @@ impl Handler {
         };
         match decision {
             Decision::Stop => Some(StopReason::Step),
+            Decision::FinishLine => {
+                let into = matches!(control.mode, Mode::Line { into: true, .. });
+                drop(control);
+                let _ = apply(&self.shared, store, Resume::StepLine { into }, Some(stack));
+                None
+            }
             Decision::SkipCall => {
                 // Short calls are cheaper to single-step through than to skip: every breakpoint
                 // edit re-publishes the module's code (~100 ms for 50 MB). Long ones run free
@@ -308,6 +322,14 @@ impl Handler {
     /// The source line at `location` (innermost frame), when it has a real one.
     fn line_at(&self, location: CodeLocation) -> Option<(Option<String>, u32)> {
         line_at(&self.shared, location)
+    }
+
+    /// Whether a line starts at `location` (`None` without line information there).
+    fn is_line_start(&self, location: CodeLocation) -> Option<bool> {
+        let Some(Some(symbols)) = self.shared.symbols.get(location.module as usize) else {
+            return None;
+        };
+        symbols.lock().ok()?.is_line_start(location.offset)
     }
 
     /// Whether `location` is past its function's prologue (true when that is unknown).
@@ -491,18 +513,15 @@ pub(crate) fn apply(
     // function (or to its return): single-stepping a large module costs wasmtime a patch at every
     // instruction of the module, a few breakpoints cost a few.
     let line_stops = match (resume, stack) {
-        (Resume::StepLine { into: false }, Some(stack)) => line_stops(shared, stack),
-        _ => Vec::new(),
+        (Resume::StepLine { into }, Some(stack)) => line_stops(shared, stack, into),
+        _ => None,
     };
     let single_step = match shared.control.lock() {
         Ok(mut control) => {
             control.mode = mode;
             control.returning = None;
             control.skipped_steps = 0;
-            control.line_stops = match control.watches.is_empty() {
-                true => line_stops,
-                false => Vec::new(),
-            };
+            control.line_stops = line_stops.filter(|_| control.watches.is_empty());
             control.single_steps()
         }
         Err(_) => false,
@@ -515,31 +534,45 @@ pub(crate) fn apply(
     Ok(())
 }
 
-/// Where a `next` from the top of `stack` can stop: the other line starts of its function and the
-/// caller's return address; none without line information (the step then single-steps).
-fn line_stops(shared: &Shared, stack: &[Frame]) -> Vec<CodeLocation> {
-    let Some(here) = stack.first().map(|f| f.location) else {
-        return Vec::new();
-    };
+/// Where a `next` (or, `into`, a `step`) from the top of `stack` can stop: the other line starts
+/// of its function, the caller's return address and, for a `step`, where each function it calls
+/// is past its prologue (those with line information). In a function without line information
+/// both run to its return, as gdb's do (or, in the outermost function, to the end). `None` —
+/// the step then single-steps — for a `step` out of a function whose calls are not all direct
+/// (an indirect or tail call can land anywhere).
+fn line_stops(shared: &Shared, stack: &[Frame], into: bool) -> Option<Vec<CodeLocation>> {
+    let here = stack.first()?.location;
+    let caller = stack.get(1).map(|caller| caller.location);
     let Some(Some(symbols)) = shared.symbols.get(here.module as usize) else {
-        return Vec::new();
+        return Some(caller.into_iter().collect());
     };
-    let starts = symbols
-        .lock()
-        .map(|s| s.line_starts(here.offset))
-        .unwrap_or_default();
+    let symbols = symbols.lock().ok()?;
+    let starts = symbols.line_starts(here.offset);
     if starts.is_empty() {
-        return Vec::new();
+        return Some(caller.into_iter().collect());
     }
-    starts
+    let entries = match into {
+        false => Vec::new(),
+        true => symbols
+            .direct_callees(here.offset)?
+            .into_iter()
+            .filter_map(|index| symbols.prologue_end(symbols.function_body(index)?.start))
+            .collect(),
+    };
+    let at = |offset| CodeLocation {
+        module: here.module,
+        offset,
+    };
+    let mut stops: Vec<CodeLocation> = starts
         .into_iter()
         .filter(|&offset| offset != here.offset)
-        .map(|offset| CodeLocation {
-            module: here.module,
-            offset,
-        })
-        .chain(stack.get(1).map(|caller| caller.location))
-        .collect()
+        .chain(entries)
+        .map(at)
+        .chain(caller)
+        .collect();
+    stops.sort_unstable_by_key(|l| (l.module, l.offset));
+    stops.dedup();
+    Some(stops)
 }
 
 /// Replaces wasmtime's breakpoints with the front end's set (and the line stops of a `next`).

@@ -212,16 +212,17 @@ pub(crate) struct Control {
     pub skipped_steps: u64,
     /// Watched memory and the bytes it held at the last instruction (read at the first one).
     pub watches: Vec<(WatchRange, Option<Vec<u8>>)>,
-    /// While `next` runs without single-stepping: temporary breakpoints at every line start of
-    /// the stepping function and at its return address.
-    pub line_stops: Vec<CodeLocation>,
+    /// While a `next` or `step` runs without single-stepping: its temporary breakpoints (every
+    /// line start of the stepping function, its return address, a `step`'s callees), possibly
+    /// none (a step out of the outermost function runs to a user breakpoint or the end).
+    pub line_stops: Option<Vec<CodeLocation>>,
 }
 
 impl Control {
     /// Whether wasmtime must raise an event at every instruction: a step (unless it runs from
     /// line stop to line stop), or watched memory.
     pub fn single_steps(&self) -> bool {
-        (self.mode.single_steps() && self.line_stops.is_empty()) || !self.watches.is_empty()
+        (self.mode.single_steps() && self.line_stops.is_none()) || !self.watches.is_empty()
     }
 
     /// The breakpoints wasmtime must have: the front end's and the line stops.
@@ -230,6 +231,7 @@ impl Control {
         wanted.extend(
             self.line_stops
                 .iter()
+                .flatten()
                 .filter(|l| !self.breakpoints.contains(l)),
         );
         wanted
@@ -424,7 +426,7 @@ fn guest_thread(
             returning: None,
             skipped_steps: 0,
             watches: Vec::new(),
-            line_stops: Vec::new(),
+            line_stops: None,
         }),
     });
     // Only an interrupt or the time limit advances the epoch; each advance raises one debug
