@@ -165,7 +165,7 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
     }
 
     let names = abi::names(options.abi);
-    let probes = probe_funcs(&mut module, options.abi, &selected);
+    let probes = probe_funcs(&mut module, options, &selected);
     for (id, probe) in &selected {
         let ty = module.funcs.get(*id).ty();
         let results = module.types.get(ty).results().to_vec();
@@ -247,9 +247,10 @@ pub fn instrument(wasm: &[u8], options: &Options) -> Result<Instrumented, Error>
 /// exported under [`CountedLayout`]'s names.
 fn probe_funcs(
     module: &mut walrus::Module,
-    abi: ProbeAbi,
+    options: &Options,
     selected: &[(FunctionId, Probe)],
 ) -> ProbeFuncs {
+    let abi = options.abi;
     let names = abi::names(abi);
     let probe_ty = import_type(&mut module.types, &[ValType::I32]);
     if abi != ProbeAbi::Counted {
@@ -291,6 +292,7 @@ fn probe_funcs(
         memory,
         calls,
         layout,
+        per_function: options.per_function_counts,
     }
 }
 

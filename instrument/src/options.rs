@@ -30,6 +30,11 @@ pub struct Options {
     pub count_only: Vec<u32>,
     /// Also probe `memory.grow` (pages requested and result). Default: false.
     pub memory: bool,
+    /// With [`ProbeAbi::Counted`]: every function counts its calls in its own counter. Default:
+    /// true. A host that needs only the calls-so-far counter (spans' `filtered_calls`: a served
+    /// component's requests) turns it off; the counters then stay 0, and a function that is only
+    /// counted touches no memory at all.
+    pub per_function_counts: bool,
     /// Exports (globs) under which no function gets a probe: the export and everything it
     /// reaches by direct calls. A component's `cabi_realloc` and `cabi_post_*` run while the
     /// component model forbids calls out of the instance, which a probe is. Default: none
@@ -48,6 +53,7 @@ impl Default for Options {
             time_leaves: false,
             count_only: Vec::new(),
             memory: false,
+            per_function_counts: true,
             unprobed_exports: Vec::new(),
         }
     }

@@ -61,6 +61,9 @@ pub enum ProbeFuncs {
         calls: GlobalId,
         /// Where each function's counter and throttle byte are.
         layout: CountedLayout,
+        /// Whether each function counts its calls in its counter (else only the calls-so-far
+        /// global is bumped, and the counters stay 0).
+        per_function: bool,
     },
 }
 
@@ -111,33 +114,39 @@ impl ProbeCode {
                 memory,
                 calls,
                 layout,
+                per_function,
                 ..
             } => {
                 let count = at(CountedLayout::count(self.id), 8);
-                let mut entry = code([
-                    i32_const(0),
-                    i32_const(0),
-                    Instr::Load(Load {
-                        memory,
-                        kind: LoadKind::I64 { atomic: false },
-                        arg: count,
-                    }),
-                    i64_const(1),
-                    Instr::Binop(Binop {
-                        op: BinaryOp::I64Add,
-                    }),
-                    Instr::Store(Store {
-                        memory,
-                        kind: StoreKind::I64 { atomic: false },
-                        arg: count,
-                    }),
+                let mut entry = match per_function {
+                    true => code([
+                        i32_const(0),
+                        i32_const(0),
+                        Instr::Load(Load {
+                            memory,
+                            kind: LoadKind::I64 { atomic: false },
+                            arg: count,
+                        }),
+                        i64_const(1),
+                        Instr::Binop(Binop {
+                            op: BinaryOp::I64Add,
+                        }),
+                        Instr::Store(Store {
+                            memory,
+                            kind: StoreKind::I64 { atomic: false },
+                            arg: count,
+                        }),
+                    ]),
+                    false => Vec::new(),
+                };
+                entry.extend(code([
                     Instr::GlobalGet(GlobalGet { global: calls }),
                     i64_const(1),
                     Instr::Binop(Binop {
                         op: BinaryOp::I64Add,
                     }),
                     Instr::GlobalSet(GlobalSet { global: calls }),
-                ]);
+                ]));
                 let Some(timed) = self.timed else {
                     return entry;
                 };

@@ -114,9 +114,11 @@ impl ServeCommand {
                 // Counted probes, as `run --otlp` uses: calls are counted in the component and
                 // only timed ones call the host (a component's host call costs hundreds of ns).
                 // The instrumenter's default, ABI v1, called the host on every call.
+                // Requests' counts are never read: the calls-so-far counter is all spans need.
                 let mut options = wobs_instrument::Options::default();
                 options.abi = wobs_events::ProbeAbi::Counted;
                 options.time_leaves = span_min.is_zero();
+                options.per_function_counts = false;
                 guest.instrumented(&options, self.guest.instrument_cache_dir().as_deref())?
             }
             None => guest,
