@@ -466,6 +466,12 @@ fn pprof_labels(sampler: &str) {
         .filter(|l| l.key == key)
         .map(|l| profile.string_table[l.str as usize].as_str())
         .collect();
+    // Enough samples for the shares below to mean something (fib 30 lasts ~100 ms at 200 µs).
+    assert!(
+        profile.sample.len() >= 10,
+        "{} pprof samples: too few to judge their labels",
+        profile.sample.len()
+    );
     assert!(
         labelled.len() * 10 >= profile.sample.len() * 9,
         "{} of {} samples labelled",
