@@ -120,6 +120,9 @@ pub(crate) struct Tracer {
     counts: Vec<Option<Vec<u64>>>,
     /// Functions throttled by any tracer sharing it (a served component's requests).
     shared_throttle: Option<Arc<SharedThrottle>>,
+    /// The functions timed at least once, in the order first timed: what a finished tracer adds
+    /// to the shared throttle and what [`Tracer::reuse`] clears, without a pass over every probe.
+    touched: Vec<FuncKey>,
 }
 
 /// Highest probe id + 1 of a module's probe map (0 without probes): a slot per id.
@@ -159,19 +162,26 @@ impl SharedThrottle {
         Some(&self.units.get(module as usize)?.get(id as usize)?.throttled)
     }
 
-    /// Adds a finished tracer's timed calls and throttles what `throttle` says of the totals.
-    fn add(&self, stats: &[Vec<Stats>], throttle: Throttle) {
+    /// Adds a finished tracer's timed calls (of the functions `touched`) and throttles what
+    /// `throttle` says of the totals.
+    fn add(&self, stats: &[Vec<Stats>], touched: &[FuncKey], throttle: Throttle) {
         use std::sync::atomic::Ordering::Relaxed;
-        for (unit, stats) in self.units.iter().zip(stats) {
-            for (shared, stats) in unit.iter().zip(stats).filter(|(_, s)| s.calls > 0) {
-                let total = Stats {
-                    calls: shared.calls.fetch_add(stats.calls, Relaxed) + stats.calls,
-                    timed_ns: shared.timed_ns.fetch_add(stats.timed_ns, Relaxed) + stats.timed_ns,
-                    ..Stats::default()
-                };
-                if throttle.throttles(&total) {
-                    shared.throttled.store(true, Relaxed);
-                }
+        for &(unit, id) in touched {
+            let (Some(shared), Some(stats)) = (
+                self.units
+                    .get(unit as usize)
+                    .and_then(|u| u.get(id as usize)),
+                stats.get(unit as usize).and_then(|s| s.get(id as usize)),
+            ) else {
+                continue;
+            };
+            let total = Stats {
+                calls: shared.calls.fetch_add(stats.calls, Relaxed) + stats.calls,
+                timed_ns: shared.timed_ns.fetch_add(stats.timed_ns, Relaxed) + stats.timed_ns,
+                ..Stats::default()
+            };
+            if throttle.throttles(&total) {
+                shared.throttled.store(true, Relaxed);
             }
         }
     }
@@ -285,7 +295,35 @@ impl Tracer {
             last_count: vec![0; maps_len],
             counts: vec![None; maps_len],
             shared_throttle: None,
+            touched: Vec::new(),
         }
+    }
+
+    /// Makes a finished tracer (see [`Tracer::finish_spans`]) as good as new, for another run of
+    /// the same code with `spans` and a clock starting at `start` (`start_unix_ns` on the wall
+    /// clock): a served component's requests reuse tracers instead of allocating per-function
+    /// figures for every probe per request.
+    pub fn reuse(&mut self, spans: Option<SpanOptions>, start: Instant, start_unix_ns: u64) {
+        for (module, id) in self.touched.drain(..) {
+            if let Some(stats) = self
+                .stats
+                .get_mut(module as usize)
+                .and_then(|s| s.get_mut(id as usize))
+            {
+                *stats = Stats::default();
+            }
+        }
+        let active = self.active();
+        self.spans = spans.filter(|_| active).map(|s| SpanEmitter::new(s, None));
+        self.stack.clear();
+        self.edges.clear();
+        self.paths = self.paths.take().map(|_| PathTree::default());
+        (self.unbalanced, self.closed_at_end) = (0, 0);
+        (self.memory_grows, self.pages_requested) = (0, 0);
+        (self.calls_seen, self.calls_at_top) = (0, 0);
+        self.last_count.fill(0);
+        self.counts.fill(None);
+        self.start_clock(start, start_unix_ns);
     }
 
     /// Throttles what `shared` says was throttled elsewhere, and tells it what this one throttles.
@@ -378,8 +416,12 @@ impl Tracer {
             self.unbalanced += 1;
             return;
         };
+        let first = stats.calls == 0;
         stats.calls += 1;
         stats.active += 1;
+        if first {
+            self.touched.push((module, id));
+        }
         if self.paths.is_none() {
             // With call paths, edges are summed from them at the end instead.
             let caller = self.stack.last().map(|f| (f.module, f.id));
@@ -484,7 +526,7 @@ impl Tracer {
             self.close_top(now, true);
         }
         if let (Some(shared), Some(throttle)) = (&self.shared_throttle, self.throttle) {
-            shared.add(&self.stats, throttle);
+            shared.add(&self.stats, &self.touched, throttle);
         }
         if let Some(spans) = &mut self.spans {
             spans.untimed_at_root(self.calls_seen.saturating_sub(self.calls_at_top));
@@ -494,7 +536,7 @@ impl Tracer {
 
     /// [`Tracer::finish`] for a tracer kept for its spans only (a served request's): the
     /// per-function figures are not gathered.
-    pub fn finish_spans(mut self, now: u64) -> Option<SpanTotals> {
+    pub fn finish_spans(&mut self, now: u64) -> Option<SpanTotals> {
         self.close_spans(now)
     }
 
@@ -614,6 +656,37 @@ mod tests {
             assert_eq!(next.exit_counted(0, 2, 1, 1), i32::from(finished > 3));
             next.finish_spans(2);
         }
+    }
+
+    /// A reused tracer starts from nothing (its figures are the new run's only) and still adds
+    /// what it timed to the shared throttle.
+    #[test]
+    fn a_reused_tracer_starts_afresh_and_keeps_sharing() {
+        let mut t = tracer();
+        t.throttle = Some(Throttle {
+            after_calls: 3,
+            below: 100,
+        });
+        t.share_throttle(Arc::new(SharedThrottle::new(&t.maps)));
+        let mut lives = Vec::new();
+        for _ in 0..3 {
+            let mut verdicts = Vec::new();
+            for call in 0..2u64 {
+                t.enter_counted(0, 1, call + 1, call * 10);
+                verdicts.push(t.exit_counted(0, 1, call + 1, call * 10 + 1));
+            }
+            t.finish_spans(100);
+            t.reuse(None, Instant::now(), 0);
+            lives.push(verdicts);
+        }
+        // Two calls a life never throttle on their own; the totals do once two lives finished.
+        assert_eq!(lives, [[0, 0], [0, 0], [1, 1]]);
+        t.enter_counted(0, 2, 1, 0);
+        t.exit_counted(0, 2, 1, 5);
+        let (trace, _) = t.finish(10);
+        let calls: Vec<(u32, u64)> = trace.functions.iter().map(|f| (f.id, f.calls)).collect();
+        assert_eq!(calls, [(2, 1)]);
+        assert_eq!(trace.unbalanced, 0);
     }
 
     #[test]

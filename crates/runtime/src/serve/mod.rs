@@ -167,7 +167,13 @@ pub(crate) struct Server {
     probes: Vec<Option<Arc<ProbeMap>>>,
     /// The functions any request throttled.
     throttled: Arc<SharedThrottle>,
+    /// Tracers of finished requests, for the next ones (at most [`MAX_FREE_TRACERS`]).
+    tracers: std::sync::Mutex<Vec<Box<crate::tracer::Tracer>>>,
 }
+
+/// Finished requests' tracers kept for reuse: enough for the requests that run at once on a
+/// machine of a few dozen cores; beyond that a tracer is freed.
+const MAX_FREE_TRACERS: usize = 64;
 
 async fn serve_until_signalled(
     engine: &Engine,
@@ -228,6 +234,7 @@ async fn serve_until_signalled(
             None => Vec::new(),
         },
         throttled: Arc::new(SharedThrottle::new(&component.probes)),
+        tracers: Default::default(),
     });
     server.observer.listening(local);
 

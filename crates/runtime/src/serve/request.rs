@@ -68,7 +68,7 @@ impl Server {
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, request, out)
                     .await;
-                pending.calls(finished_calls(&mut store));
+                pending.calls(server.finished_calls(&mut store));
                 handled
             }
         });
@@ -178,6 +178,14 @@ impl Server {
             return None;
         }
         let spans = SpanOptions::kept(min, trace.span_id, super::MAX_SPANS_PER_REQUEST);
+        let (start, start_unix_ns) = (std::time::Instant::now(), unix_ns());
+        // A finished request's tracer, if one is free: its per-function figures are allocated
+        // once, not per request.
+        let reused = self.tracers.lock().ok().and_then(|mut free| free.pop());
+        if let Some(mut tracer) = reused {
+            tracer.reuse(Some(spans), start, start_unix_ns);
+            return Some(tracer);
+        }
         let mut tracer = Tracer::new(
             self.probes.clone(),
             Some(spans),
@@ -186,8 +194,27 @@ impl Server {
             self.options.guest.throttle,
         );
         tracer.share_throttle(self.throttled.clone());
-        tracer.start_clock(std::time::Instant::now(), unix_ns());
+        tracer.start_clock(start, start_unix_ns);
         Some(Box::new(tracer))
+    }
+
+    /// The guest's calls in the request `store` served, once its handler returned: calls still
+    /// open (a trap) end now. The tracer goes back to the free ones.
+    fn finished_calls(&self, store: &mut Store<GuestWasi>) -> Option<RequestCalls> {
+        let mut tracer = store.data_mut().probes.take()?;
+        let now = tracer.elapsed();
+        let totals = tracer.finish_spans(now);
+        if let Ok(mut free) = self.tracers.lock() {
+            if free.len() < super::MAX_FREE_TRACERS {
+                free.push(tracer);
+            }
+        }
+        let totals = totals?;
+        Some(RequestCalls {
+            filtered_calls: totals.root_filtered_calls,
+            dropped: totals.dropped,
+            spans: totals.spans,
+        })
     }
 
     /// What is known of a request when it arrives.
@@ -301,19 +328,6 @@ fn failure(server: &Server, error: &wasmtime::Error) -> RequestFailure {
         backtrace,
         timed_out: false,
     }
-}
-
-/// The guest's calls in the request `store` served, once its handler returned: calls still open
-/// (a trap) end now.
-fn finished_calls(store: &mut Store<GuestWasi>) -> Option<RequestCalls> {
-    let tracer = store.data_mut().probes.take()?;
-    let now = tracer.elapsed();
-    let totals = tracer.finish_spans(now)?;
-    Some(RequestCalls {
-        filtered_calls: totals.root_filtered_calls,
-        dropped: totals.dropped,
-        spans: totals.spans,
-    })
 }
 
 /// A request whose record waits for its handler and its response body to end.
