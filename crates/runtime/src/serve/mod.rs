@@ -167,7 +167,9 @@ pub(crate) struct Server {
     probes: Vec<Option<Arc<ProbeMap>>>,
     /// The functions any request throttled.
     throttled: Arc<SharedThrottle>,
-    /// Tracers of finished requests, for the next ones (at most [`MAX_FREE_TRACERS`]).
+    /// Tracers of finished requests, for the next ones (at most [`MAX_FREE_TRACERS`]). Boxed as a
+    /// request's store holds them, so they move between the two without being copied.
+    #[allow(clippy::vec_box)]
     tracers: std::sync::Mutex<Vec<Box<crate::tracer::Tracer>>>,
 }
 
