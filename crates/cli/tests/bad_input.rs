@@ -359,6 +359,78 @@ fn seeded_module_mutants_end_cleanly() {
     }
 }
 
+/// Byte ranges of a component's core modules whose code (`code`) or DWARF (`debug`) can be
+/// broken in place: the code section and the `.debug_*` payloads of each nested module.
+fn component_ranges(
+    component: &[u8],
+) -> (Vec<std::ops::Range<usize>>, Vec<std::ops::Range<usize>>) {
+    let (mut code, mut debug) = (Vec::new(), Vec::new());
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        if let Ok(wasmparser::Payload::ModuleSection {
+            unchecked_range, ..
+        }) = payload
+        {
+            let module = &component[unchecked_range.clone()];
+            let (module_code, module_debug) = ranges(module);
+            let at = |r: std::ops::Range<usize>| {
+                r.start + unchecked_range.start..r.end + unchecked_range.start
+            };
+            if !module_code.is_empty() {
+                code.push(at(module_code));
+            }
+            debug.extend(module_debug.into_iter().map(at));
+        }
+    }
+    (code, debug)
+}
+
+/// Fresh seeded mutants of an example wrapped as a component (the preview-1 adapter and its
+/// shims besides the example's own module) through `run`, `trace`, `instrument`, `debug` and
+/// `bench`: truncated, with a nested module's code broken, and with a nested module's DWARF
+/// broken in a component that still validates.
+#[test]
+fn seeded_component_mutants_end_cleanly() {
+    let dir = scratch();
+    let original = std::fs::read(common::component(dir.path(), "debugme", "command")).unwrap();
+    let (code, debug) = component_ranges(&original);
+    assert!(code.len() >= 2 && !debug.is_empty(), "{code:?} {debug:?}");
+    let mut rng = Rng(0x5EED_0017);
+    for i in 0..6 {
+        let mut wasm = original.clone();
+        let kind = match i % 3 {
+            0 => {
+                wasm.truncate(rng.below(wasm.len()));
+                "truncated"
+            }
+            1 => {
+                let section = &code[rng.below(code.len())];
+                for _ in 0..4 {
+                    let at = section.start + rng.below(section.len());
+                    wasm[at] ^= 1 << rng.below(8);
+                }
+                "code"
+            }
+            _ => {
+                for _ in 0..40 {
+                    let section = &debug[rng.below(debug.len())];
+                    let at = section.start + rng.below(section.len());
+                    wasm[at] = rng.next() as u8;
+                }
+                "dwarf"
+            }
+        };
+        let path = dir.path().join(format!("component-mutant-{i}-{kind}.wasm"));
+        std::fs::write(&path, &wasm).unwrap();
+        for verb in ["run", "trace", "instrument", "debug", "bench"] {
+            let ended = through(verb, &path, dir.path());
+            if kind == "dwarf" {
+                // Broken DWARF leaves a valid program: it still runs to its end.
+                assert_eq!(ended.code(), 0, "{}\n{}", ended.what, tail(&ended.stderr));
+            }
+        }
+    }
+}
+
 /// Fresh seeded mutants of a recording through `report` with every output.
 #[test]
 fn seeded_recording_mutants_end_cleanly() {
