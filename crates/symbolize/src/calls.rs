@@ -12,21 +12,23 @@ impl ModuleSymbols {
         self.module_bytes = Some(bytes);
     }
 
-    /// The functions (module indices, imports included) that the function containing `offset`
-    /// calls directly, each once. `None` when that is not all it can call — it has an indirect
-    /// call or a tail call — or when its code cannot be read (no module bytes kept, a damaged
-    /// body).
-    pub fn direct_callees(&self, offset: u32) -> Option<Vec<u32>> {
+    /// The calls the function containing `offset` makes: the functions it calls directly (module
+    /// indices, imports included, each once) and where its `call_indirect`s are (module offsets).
+    /// `None` when that is not all it can call — a `call_ref` or a tail call — or when its code
+    /// cannot be read (no module bytes kept, a damaged body).
+    pub fn calls_in(&self, offset: u32) -> Option<Calls> {
         let bytes = self.module_bytes.as_deref()?;
         let (_, body) = self.layout.body_at(offset)?;
         let code = bytes.get(body.start as usize..body.end as usize)?;
         let body =
             wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(code, body.start as usize));
-        let mut callees = Vec::new();
+        let mut calls = Calls::default();
         let mut operators = body.get_operators_reader().ok()?;
         while !operators.eof() {
+            let at = u32::try_from(operators.original_position()).ok()?;
             match operators.read().ok()? {
-                Operator::Call { function_index } => callees.push(function_index),
+                Operator::Call { function_index } => calls.direct.push(function_index),
+                Operator::CallIndirect { table_index: 0, .. } => calls.indirect.push(at),
                 Operator::CallIndirect { .. }
                 | Operator::CallRef { .. }
                 | Operator::ReturnCall { .. }
@@ -35,8 +37,27 @@ impl ModuleSymbols {
                 _ => {}
             }
         }
-        callees.sort_unstable();
-        callees.dedup();
-        Some(callees)
+        calls.direct.sort_unstable();
+        calls.direct.dedup();
+        Some(calls)
     }
+
+    /// The function table 0 holds at `index` as the module's element segments fill it (a C
+    /// function pointer's target; a table changed at run time is not seen).
+    pub fn table_function(&self, index: u32) -> Option<u32> {
+        self.layout
+            .table_functions
+            .get(usize::try_from(index).ok()?)
+            .copied()
+            .flatten()
+    }
+}
+
+/// What a function calls, from its code.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Calls {
+    /// Functions called directly (module indices, imports included), each once.
+    pub direct: Vec<u32>,
+    /// Module offsets of its `call_indirect` instructions through table 0.
+    pub indirect: Vec<u32>,
 }

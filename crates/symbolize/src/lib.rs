@@ -38,6 +38,7 @@ mod variables;
 
 use std::collections::HashMap;
 
+pub use calls::Calls;
 pub use demangle::demangle;
 use dwarf::{Code, Dwarf};
 pub use function_spec::{frame_name, signature, FunctionSpec};

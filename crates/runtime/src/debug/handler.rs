@@ -296,6 +296,17 @@ impl Handler {
                 }
             }
         };
+        let indirect_call = matches!(decision, Decision::Run)
+            && matches!(control.mode, Mode::Line { into: true, .. })
+            && depth == start
+            && control.line_stops.is_some()
+            && !control.breakpoints.contains(&here)
+            && self.is_indirect_call(here);
+        if indirect_call {
+            drop(control);
+            self.arm_indirect_callee(store, stack);
+            return None;
+        }
         match decision {
             Decision::Stop => Some(StopReason::Step),
             Decision::FinishLine => {
@@ -322,6 +333,62 @@ impl Handler {
     /// The source line at `location` (innermost frame), when it has a real one.
     fn line_at(&self, location: CodeLocation) -> Option<(Option<String>, u32)> {
         line_at(&self.shared, location)
+    }
+
+    /// Whether `location` is a `call_indirect` of its function.
+    fn is_indirect_call(&self, location: CodeLocation) -> bool {
+        let Some(Some(symbols)) = self.shared.symbols.get(location.module as usize) else {
+            return false;
+        };
+        symbols
+            .lock()
+            .ok()
+            .and_then(|s| s.calls_in(location.offset))
+            .is_some_and(|calls| calls.indirect.contains(&location.offset))
+    }
+
+    /// A `step` reached a `call_indirect` of its function: the table index on top of the operand
+    /// stack names the callee, and where it is past its prologue becomes one more stop of the
+    /// step. Nothing when the callee has no line information (the call then runs through).
+    fn arm_indirect_callee(&self, store: &mut StoreContextMut<'_, DebugHost>, stack: &[Frame]) {
+        let Some(frame) = stack.first() else {
+            return;
+        };
+        let here = frame.location;
+        let top = frame
+            .handle
+            .num_stacks(&mut *store)
+            .ok()
+            .and_then(|count| count.checked_sub(1))
+            .and_then(|top| frame.handle.stack(&mut *store, top).ok());
+        let Some(wasmtime::Val::I32(index)) = top else {
+            return;
+        };
+        let Some(Some(symbols)) = self.shared.symbols.get(here.module as usize) else {
+            return;
+        };
+        let entry = symbols.lock().ok().and_then(|s| {
+            let function = s.table_function(index as u32)?;
+            s.prologue_end(s.function_body(function)?.start)
+        });
+        let Some(offset) = entry else {
+            return;
+        };
+        let callee = CodeLocation {
+            module: here.module,
+            offset,
+        };
+        let single_step = match self.shared.control.lock() {
+            Ok(mut control) => {
+                match &mut control.line_stops {
+                    Some(stops) if !stops.contains(&callee) => stops.push(callee),
+                    _ => return,
+                }
+                control.single_steps()
+            }
+            Err(_) => return,
+        };
+        let _ = sync_breakpoints(&self.shared, store, single_step);
     }
 
     /// Whether a line starts at `location` (`None` without line information there).
@@ -536,10 +603,10 @@ pub(crate) fn apply(
 
 /// Where a `next` (or, `into`, a `step`) from the top of `stack` can stop: the other line starts
 /// of its function, the caller's return address and, for a `step`, where each function it calls
-/// is past its prologue (those with line information). In a function without line information
-/// both run to its return, as gdb's do (or, in the outermost function, to the end). `None` —
-/// the step then single-steps — for a `step` out of a function whose calls are not all direct
-/// (an indirect or tail call can land anywhere).
+/// is past its prologue (those with line information) and its `call_indirect`s. In a function
+/// without line information both run to its return, as gdb's do (or, in the outermost function,
+/// to the end). `None` — the step then single-steps — for a `step` out of a function with a
+/// `call_ref` or a tail call (they can land anywhere).
 fn line_stops(shared: &Shared, stack: &[Frame], into: bool) -> Option<Vec<CodeLocation>> {
     let here = stack.first()?.location;
     let caller = stack.get(1).map(|caller| caller.location);
@@ -551,13 +618,19 @@ fn line_stops(shared: &Shared, stack: &[Frame], into: bool) -> Option<Vec<CodeLo
     if starts.is_empty() {
         return Some(caller.into_iter().collect());
     }
+    // A `step`'s stops where its callees begin, and at its indirect calls, whose callee is read
+    // from the operand stack when one is reached (`Handler::arm_indirect_callee`).
     let entries = match into {
         false => Vec::new(),
-        true => symbols
-            .direct_callees(here.offset)?
-            .into_iter()
-            .filter_map(|index| symbols.prologue_end(symbols.function_body(index)?.start))
-            .collect(),
+        true => {
+            let calls = symbols.calls_in(here.offset)?;
+            calls
+                .direct
+                .into_iter()
+                .filter_map(|index| symbols.prologue_end(symbols.function_body(index)?.start))
+                .chain(calls.indirect)
+                .collect()
+        }
     };
     let at = |offset| CodeLocation {
         module: here.module,
