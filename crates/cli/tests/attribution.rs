@@ -31,8 +31,10 @@ const HEAVY_SHARE: f64 = 2.0 / 3.0;
 /// Fewest samples of a pair checked for 2:1: 4σ of 800 is ±6.7 points (a ratio of 1.6–2.6).
 const MIN_PAIR_SAMPLES: u64 = 800;
 
-fn assert_two_to_one(heavy: u64, light: u64, what: &str) {
-    common::assert_share(what, heavy, heavy + light, HEAVY_SHARE, MIN_PAIR_SAMPLES);
+/// `heavy` : `light` samples of `rec` are 2 : 1, judged on the draws they are worth.
+fn assert_two_to_one(rec: &Recording, heavy: u64, light: u64, what: &str) {
+    let whole = heavy + light;
+    common::assert_recorded_share(rec, what, heavy, whole, HEAVY_SHARE, 0.0, MIN_PAIR_SAMPLES);
 }
 
 #[test]
@@ -43,7 +45,12 @@ fn two_to_one_program_measures_two_to_one() {
     assert_eq!(run.stdout.trim(), "twice: checksum 3446e358");
     let one = function(&rec, "work_one");
     let two = function(&rec, "work_two");
-    assert_two_to_one(two.self_samples, one.self_samples, "work_two:work_one");
+    assert_two_to_one(
+        &rec,
+        two.self_samples,
+        one.self_samples,
+        "work_two:work_one",
+    );
     // Together they are nearly the whole run.
     let both = one.self_samples + two.self_samples;
     assert!(
@@ -98,7 +105,7 @@ fn loop_lines_split_one_to_two_at_o0() {
     let line_b = marked_line("lines.c", "// LINE B");
     let a = per_line.get(&line_a).copied().unwrap_or(0);
     let b = per_line.get(&line_b).copied().unwrap_or(0);
-    assert_two_to_one(b, a, "lines.c LINE B : LINE A");
+    assert_two_to_one(&rec, b, a, "lines.c LINE B : LINE A");
     assert_eq!(function(&rec, "two_loops").line, Some(line_b));
 }
 
@@ -175,6 +182,7 @@ fn preloaded_module_is_sampled_and_symbolized_with_its_own_dwarf() {
     let driver = function(&rec, "driver_work");
     assert_eq!(driver.module, 0);
     assert_two_to_one(
+        &rec,
         lib.self_samples,
         driver.self_samples,
         "lib_work:driver_work",
@@ -193,6 +201,7 @@ fn rust_names_are_demangled() {
     // its own loop and the callees moves from run to run (work_one's self share measured 22–28% of
     // the run for the same 33% total), so only the inclusive split is 2:1 by construction.
     assert_two_to_one(
+        &rec,
         two.total_samples,
         one.total_samples,
         "demo work_two:work_one (inclusive)",

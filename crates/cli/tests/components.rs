@@ -38,11 +38,13 @@ fn a_component_splits_two_to_one_with_its_modules_own_dwarf() {
     let names: Vec<&str> = rec.modules.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, UNITS);
     let (one, two) = (function(&rec, "work_one"), function(&rec, "work_two"));
-    common::assert_share(
+    common::assert_recorded_share(
+        &rec,
         "work_two:work_one in a component",
         two.self_samples,
         one.self_samples + two.self_samples,
         2.0 / 3.0,
+        0.0,
         800,
     );
     assert_eq!(two.file.as_deref(), Some("examples/c/twice.c"));
@@ -97,7 +99,8 @@ fn host_calls_of_a_component_name_the_wit_function() {
         .and_then(|share| share.parse().ok())
         .unwrap_or_else(|| panic!("no sleep share in {:?}", run.stdout));
     // 3 points for what the guest's own clock readings leave out (start-up, the printf).
-    common::assert_share_within(
+    common::assert_recorded_share(
+        &rec,
         "[host] wasi:io/poll#poll",
         poll.self_samples,
         rec.run.samples_taken,

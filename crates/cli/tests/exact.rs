@@ -59,7 +59,7 @@ fn a_loop_free_leaf_gets_its_true_share() {
     let (run, rec) = exact(dir.path(), &[&example("leaf_split")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (leaf, of) = share(&rec, "leaf", &["leaf", "main"]);
-    common::assert_share_within("leaf of main+leaf", leaf, of, 0.25, 0.03, MIN_SAMPLES);
+    common::assert_recorded_share(&rec, "leaf of main+leaf", leaf, of, 0.25, 0.03, MIN_SAMPLES);
 }
 
 /// work_two does twice work_one's iterations: 66.7 % : 33.3 %.
@@ -69,7 +69,15 @@ fn two_to_one_is_two_to_one() {
     let (run, rec) = exact(dir.path(), &[&example("twice")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (two, of) = share(&rec, "work_two", &["work_one", "work_two", "main"]);
-    common::assert_share("work_two of the run", two, of, 2.0 / 3.0, MIN_SAMPLES);
+    common::assert_recorded_share(
+        &rec,
+        "work_two of the run",
+        two,
+        of,
+        2.0 / 3.0,
+        0.0,
+        MIN_SAMPLES,
+    );
 }
 
 /// A tiny leaf in a tight loop: samples land in its prologue and epilogue, and every one still
@@ -165,7 +173,8 @@ fn two_statements_in_a_loop_body_split_one_to_two() {
     // stall may land on either (with 2 and 4 steps a line, LINE ONE measured 30-32 % on one Xeon
     // and 42 % on another; lines 10 times longer make that a small part of each). So a stated
     // 3-point systematic term on top of 4σ of the sample count, as `leaf_split` has.
-    common::assert_share_within(
+    common::assert_recorded_share(
+        &rec,
         &format!("LINE ONE of the loop body ({per_line:?})"),
         one,
         one + two,
@@ -214,11 +223,13 @@ fn assert_host_share(guest: &str, label: &str, host: &str, caller: &str) {
     );
     let host_frame = format!("{} {host}", wobs_collector::HOST_FRAME);
     let on_host = function(&rec, &host_frame);
-    common::assert_share(
+    common::assert_recorded_share(
+        &rec,
         &format!("{host_frame} against the guest's clock"),
         on_host.self_samples,
         rec.samples.len() as u64,
         truth / 100.0,
+        0.0,
         MIN_SAMPLES,
     );
     // The host frame sits on the wasm stack that made the call.

@@ -174,18 +174,14 @@ pub fn parse_svg(text: &str) -> roxmltree::Document<'_> {
 /// machine leaves it (the tolerance widens as the count drops; `min_samples` bounds how far).
 pub const SIGMAS: f64 = 4.0;
 
-/// Asserts that `part` of `whole` samples is the share `expected` (0–1) within [`SIGMAS`]
-/// standard deviations of a binomial share of `whole` draws, after at least `min_samples`
-/// samples (fewer would make the tolerance meaningless). Samples of a profiler are not quite
-/// independent draws (ticks that pass while the guest waits for a core coalesce), so the
-/// tolerance is a floor; the margin of 4σ over the usual 3σ covers that.
-pub fn assert_share(what: &str, part: u64, whole: u64, expected: f64, min_samples: u64) {
-    assert_share_within(what, part, whole, expected, 0.0, min_samples);
-}
-
-/// [`assert_share`] where the truth itself may be off by `systematic` (a share, 0–1) on top of
-/// the sampling error: a split of instructions, say, whose time split moves with the machine.
-pub fn assert_share_within(
+/// Asserts that `part` of `whole` samples of `rec` is the share `expected` (0–1) within
+/// [`SIGMAS`] standard deviations of a binomial share of the draws those samples are worth
+/// ([`draws_per_sample`]: on a loaded machine one exact-sampler signal can stand for many ticks),
+/// plus `systematic` (a share, 0–1) where the truth itself may be off — a split of instructions,
+/// say, whose time split moves with the machine. At least `min_samples` samples are needed
+/// (fewer would make the tolerance meaningless).
+pub fn assert_recorded_share(
+    rec: &Recording,
     what: &str,
     part: u64,
     whole: u64,
@@ -198,16 +194,45 @@ pub fn assert_share_within(
         "{what}: {whole} samples, fewer than the {min_samples} that make the check meaningful"
     );
     let measured = part as f64 / whole as f64;
-    let tolerance = systematic + SIGMAS * (expected * (1.0 - expected) / whole as f64).sqrt();
+    let draws = (whole as f64 * draws_per_sample(rec)).max(1.0);
+    let tolerance = systematic + SIGMAS * (expected * (1.0 - expected) / draws).sqrt();
     assert!(
         (measured - expected).abs() <= tolerance,
         "{what}: {part} of {whole} samples = {:.1}%, expected {:.1}% ± {:.1} ({SIGMAS}σ of \
-         {whole}, plus {:.1} systematic)",
+         {draws:.0} draws, plus {:.1} systematic)",
         measured * 100.0,
         expected * 100.0,
         tolerance * 100.0,
         systematic * 100.0
     );
+}
+
+/// How many independent draws of where the guest was each of `rec`'s samples is worth (0–1).
+/// The exact sampler's signals merge while the guest waits for a core (or the pacer for one),
+/// and the handler's sample then stands for every tick owed: the recording repeats it once per
+/// tick, `interval_ns` apart, with the same stack. That is one draw, not several: the share's
+/// variance is that of (Σw)² / Σw² draws over the signals' weights w (the effective sample size
+/// of a weighted mean), which is what the tolerance must come from under load.
+pub fn draws_per_sample(rec: &Recording) -> f64 {
+    let interval = rec.run.interval_ns;
+    let mut weights: Vec<f64> = Vec::new();
+    let mut previous: Option<&wobs_events::Sample> = None;
+    for sample in &rec.samples {
+        let repeated = previous.is_some_and(|p| {
+            p.stack == sample.stack && sample.time_ns.checked_sub(p.time_ns) == Some(interval)
+        });
+        match (repeated, weights.last_mut()) {
+            (true, Some(weight)) => *weight += 1.0,
+            _ => weights.push(1.0),
+        }
+        previous = Some(sample);
+    }
+    let total: f64 = weights.iter().sum();
+    let squares: f64 = weights.iter().map(|w| w * w).sum();
+    match total > 0.0 {
+        true => (total * total / squares) / total,
+        false => 1.0,
+    }
 }
 
 /// Our example `name` as a component: the core module wrapped by `wit-component` with wasmtime's
