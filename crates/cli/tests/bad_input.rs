@@ -322,18 +322,34 @@ fn ranges(wasm: &[u8]) -> (std::ops::Range<usize>, Vec<std::ops::Range<usize>>) 
 fn seeded_module_mutants_end_cleanly() {
     let original = std::fs::read(root().join("examples/wasm/debugme.wasm")).unwrap();
     let (code, debug) = ranges(&original);
-    let mut rng = Rng(0x5EED_0016);
+    let verbs = ["run", "instrument", "debug"];
+    mutants_end_cleanly(&original, &[code], &debug, 0x5EED_0016, "mutant", &verbs);
+}
+
+/// Six seeded mutants of `original` — truncated, bytes of one of the `code` ranges flipped, bytes
+/// of the `debug` ranges overwritten — each through `verbs`; broken DWARF must still run to the
+/// end.
+fn mutants_end_cleanly(
+    original: &[u8],
+    code: &[std::ops::Range<usize>],
+    debug: &[std::ops::Range<usize>],
+    seed: u64,
+    name: &str,
+    verbs: &[&str],
+) {
+    let mut rng = Rng(seed);
     let dir = scratch();
     for i in 0..6 {
-        let mut wasm = original.clone();
+        let mut wasm = original.to_vec();
         let kind = match i % 3 {
             0 => {
                 wasm.truncate(rng.below(wasm.len()));
                 "truncated"
             }
             1 => {
+                let section = &code[rng.below(code.len())];
                 for _ in 0..4 {
-                    let at = code.start + rng.below(code.len());
+                    let at = section.start + rng.below(section.len());
                     wasm[at] ^= 1 << rng.below(8);
                 }
                 "code"
@@ -347,9 +363,9 @@ fn seeded_module_mutants_end_cleanly() {
                 "dwarf"
             }
         };
-        let path = dir.path().join(format!("mutant-{i}-{kind}.wasm"));
+        let path = dir.path().join(format!("{name}-{i}-{kind}.wasm"));
         std::fs::write(&path, &wasm).unwrap();
-        for verb in ["run", "instrument", "debug"] {
+        for verb in verbs {
             let ended = through(verb, &path, dir.path());
             if kind == "dwarf" {
                 // Broken DWARF leaves a valid program: it still runs to its end.
@@ -394,41 +410,15 @@ fn seeded_component_mutants_end_cleanly() {
     let original = std::fs::read(common::component(dir.path(), "debugme", "command")).unwrap();
     let (code, debug) = component_ranges(&original);
     assert!(code.len() >= 2 && !debug.is_empty(), "{code:?} {debug:?}");
-    let mut rng = Rng(0x5EED_0017);
-    for i in 0..6 {
-        let mut wasm = original.clone();
-        let kind = match i % 3 {
-            0 => {
-                wasm.truncate(rng.below(wasm.len()));
-                "truncated"
-            }
-            1 => {
-                let section = &code[rng.below(code.len())];
-                for _ in 0..4 {
-                    let at = section.start + rng.below(section.len());
-                    wasm[at] ^= 1 << rng.below(8);
-                }
-                "code"
-            }
-            _ => {
-                for _ in 0..40 {
-                    let section = &debug[rng.below(debug.len())];
-                    let at = section.start + rng.below(section.len());
-                    wasm[at] = rng.next() as u8;
-                }
-                "dwarf"
-            }
-        };
-        let path = dir.path().join(format!("component-mutant-{i}-{kind}.wasm"));
-        std::fs::write(&path, &wasm).unwrap();
-        for verb in ["run", "trace", "instrument", "debug", "bench"] {
-            let ended = through(verb, &path, dir.path());
-            if kind == "dwarf" {
-                // Broken DWARF leaves a valid program: it still runs to its end.
-                assert_eq!(ended.code(), 0, "{}\n{}", ended.what, tail(&ended.stderr));
-            }
-        }
-    }
+    let verbs = ["run", "trace", "instrument", "debug", "bench"];
+    mutants_end_cleanly(
+        &original,
+        &code,
+        &debug,
+        0x5EED_0017,
+        "component-mutant",
+        &verbs,
+    );
 }
 
 /// Fresh seeded mutants of a recording through `report` with every output.

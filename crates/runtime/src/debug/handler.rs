@@ -299,9 +299,8 @@ impl Handler {
         let indirect_call = matches!(decision, Decision::Run)
             && matches!(control.mode, Mode::Line { into: true, .. })
             && depth == start
-            && control.line_stops.is_some()
-            && !control.breakpoints.contains(&here)
-            && self.is_indirect_call(here);
+            && control.indirect_calls.contains(&here)
+            && !control.breakpoints.contains(&here);
         if indirect_call {
             drop(control);
             self.arm_indirect_callee(store, stack);
@@ -333,18 +332,6 @@ impl Handler {
     /// The source line at `location` (innermost frame), when it has a real one.
     fn line_at(&self, location: CodeLocation) -> Option<(Option<String>, u32)> {
         line_at(&self.shared, location)
-    }
-
-    /// Whether `location` is a `call_indirect` of its function.
-    fn is_indirect_call(&self, location: CodeLocation) -> bool {
-        let Some(Some(symbols)) = self.shared.symbols.get(location.module as usize) else {
-            return false;
-        };
-        symbols
-            .lock()
-            .ok()
-            .and_then(|s| s.calls_in(location.offset))
-            .is_some_and(|calls| calls.indirect.contains(&location.offset))
     }
 
     /// A `step` reached a `call_indirect` of its function: the table index on top of the operand
@@ -579,9 +566,12 @@ pub(crate) fn apply(
     // `next` without watched memory runs at full speed from line start to line start of its
     // function (or to its return): single-stepping a large module costs wasmtime a patch at every
     // instruction of the module, a few breakpoints cost a few.
-    let line_stops = match (resume, stack) {
-        (Resume::StepLine { into }, Some(stack)) => line_stops(shared, stack, into),
-        _ => None,
+    let (line_stops, indirect_calls) = match (resume, stack) {
+        (Resume::StepLine { into }, Some(stack)) => match line_stops(shared, stack, into) {
+            Some((stops, indirect)) => (Some(stops), indirect),
+            None => (None, Vec::new()),
+        },
+        _ => (None, Vec::new()),
     };
     let single_step = match shared.control.lock() {
         Ok(mut control) => {
@@ -589,6 +579,10 @@ pub(crate) fn apply(
             control.returning = None;
             control.skipped_steps = 0;
             control.line_stops = line_stops.filter(|_| control.watches.is_empty());
+            control.indirect_calls = match control.line_stops {
+                Some(_) => indirect_calls,
+                None => Vec::new(),
+            };
             control.single_steps()
         }
         Err(_) => false,
@@ -607,34 +601,35 @@ pub(crate) fn apply(
 /// without line information both run to its return, as gdb's do (or, in the outermost function,
 /// to the end). `None` — the step then single-steps — for a `step` out of a function with a
 /// `call_ref` or a tail call (they can land anywhere).
-fn line_stops(shared: &Shared, stack: &[Frame], into: bool) -> Option<Vec<CodeLocation>> {
+fn line_stops(shared: &Shared, stack: &[Frame], into: bool) -> Option<StepStops> {
     let here = stack.first()?.location;
     let caller = stack.get(1).map(|caller| caller.location);
     let Some(Some(symbols)) = shared.symbols.get(here.module as usize) else {
-        return Some(caller.into_iter().collect());
+        return Some((caller.into_iter().collect(), Vec::new()));
     };
     let symbols = symbols.lock().ok()?;
     let starts = symbols.line_starts(here.offset);
     if starts.is_empty() {
-        return Some(caller.into_iter().collect());
+        return Some((caller.into_iter().collect(), Vec::new()));
     }
-    // A `step`'s stops where its callees begin, and at its indirect calls, whose callee is read
-    // from the operand stack when one is reached (`Handler::arm_indirect_callee`).
-    let entries = match into {
-        false => Vec::new(),
-        true => {
-            let calls = symbols.calls_in(here.offset)?;
-            calls
-                .direct
-                .into_iter()
-                .filter_map(|index| symbols.prologue_end(symbols.function_body(index)?.start))
-                .chain(calls.indirect)
-                .collect()
-        }
-    };
     let at = |offset| CodeLocation {
         module: here.module,
         offset,
+    };
+    // A `step`'s stops where its callees begin, and at its indirect calls, whose callee is read
+    // from the operand stack when one is reached (`Handler::arm_indirect_callee`).
+    let (entries, indirect): (Vec<u32>, Vec<CodeLocation>) = match into {
+        false => (Vec::new(), Vec::new()),
+        true => {
+            let calls = symbols.calls_in(here.offset)?;
+            let entries = calls
+                .direct
+                .into_iter()
+                .filter_map(|index| symbols.prologue_end(symbols.function_body(index)?.start))
+                .chain(calls.indirect.iter().copied())
+                .collect();
+            (entries, calls.indirect.into_iter().map(at).collect())
+        }
     };
     let mut stops: Vec<CodeLocation> = starts
         .into_iter()
@@ -645,8 +640,11 @@ fn line_stops(shared: &Shared, stack: &[Frame], into: bool) -> Option<Vec<CodeLo
         .collect();
     stops.sort_unstable_by_key(|l| (l.module, l.offset));
     stops.dedup();
-    Some(stops)
+    Some((stops, indirect))
 }
+
+/// A step's temporary breakpoints, and which of them are `call_indirect`s of its function.
+type StepStops = (Vec<CodeLocation>, Vec<CodeLocation>);
 
 /// Replaces wasmtime's breakpoints with the front end's set (and the line stops of a `next`).
 fn sync_breakpoints(

@@ -216,6 +216,9 @@ pub(crate) struct Control {
     /// line start of the stepping function, its return address, a `step`'s callees), possibly
     /// none (a step out of the outermost function runs to a user breakpoint or the end).
     pub line_stops: Option<Vec<CodeLocation>>,
+    /// Which of the line stops are `call_indirect`s of the stepping function (a `step`'s): where
+    /// the callee is read from the operand stack.
+    pub indirect_calls: Vec<CodeLocation>,
 }
 
 impl Control {
@@ -427,6 +430,7 @@ fn guest_thread(
             skipped_steps: 0,
             watches: Vec::new(),
             line_stops: None,
+            indirect_calls: Vec::new(),
         }),
     });
     // Only an interrupt or the time limit advances the epoch; each advance raises one debug
